@@ -1,0 +1,70 @@
+# Lianfang developer / CI entry points.  All targets are idempotent.
+#
+#   make venv    .venv with the project installed (editable)
+#   make run     the demo server on http://127.0.0.1:8000
+#   make test    system packages + test extras, then the whole suite (what CI runs)
+#   make soak    only the soak tests (LIANFANG_SOAK=1)
+#   make bench   python -m bench
+#   make clean   remove .venv, var/ and caches
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null || echo python3)
+VENV := .venv
+VPY := $(VENV)/bin/python
+PIP := $(VPY) -m pip --disable-pip-version-check
+PYTEST := $(VPY) -m pytest -p no:cacheprovider -ra
+# pytest's per-test timeout, read from [tool.pytest.ini_options] in pyproject.toml
+TIMEOUT = $(shell $(VPY) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["pytest"]["ini_options"]["timeout"])')
+SOAK_TIMEOUT ?= 0
+
+# Playwright drives the Debian chromium; never download browsers.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export PIP_NO_INPUT := 1
+
+.PHONY: venv run test soak bench clean system-deps
+
+# --- virtualenv --------------------------------------------------------------
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-run pip when pyproject.toml changes (stamp files live inside .venv).
+$(VENV)/.installed: pyproject.toml | $(VPY)
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VPY)
+	$(PIP) install -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+system-deps:
+	.ci/system-deps
+
+# --- targets -----------------------------------------------------------------
+
+run: venv
+	$(VENV)/bin/lianfang serve --demo
+
+# System packages first: on a clean Debian they may include what the venv needs
+# (libpq5 for psycopg comes with postgresql).
+test: system-deps $(VENV)/.installed-test
+	@rc=0; $(PYTEST) --timeout=$(TIMEOUT) tests/ || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: FAILED - pytest collected no tests (exit 5)" >&2; \
+	elif [ $$rc -ne 0 ]; then echo "make test: FAILED (pytest exit $$rc)" >&2; \
+	else echo "make test: OK"; fi; \
+	exit $$rc
+
+soak: system-deps $(VENV)/.installed-test
+	LIANFANG_SOAK=1 $(PYTEST) --timeout=$(SOAK_TIMEOUT) -m soak tests/
+
+bench: system-deps venv
+	$(VPY) -m bench
+
+clean:
+	rm -rf $(VENV) var/ .pytest_cache/ .hypothesis/ test-output/ *.egg-info/
+	find . \( -name .git -o -name node_modules \) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

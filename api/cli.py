@@ -1,0 +1,152 @@
+"""The `lianfang` command line: serve, tokens, drills, review, projections, audit."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from domain.settings import Settings
+
+cli = typer.Typer(help="联防 Lianfang: coordination of a county's public-health emergencies.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+tokens = typer.Typer(help="Access tokens: create (shown once), list, revoke.", no_args_is_help=True)
+projections_cli = typer.Typer(help="Read models: rebuild from position 0, or run as workers.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+drill_cli = typer.Typer(help="Drills (演练) from scenario files.", no_args_is_help=True)
+cli.add_typer(tokens, name="tokens")
+cli.add_typer(projections_cli, name="projections")
+cli.add_typer(audit_cli, name="audit")
+cli.add_typer(drill_cli, name="drill")
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="store directory (default: $LIANFANG_DATA_DIR or ./var)")]
+
+
+def settings_with(data_dir: Path | None = None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    try:
+        return Settings(**values)
+    except Exception as error:  # noqa: BLE001  (pydantic's message names the bad setting)
+        fail(f"bad setting: {error}", 2)
+        raise
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(message, fg="red", err=True)
+    raise typer.Exit(code)
+
+
+@cli.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="address to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="port (default 8000)")] = None,
+    data_dir: DataDir = None,
+    geography: Annotated[Optional[Path], typer.Option(help="GeoJSON jurisdictions (default: the demo county)")] = None,
+    demo: Annotated[bool, typer.Option(help="register the demo county's units and print a commander token")] = False,
+) -> None:
+    """Run the server (embedded SQLite store unless LIANFANG_DATABASE_URL names PostgreSQL)."""
+    import uvicorn
+
+    from api.main import create_app
+    from api.runtime import Runtime
+
+    settings = settings_with(data_dir, host=host, port=port, geography=geography)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = Runtime.build(settings).start()
+    if demo:
+        from api.demo import prepare_demo
+
+        token = prepare_demo(runtime)
+        url = f"http://{settings.host}:{settings.port}/?access_token={token}"
+        typer.secho(f"\n  联防 Lianfang is starting.\n  Map:   {url}\n  Token: {token}  (commander; shown once)\n", fg="green")
+    try:
+        uvicorn.run(create_app(settings, runtime), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        runtime.stop()
+
+
+@tokens.command("create")
+def tokens_create(
+    role: Annotated[str, typer.Option(help="commander | unit | field | observer")],
+    unit: Annotated[Optional[str], typer.Option(help="the unit it acts for (id or name); needed for unit and field")] = None,
+    name: Annotated[Optional[str], typer.Option(help="who holds it, e.g. 采样一组")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    from api.tokens import create_token
+
+    token = create_token(settings_with(data_dir), role=role, unit=unit, name=name)
+    typer.echo(token)
+
+
+@tokens.command("list")
+def tokens_list(data_dir: DataDir = None) -> None:
+    """List tokens: id, role, unit, name, revoked (never the secrets)."""
+    from api.tokens import list_tokens
+
+    for row in list_tokens(settings_with(data_dir)):
+        typer.echo("\t".join(str(row[k] or "-") for k in ("id", "role", "unit", "name", "state")))
+
+
+@tokens.command("revoke")
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="the token's id from `tokens list`")], data_dir: DataDir = None) -> None:
+    """Revoke a token: it fails at once, also on open live feeds."""
+    from api.tokens import revoke_token
+
+    revoke_token(settings_with(data_dir), token_id)
+    typer.echo(f"revoked {token_id}")
+
+
+@audit_cli.command("verify")
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Check the tamper-evidence chain; exit 1 and name the position where it breaks."""
+    from api.tokens import open_store
+    from projections.audit import AuditTrail, verify
+
+    settings = settings_with(data_dir)
+    app = open_store(settings)
+    trail = AuditTrail(Path(settings.data_dir) / "projections" / "audit.sqlite")
+    verdict = verify(app, trail)
+    if verdict.ok:
+        typer.echo(f"ok: {verdict.checked} events verified (audit head {verdict.head})")
+        return
+    fail(f"BROKEN at position {verdict.broken_at}: {verdict.problem}", 1)
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    name: Annotated[Optional[str], typer.Argument(help="situation_map | ledger | audit (default: all)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Rebuild read models from position 0 beside the live ones, then switch to them."""
+    from projections.rebuild import rebuild
+
+    try:
+        rebuild(settings_with(data_dir), name)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+@projections_cli.command("run")
+def projections_run(data_dir: DataDir = None) -> None:
+    """Run the projection workers in this process (scale-out mode)."""
+    from projections.worker import run_workers
+
+    run_workers(settings_with(data_dir))
+
+
+def main() -> None:
+    import api.cli_drills  # noqa: F401  (registers `drill` and `review`)
+
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Dependencies of the routes: the runtime, the authenticated actor, command submission."""
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from api.auth import Actor, authenticate, bearer
+from api.permissions import check_allowed, check_jurisdiction
+from api.problems import Problem
+from api.runtime import Runtime
+from domain.base import Meta
+from domain.commands import Command
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_actor(rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    return authenticate(rt.app, bearer(authorization))
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    cleaned = value.strip().removeprefix("W/").strip('"')
+    if not cleaned.isdigit():
+        raise Problem(422, "Invalid input", f"If-Match must be the thing's version number, e.g. \"3\", not {value!r}")
+    return int(cleaned)
+
+
+async def submit(
+    request: Request, rt: Runtime, actor: Actor, name: str, body: Any = None, *, target: str | None = None,
+    target_field: str | None = None, created: bool = False, extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """Authorize, hand the command to the writer, and answer only after its commit."""
+    check_allowed(actor, name)
+    args = body.model_dump(exclude_unset=True, mode="json") if body is not None else {}
+    expected = args.pop("expected_version", None)
+    header_version = if_match(request.headers.get("if-match"))
+    args.update(extra or {})
+    check_jurisdiction(rt, actor, name, args, target)
+    request.state.target_field = target_field
+    meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source="api",
+                correlation_id=request.headers.get("x-request-id"),
+                idempotency_key=request.headers.get("idempotency-key"),
+                drill_run=(rt.drill or {}).get("run"))
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise Problem(422, "Invalid input", "Idempotency-Key must be 1 to 200 characters")
+    command = Command(name, meta, args, target=target, expected_version=header_version or expected, idempotency_key=key)
+    receipt = await asyncio.wrap_future(rt.writer.submit(command))
+    answer = receipt.as_dict()
+    headers = {"ETag": f'"{receipt.version}"'}
+    if created:
+        headers["Location"] = f"{request.url.path.rstrip('/')}/{answer['id']}"
+    return JSONResponse(answer, status_code=201 if created else 200, headers=headers)
+
+
+async def caught_up(rt: Runtime, min_position: int | None) -> None:
+    """Read your writes: wait (bounded) until the read side has reached `min_position`."""
+    if min_position is None or min_position <= rt.projections.position:
+        return
+    reached = await asyncio.to_thread(rt.projections.wait_for, min_position, rt.settings.read_wait_seconds)
+    if not reached:
+        raise Problem(503, "Read model behind", f"the read model is at position {rt.projections.position}, "
+                      f"not yet {min_position}; retry shortly", headers={"Retry-After": "1"})

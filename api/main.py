@@ -1,0 +1,79 @@
+"""The FastAPI app: factory and lifespan (resources are built at start, never at import)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import live, problems
+from api.deps import RuntimeDep
+from api.limits import BodyLimit, Metrics
+from api.routes import alerts, dispatches, health, incidents, records, resources, tasks, units, views, zones
+from api.runtime import Runtime
+from domain.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger("lianfang.api")
+LIVE_MAP = PROJECT_ROOT / "live-map"
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or await asyncio.to_thread(lambda: Runtime.build(settings).start())
+        app.state.runtime = rt
+        app.state.hub = live.LiveHub(rt, asyncio.get_running_loop(), settings.live_queue)
+        rt.hub = app.state.hub  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            app.state.hub.close()
+            if runtime is None:
+                await asyncio.to_thread(rt.stop)
+
+    app = FastAPI(
+        title="Lianfang 联防", version="1.0",
+        description="Event-sourced coordination of a county's public-health emergencies. "
+                    "Every POST accepts Idempotency-Key; writes to an existing thing accept If-Match.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    v1 = APIRouter(prefix="/api/v1")
+    for module in (incidents, zones, resources, dispatches, tasks, alerts, units, views, records):
+        v1.include_router(module.router)
+    v1.include_router(live.router)
+    v1.add_api_route("/config", page_config, methods=["GET"], tags=["views"])
+    app.include_router(v1)
+    app.include_router(health.router)
+    _serve_page(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Metrics)
+    return app
+
+
+async def page_config(rt: RuntimeDep) -> dict[str, Any]:
+    """What the map page needs before it logs in: drill banner, optional tile URL."""
+    return {"drill": rt.drill, "tile_url": rt.settings.tile_url}
+
+
+def _serve_page(app: FastAPI) -> None:
+    import xstatic.pkg.leaflet as leaflet
+
+    app.mount("/vendor/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
+    if LIVE_MAP.is_dir():
+        app.mount("/live-map", StaticFiles(directory=LIVE_MAP), name="live-map")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> Any:
+        page = Path(LIVE_MAP) / "index.html"
+        if page.is_file():
+            return FileResponse(page, media_type="text/html; charset=utf-8")
+        return JSONResponse({"detail": "the map page is not installed"}, status_code=404)

@@ -1,0 +1,27 @@
+"""Shared pieces of the routes."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Path
+
+from api.problems import Problem
+
+ThingId = Annotated[str, Path(min_length=1, max_length=64, description="the thing's id (UUID)")]
+T = TypeVar("T")
+
+
+async def view(rt: Any, at: datetime | None, read: Callable[[int, Any, Any], T]) -> T:
+    """Run `read(position, situation_map, ledger)` on the live read side, or as it stood at `at`."""
+    if at is None:
+        def live() -> T:
+            with rt.projections.lock:  # the projection thread mutates these; read a consistent state
+                return read(rt.projections.position, rt.projections.map, rt.projections.ledger)
+        return await asyncio.to_thread(live)
+    if at.tzinfo is None:
+        raise Problem(422, "Invalid input", "at needs a UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+    position, situation, ledger = await asyncio.to_thread(rt.projections.as_of, at)
+    return read(position, situation, ledger)

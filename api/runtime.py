@@ -1,0 +1,79 @@
+"""Everything one server process runs on, built from Settings: store, writer, read side, broker."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from domain.application import Coordination
+from domain.clock import Clock
+from domain.eventstore import CommitSignal, store_env
+from domain.settings import Settings
+from domain.writer import Writer
+from projections.broker import Broker
+from projections.geography import Geography
+from projections.runner import FixedClock, Projections
+
+log = logging.getLogger("lianfang")
+DRILL_MARKER = "drill.json"
+
+
+def drill_info(data_dir: Path) -> dict[str, Any] | None:
+    """A drill store says so in a marker file; its map shows the exercise banner."""
+    marker = Path(data_dir) / DRILL_MARKER
+    return json.loads(marker.read_text()) if marker.is_file() else None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    app: Coordination
+    signal: CommitSignal
+    writer: Writer
+    projections: Projections
+    broker: Broker
+    geography: Geography
+    drill: dict[str, Any] | None
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Runtime:
+        data_dir = Path(settings.data_dir)
+        drill = drill_info(data_dir)
+        clock = clock or Clock()
+        app = Coordination(store_env(settings, data_dir), clock=clock)
+        signal = CommitSignal()
+        geography = Geography.load(settings.geography_file)
+        broker = broker or make_broker(settings)
+        view_clock = FixedClock(_end_of(drill)) if drill and drill.get("end") else clock
+        projections = Projections(app, settings, geography, data_dir / "projections", broker=broker, signal=signal, clock=view_clock)
+        writer = Writer(app, signal, settings.batch_max)
+        return cls(settings, app, signal, writer, projections, broker, geography, drill)
+
+    def start(self) -> Runtime:
+        self.writer.start()
+        self.projections.catch_up()
+        self.projections.start()
+        log.info("store at %s; read side at position %d", self.settings.data_dir, self.projections.position)
+        return self
+
+    def stop(self) -> None:
+        self.writer.stop()
+        self.projections.stop()
+        self.broker.close()
+        self.app.close()
+
+
+def _end_of(drill: dict[str, Any]) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(drill["end"])
+
+
+def make_broker(settings: Settings) -> Broker:
+    if settings.redis_url:
+        from projections.redis_broker import RedisBroker
+
+        return RedisBroker(settings.redis_url)
+    return Broker()

@@ -1,0 +1,67 @@
+"""Token administration for the CLI: create (printed once), list, revoke; each is an event."""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.auth import new_secret
+from domain.access import Token, token_hash
+from domain.application import Coordination
+from domain.base import Meta
+from domain.commands import Command
+from domain.errors import DomainError
+from domain.eventstore import store_env
+from domain.settings import Settings
+from domain.unit import Unit
+from domain.writer import execute
+
+CLI = Meta(actor="cli", role="commander", source="system", actor_name="lianfang CLI")
+
+
+def open_store(settings: Settings) -> Coordination:
+    return Coordination(store_env(settings))
+
+
+def find_unit(app: Coordination, unit: str) -> str:
+    try:
+        return str(UUID(unit))
+    except ValueError:
+        pass
+    topic = f"{Unit.__module__}:{Unit.UnitRegistered.__qualname__}"
+    matches = [str(n.originator_id) for n in app.recorder.select_notifications(1, 1_000_000, topics=[topic])
+               if app.mapper.to_domain_event(n).name == unit]
+    if len(matches) != 1:
+        raise SystemExit(f"no single unit named {unit!r} ({len(matches)} found); pass its id")
+    return matches[0]
+
+
+def create_token(settings: Settings, *, role: str, unit: str | None, name: str | None) -> str:
+    app = open_store(settings)
+    secret = new_secret()
+    args: dict[str, Any] = {"secret_hash": token_hash(secret), "role": role, "name": name}
+    if unit:
+        args["unit"] = find_unit(app, unit)
+    try:
+        execute(app, Command("issue_token", CLI, args))
+    except DomainError as error:
+        raise SystemExit(f"cannot create the token: {error.detail}") from None
+    return secret
+
+
+def list_tokens(settings: Settings) -> list[dict[str, Any]]:
+    app = open_store(settings)
+    topic = f"{Token.__module__}:{Token.TokenIssued.__qualname__}"
+    rows = []
+    for n in app.recorder.select_notifications(1, 1_000_000, topics=[topic]):
+        token = app.repository.get(n.originator_id)
+        rows.append({"id": str(token.id), "role": token.role, "unit": token.unit, "name": token.name,
+                     "state": "revoked" if token.revoked else "active"})
+    return rows
+
+
+def revoke_token(settings: Settings, token_id: str) -> None:
+    app = open_store(settings)
+    try:
+        execute(app, Command("revoke_token", CLI, {}, target=token_id))
+    except DomainError as error:
+        raise SystemExit(f"cannot revoke: {error.detail}") from None

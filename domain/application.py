@@ -1,0 +1,263 @@
+"""The Coordination application: one method per command of the contract (get → decide → save)."""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+
+from domain.access import Token, token_id
+from domain.alert import Alert
+from domain.base import Meta, Thing
+from domain.clock import Clock, Ids
+from domain.dispatch import Dispatch
+from domain.errors import InvalidInput, NotFound
+from domain.incident import Incident
+from domain.resource import Resource
+from domain.task import Task
+from domain.times import time_of
+from domain.unit import Unit
+from domain.unit_of_work import UnitOfWork, current
+from domain.zone import Zone
+
+
+class Coordination(Application):
+    """The county's coordination record. Commands run inside a unit of work (see writer.py)."""
+
+    name = "Coordination"
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock | None = None, ids: Ids | None = None) -> None:
+        super().__init__(env)
+        self.clock = clock or Clock()
+        self.ids = ids or Ids()
+
+    # -- reading and staging inside the current unit of work -------------------------------
+
+    def load(self, cls: type[Thing], thing_id: Any, field: str) -> Any:
+        """The thing of that kind with that id, as this unit of work sees it."""
+        uow = current()
+        try:
+            uuid = thing_id if isinstance(thing_id, UUID) else UUID(str(thing_id))
+        except (ValueError, TypeError, AttributeError):
+            raise NotFound(f"{field} {thing_id!r} is not an id", field=field) from None
+        thing = uow.things.get(uuid)
+        if thing is None:
+            try:
+                thing = self.repository.get(uuid)
+            except AggregateNotFoundError:
+                raise NotFound(f"no {cls.__name__.lower()} with id {uuid} ({field})", field=field) from None
+            uow.things[uuid] = thing
+        if not isinstance(thing, cls):
+            raise NotFound(f"{field} {uuid} is a {type(thing).__name__.lower()}, not a {cls.__name__.lower()}", field=field)
+        uow.check_expected_version(thing)
+        return thing
+
+    def stage(self, main: Thing, *others: Thing) -> UUID:
+        """Stage the command's things for the shared commit; `main` is the thing the answer names."""
+        return current().stage(main, *others)
+
+    # -- units, tokens ----------------------------------------------------------------------
+
+    def register_unit(self, meta: Meta, *, name: Any, kind: Any, jurisdiction: Any = None) -> UUID:
+        """Register a responsible unit (责任单位)."""
+        return self.stage(Unit.register(self.ids.new(), meta, name=name, kind=kind, jurisdiction=jurisdiction))
+
+    def issue_token(self, meta: Meta, *, secret_hash: str, role: Any, unit: Any = None, name: Any = None) -> UUID:
+        """Issue an access token (only its hash is recorded)."""
+        if unit is not None:
+            unit = str(self.load(Unit, unit, "unit").id)
+        return self.stage(Token.issue(meta, secret_hash=secret_hash, role=role, unit=unit, name=name))
+
+    def revoke_token(self, meta: Meta, token: Any) -> UUID:
+        """Revoke an access token: it fails at once everywhere."""
+        revoked = self.load(Token, token, "token")
+        revoked.revoke(meta)
+        return self.stage(revoked)
+
+    def find_token(self, secret_hash: str) -> Token | None:
+        try:
+            found = self.repository.get(token_id(secret_hash))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, Token) else None
+
+    # -- incidents ----------------------------------------------------------------------------
+
+    def report_incident(self, meta: Meta, *, kind: Any, title: Any, location: Any, jurisdiction: Any = None, counts: Any = None) -> UUID:
+        """Report a public-health incident."""
+        return self.stage(Incident.report(
+            self.ids.new(), meta, kind=kind, title=title, location=location, jurisdiction=jurisdiction, counts=counts,
+        ))
+
+    def file_report(self, meta: Meta, incident: Any, *, new: Any, note: Any = None, position: Any = None) -> UUID:
+        """A field team's report: cases newly found since its last report, a note, a position."""
+        found = self.load(Incident, incident, "incident")
+        found.file_report(meta, new=new, note=note, position=position)
+        return self.stage(found)
+
+    def set_level(self, meta: Meta, incident: Any, *, level: Any, reason: Any = None) -> UUID:
+        """Raise or lower the response level (I–IV), with a reason."""
+        found = self.load(Incident, incident, "incident")
+        found.set_level(meta, level=level, reason=reason)
+        return self.stage(found)
+
+    def close_incident(self, meta: Meta, incident: Any, *, reason: Any = None) -> UUID:
+        """Close an incident, with a reason."""
+        found = self.load(Incident, incident, "incident")
+        found.close(meta, reason=reason)
+        return self.stage(found)
+
+    # -- zones --------------------------------------------------------------------------------
+
+    def declare_zone(self, meta: Meta, *, incident: Any, kind: Any, area: Any, name: Any = None) -> UUID:
+        """Declare a control zone for an open incident."""
+        found = self.load(Incident, incident, "incident")
+        return self.stage(Zone.declare(self.ids.new(), meta, found, kind=kind, area=area, name=name))
+
+    def downgrade_zone(self, meta: Meta, zone: Any, *, reason: Any = None) -> UUID:
+        """Downgrade a zone one step: sealed → controlled → prevention."""
+        found = self.load(Zone, zone, "zone")
+        found.downgrade(meta, reason=reason)
+        return self.stage(found)
+
+    def lift_zone(self, meta: Meta, zone: Any, *, reason: Any = None) -> UUID:
+        """Lift a zone."""
+        found = self.load(Zone, zone, "zone")
+        found.lift(meta, reason=reason)
+        return self.stage(found)
+
+    # -- resources and dispatches -------------------------------------------------------------
+
+    def register_resource(
+        self, meta: Meta, *, kind: Any, name: Any, unit: Any, position: Any, capacity: Any = None, quantity: Any = None,
+    ) -> UUID:
+        """Register a resource owned by a unit."""
+        owner = self.load(Unit, unit, "unit")
+        return self.stage(Resource.register(
+            self.ids.new(), meta, kind=kind, name=name, unit=str(owner.id), position=position,
+            capacity=capacity, quantity=quantity,
+        ))
+
+    def move_resource(self, meta: Meta, resource: Any, *, position: Any) -> UUID:
+        """A field team's or vehicle's new position."""
+        found = self.load(Resource, resource, "resource")
+        found.move(meta, position=position)
+        return self.stage(found)
+
+    def request_dispatch(self, meta: Meta, *, incident: Any, kind: Any, quantity: Any = 1, destination: Any = None) -> UUID:
+        """Request a resource of a kind for an incident."""
+        found = self.load(Incident, incident, "incident")
+        return self.stage(Dispatch.request(self.ids.new(), meta, found, kind=kind, quantity=quantity, destination=destination))
+
+    def commit_dispatch(self, meta: Meta, dispatch: Any, *, resource: Any) -> UUID:
+        """Commit a named resource to a requested dispatch."""
+        found = self.load(Dispatch, dispatch, "dispatch")
+        committed = self.load(Resource, resource, "resource")
+        found.commit(meta, committed)
+        return self.stage(found, committed)
+
+    def depart(self, meta: Meta, dispatch: Any) -> UUID:
+        """The committed resource has set off."""
+        found, resource = self._dispatch_and_resource(dispatch)
+        found.depart(meta, resource)
+        return self.stage(found)
+
+    def arrive(self, meta: Meta, dispatch: Any) -> UUID:
+        """The resource is on scene."""
+        found, resource = self._dispatch_and_resource(dispatch)
+        found.arrive(meta, resource)
+        return self.stage(found)
+
+    def release(self, meta: Meta, dispatch: Any, *, reason: Any = None) -> UUID:
+        """The resource is released and free again."""
+        found, resource = self._dispatch_and_resource(dispatch)
+        found.release(meta, resource, reason=reason)
+        return self.stage(found, *([resource] if resource else []))
+
+    def cancel_dispatch(self, meta: Meta, dispatch: Any, *, reason: Any = None) -> UUID:
+        """Cancel a requested or committed dispatch."""
+        found, resource = self._dispatch_and_resource(dispatch)
+        found.cancel(meta, resource, reason=reason)
+        return self.stage(found, *([resource] if resource else []))
+
+    def _dispatch_and_resource(self, dispatch: Any) -> tuple[Dispatch, Resource | None]:
+        found = self.load(Dispatch, dispatch, "dispatch")
+        resource = self.load(Resource, found.resource, "resource") if found.resource else None
+        return found, resource
+
+    # -- joint tasks ---------------------------------------------------------------------------
+
+    def assign_task(
+        self, meta: Meta, *, title: Any, lead: Any, due: Any, cooperating: Any = (), incident: Any = None, zone: Any = None,
+    ) -> UUID:
+        """Assign a joint task to a lead unit, with cooperating units and a due time."""
+        if not isinstance(cooperating, (list, tuple)):
+            raise InvalidInput("cooperating must be a list of unit ids")
+        lead_unit = self.load(Unit, lead, "lead")
+        partners = [str(self.load(Unit, u, "cooperating").id) for u in cooperating]
+        incident_id = str(self.load(Incident, incident, "incident").id) if incident else None
+        zone_id = str(self.load(Zone, zone, "zone").id) if zone else None
+        return self.stage(Task.assign(
+            self.ids.new(), meta, title=title, lead=str(lead_unit.id), due=due,
+            cooperating=partners, incident=incident_id, zone=zone_id,
+        ))
+
+    def claim_task(self, meta: Meta, task: Any) -> UUID:
+        """The lead unit takes the task (认领)."""
+        return self._on_task(task, lambda t: t.claim(meta))
+
+    def report_progress(self, meta: Meta, task: Any, *, percent: Any, note: Any = None) -> UUID:
+        """Report progress on a claimed task."""
+        return self._on_task(task, lambda t: t.report_progress(meta, percent=percent, note=note))
+
+    def complete_task(self, meta: Meta, task: Any) -> UUID:
+        """Mark a claimed task done."""
+        return self._on_task(task, lambda t: t.complete(meta))
+
+    def refuse_task(self, meta: Meta, task: Any, *, reason: Any) -> UUID:
+        """The lead unit refuses the task, with a reason."""
+        return self._on_task(task, lambda t: t.refuse(meta, reason=reason))
+
+    def supervise_task(self, meta: Meta, task: Any, *, notice: Any, answer_by: Any) -> UUID:
+        """The command center presses the lead unit with a supervision notice (督办单)."""
+        return self._on_task(task, lambda t: t.supervise(meta, notice=notice, answer_by=answer_by))
+
+    def answer_supervision(self, meta: Meta, task: Any, *, answer: Any) -> UUID:
+        """The lead unit answers the oldest open supervision notice."""
+        return self._on_task(task, lambda t: t.answer_supervision(meta, answer=answer))
+
+    def _on_task(self, task: Any, act: Any) -> UUID:
+        found = self.load(Task, task, "task")
+        act(found)
+        return self.stage(found)
+
+    # -- alerts ----------------------------------------------------------------------------------
+
+    def issue_alert(self, meta: Meta, *, incident: Any = None, **fields: Any) -> UUID:
+        """Issue a public alert (CAP 1.2 fields)."""
+        incident_id = str(self.load(Incident, incident, "incident").id) if incident else None
+        return self.stage(Alert.issue(self.ids.new(), meta, incident=incident_id, **fields))
+
+    def import_alert(self, meta: Meta, **fields: Any) -> UUID:
+        """Take in an alert from another system (already parsed from CAP 1.2)."""
+        return self.stage(Alert.issue(self.ids.new(), meta, **fields))
+
+    def update_alert(self, meta: Meta, alert: Any, **changes: Any) -> UUID:
+        """Update an alert's fields."""
+        found = self.load(Alert, alert, "alert")
+        if "expires" in changes and changes["expires"]:
+            changes["expires"] = time_of(changes["expires"], "expires", now=meta.at).isoformat()
+        found.update(meta, **changes)
+        return self.stage(found)
+
+    def cancel_alert(self, meta: Meta, alert: Any, *, reason: Any = None) -> UUID:
+        """Cancel an alert."""
+        found = self.load(Alert, alert, "alert")
+        found.cancel(meta, reason=reason)
+        return self.stage(found)
+
+
+def command_names() -> set[str]:
+    return {n for n, v in vars(Coordination).items() if callable(v) and not n.startswith("_")} - {
+        "load", "stage", "find_token",
+    }

@@ -1,0 +1,57 @@
+"""What every aggregate shares: events that say who did it, when and from where."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import NotPermitted
+
+SOURCES = ("api", "drill", "import", "system")
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Who acted, for which unit, in which role, from where, and when (clock passed in)."""
+
+    actor: str
+    role: str
+    unit: str | None = None
+    source: str = "api"
+    correlation_id: str | None = None
+    idempotency_key: str | None = None
+    occurred_at: str | None = None
+    drill_run: str | None = None
+    actor_name: str | None = None
+    at: datetime | None = None  # stamped by the Application's clock when the command runs
+
+    def as_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        del record["at"]  # the event's own timestamp carries it
+        return {k: v for k, v in record.items() if v is not None}
+
+    def check_role(self, *roles: str, doing: str) -> None:
+        if self.role not in roles:
+            raise NotPermitted(f"{doing} needs the role {' or '.join(roles)}; this token's role is {self.role}")
+
+
+class Thing(Aggregate):
+    """An aggregate of Lianfang: every one of its events carries the actor's metadata."""
+
+    class Event(Aggregate.Event):
+        meta: dict[str, Any]
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def happen(self, event_class: type[Aggregate.Event], meta: Meta, **fields: Any) -> None:
+        """Record a fact about this thing, stamped with the actor and the (injected) clock."""
+        assert meta.at is not None, "the Application stamps the clock before a command runs"
+        self.trigger_event(event_class, timestamp=meta.at, meta=meta.as_dict(), **fields)
+
+    @classmethod
+    def begin(cls, event_class: type[Aggregate.Created], id: UUID, meta: Meta, **fields: Any) -> Any:  # noqa: A002
+        return cls._create(event_class, id=id, timestamp=meta.at, meta=meta.as_dict(), **fields)

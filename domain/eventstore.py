@@ -1,0 +1,124 @@
+"""Our thin adapters over eventsourcing's persistence: the one place that knows its classes.
+
+- `store_env` builds the eventsourcing `env` from our Settings (SQLite file, or PostgreSQL).
+- `DurableSQLiteFactory` makes every SQLite connection fsync on commit (WAL, synchronous=FULL).
+- `CommitSignal` and `follow` let readers follow the log live: woken at once by commits in this
+  process, and polling every few tens of ms for commits made by other processes.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
+
+if TYPE_CHECKING:
+    from eventsourcing.application import Application
+
+    from domain.settings import Settings
+
+EVENTS_FILE = "events.sqlite"
+
+
+class DurablePool(SQLiteConnectionPool):
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        connection._sqlite_conn.execute("PRAGMA synchronous=FULL;")  # noqa: SLF001
+        return connection
+
+
+class DurableSQLiteFactory(SQLiteFactory):
+    """SQLite, with every commit on disk before it returns."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        datastore = self.datastore
+        datastore.pool = DurablePool(db_name=datastore.pool.db_name, lock_timeout=datastore.pool.lock_timeout)
+
+
+def store_env(settings: Settings, data_dir: Path | None = None, name: str = "Coordination") -> dict[str, str]:
+    """The eventsourcing env for the event store: SQLite under data_dir, or PostgreSQL."""
+    common = {
+        "AGGREGATE_CACHE_MAXSIZE": "5000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
+    }
+    if settings.database_url:
+        url = urlparse(settings.database_url)
+        return {
+            **common,
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "lianfang",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "lianfang"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_CONN_MAX_AGE": "",
+            "POSTGRES_POOL_SIZE": "5",
+        }
+    directory = Path(data_dir or settings.data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return {
+        **common,
+        "PERSISTENCE_MODULE": f"{__name__}:DurableSQLiteFactory",
+        "SQLITE_DBNAME": str(directory / EVENTS_FILE),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+def position_of(app: Application, originator_id: UUID | str, version: int) -> int | None:
+    """The global log position of one event, found by its aggregate and version."""
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    if isinstance(recorder.datastore, SQLiteDatastore):
+        oid = originator_id.hex if isinstance(originator_id, UUID) else UUID(str(originator_id)).hex
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?", (oid, version))  # noqa: S608
+            row = c.fetchone()
+            return row[0] if row else None
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(
+            f"SELECT notification_id FROM {recorder.datastore.schema or 'public'}.{table} "  # noqa: S608
+            "WHERE originator_id=%s AND originator_version=%s",
+            (str(originator_id), version),
+        )
+        row = curs.fetchone()
+        return row["notification_id"] if row else None
+
+
+class CommitSignal:
+    """Set after each commit in this process; readers wait on it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.head = 0
+
+    def committed(self, position: int) -> None:
+        with self._condition:
+            self.head = max(self.head, position)
+            self._condition.notify_all()
+
+    def wait_beyond(self, position: int, timeout: float) -> None:
+        with self._condition:
+            if self.head <= position:
+                self._condition.wait(timeout)
+
+
+def follow(
+    app: Application, after: int, signal: CommitSignal, stop: threading.Event,
+    *, batch: int = 500, poll: float = 0.05,
+) -> Iterator[list[Notification]]:
+    """Yield batches of notifications after `after`, live, until `stop` is set."""
+    position = after
+    while not stop.is_set():
+        notifications = app.recorder.select_notifications(position + 1, batch)
+        if notifications:
+            position = notifications[-1].id
+            yield list(notifications)
+            continue
+        signal.wait_beyond(position, poll)

@@ -1,0 +1,40 @@
+"""Idempotency records: the first answer to a key, saved with the command's own events."""
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.base import Meta, Thing
+
+KEY_NAMESPACE = uuid5(NAMESPACE_URL, "https://lianfang.example/idempotency")
+
+
+def record_id(actor: str, key: str) -> UUID:
+    return uuid5(KEY_NAMESPACE, f"{actor}\n{key}")
+
+
+class IdempotencyRecord(Thing):
+    class KeyRecorded(Thing.Created):
+        key: str
+        request_hash: str
+        command: str
+        thing: str
+        version: int
+
+    def __init__(self, key: str, request_hash: str, command: str, thing: str, version: int) -> None:
+        self.key = key
+        self.request_hash = request_hash
+        self.command = command
+        self.thing = thing
+        self.thing_version = version
+
+    @classmethod
+    def record(cls, meta: Meta, *, key: str, request_hash: str, command: str, thing: str, version: int) -> IdempotencyRecord:
+        return cls.begin(
+            cls.KeyRecorded, record_id(meta.actor, key), meta, key=key,
+            request_hash=request_hash, command=command, thing=thing, version=version,
+        )
+
+
+def answer_of(record: IdempotencyRecord) -> dict[str, Any]:
+    return {"id": record.thing, "version": record.thing_version}

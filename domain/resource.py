@@ -1,0 +1,95 @@
+"""Emergency resources (应急资源): teams, vehicles, sites and supplies, owned by a unit."""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.base import Meta, Thing
+from domain.errors import InvalidInput, NotPermitted, Refused
+from domain.values import MAX_COUNT, RESOURCE_KINDS, kind_of, point_of, text_of
+
+
+def amount_of(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise InvalidInput(f"{what} must be a whole number from 0 to {MAX_COUNT}, not {value!r}")
+    return value
+
+
+class Resource(Thing):
+    class ResourceRegistered(Thing.Created):
+        kind: str
+        name: str
+        unit: str
+        position: list[float]
+        capacity: int | None
+        quantity: int | None
+
+    class ResourceMoved(Thing.Event):
+        position: list[float]
+
+        def apply(self, resource: Resource) -> None:
+            resource.position = self.position
+
+    class ResourceAssigned(Thing.Event):
+        dispatch: str
+
+        def apply(self, resource: Resource) -> None:
+            resource.dispatch = self.dispatch
+
+    class ResourceFreed(Thing.Event):
+        dispatch: str
+
+        def apply(self, resource: Resource) -> None:
+            resource.dispatch = None
+
+    def __init__(self, kind: str, name: str, unit: str, position: list[float], capacity: int | None, quantity: int | None) -> None:
+        self.kind = kind
+        self.name = name
+        self.unit = unit
+        self.position = position
+        self.capacity = capacity
+        self.quantity = quantity
+        self.dispatch: str | None = None
+
+    @classmethod
+    def register(
+        cls, id: UUID, meta: Meta, *, kind: Any, name: Any, unit: str, position: Any,  # noqa: A002
+        capacity: Any = None, quantity: Any = None,
+    ) -> Resource:
+        meta.check_role("commander", "unit", doing="registering a resource")
+        if meta.role == "unit" and meta.unit != unit:
+            raise NotPermitted("a unit registers only its own resources")
+        return cls.begin(
+            cls.ResourceRegistered, id, meta,
+            kind=kind_of(kind, RESOURCE_KINDS, "resource"), name=text_of(name, "name", max_len=100),
+            unit=unit, position=point_of(position, "position"),
+            capacity=amount_of(capacity, "capacity"), quantity=amount_of(quantity, "quantity"),
+        )
+
+    def move(self, meta: Meta, *, position: Any) -> None:
+        self.check_owner(meta, "report this resource's position")
+        self.happen(self.ResourceMoved, meta, position=point_of(position, "position"))
+
+    def assign(self, meta: Meta, dispatch: str) -> None:
+        self.happen(self.ResourceAssigned, meta, dispatch=dispatch)
+
+    def free(self, meta: Meta) -> None:
+        if self.dispatch is not None:
+            self.happen(self.ResourceFreed, meta, dispatch=self.dispatch)
+
+    def check_available_for(self, kind: str, quantity: int) -> None:
+        if self.kind != kind:
+            raise Refused(f"resource {self.name} is a {self.kind}; the request is for a {kind}")
+        if self.dispatch is not None:
+            raise Refused(f"resource {self.name} is already committed to dispatch {self.dispatch}; release it first or choose another")
+        if self.quantity is not None and quantity > self.quantity:
+            raise Refused(f"resource {self.name} holds {self.quantity}; the request is for {quantity}")
+
+    def check_owner(self, meta: Meta, to_do: str) -> None:
+        if meta.role == "commander":
+            return
+        meta.check_role("commander", "unit", "field", doing=to_do)
+        if meta.unit != self.unit:
+            raise NotPermitted(f"only the command center or the owning unit may {to_do}")

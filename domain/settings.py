@@ -1,0 +1,47 @@
+"""One settings object, read from LIANFANG_* environment variables; every entry has a default."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_GEOGRAPHY = PROJECT_ROOT / "scenarios" / "demo-county.geojson"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANFANG_", extra="ignore")
+
+    data_dir: Path = Field(Path("./var"), description="where the embedded SQLite store and read models live")
+    database_url: str | None = Field(None, description="postgresql://user:password@host:port/db selects PostgreSQL")
+    redis_url: str | None = Field(None, description="redis://host:port/0 selects Redis Streams for live fan-out")
+    geography: Path | None = Field(None, description="GeoJSON jurisdictions; default: the demo county")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Field(1024 * 1024, description="larger request bodies get 413 before parsing")
+    sealed_quiet_days: float = Field(7, description="days without a case before a sealed zone is due for downgrade")
+    controlled_quiet_days: float = Field(3, description="days without a case before a controlled zone is due")
+    due_soon_hours: float = Field(24, description="a task due within this many hours is yellow")
+    silence_hours: float = Field(48, description="a task with no claim or progress for this long is yellow")
+    batch_max: int = Field(512, description="most commands that share one commit")
+    read_wait_seconds: float = Field(5.0, description="how long a query with min_position waits before 503")
+    checkpoint_every: int = Field(2000, description="events between projection checkpoints (as-of speed)")
+    live_queue: int = Field(1000, description="deltas a websocket client may fall behind before it is dropped")
+    tile_url: str | None = Field(None, description="optional map tile URL template; none by default (offline)")
+    log_level: str = "INFO"
+
+    @field_validator("max_body_bytes", "batch_max", "checkpoint_every", "live_queue")
+    @classmethod
+    def positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @property
+    def geography_file(self) -> Path:
+        return self.geography or DEMO_GEOGRAPHY
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)

@@ -1,0 +1,71 @@
+"""A unit of work: the things one batch of commands reads and changes, saved in one commit.
+
+Two commands on the same thing in one batch act on the same in-memory instance, in order.
+"""
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from domain.errors import StaleVersion
+
+if TYPE_CHECKING:
+    from domain.base import Thing
+
+_current: ContextVar[UnitOfWork] = ContextVar("unit_of_work")
+
+
+def current() -> UnitOfWork:
+    try:
+        return _current.get()
+    except LookupError:
+        raise RuntimeError("commands run inside a unit of work: use domain.writer.execute or the Writer") from None
+
+
+class UnitOfWork:
+    def __init__(self) -> None:
+        self.things: dict[UUID, Thing] = {}
+        self.staged: dict[UUID, Thing] = {}  # insertion-ordered: the commit order
+        self.keys: set[UUID] = set()
+        self._expected: tuple[str | None, int | None] = (None, None)
+        self._marks: dict[UUID, int] = {}
+        self._main: Thing | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self._token)
+
+    def begin(self, target: str | None, expected_version: int | None) -> None:
+        """Start one command: remember what every thing looked like, to detect a half-applied refusal."""
+        self._expected = (target, expected_version)
+        self._marks = {uid: len(t.pending_events) for uid, t in self.things.items()}
+        self._main = None
+
+    def check_expected_version(self, thing: Thing) -> None:
+        target, expected = self._expected
+        if expected is not None and target is not None and str(thing.id) == target and thing.version != expected:
+            raise StaleVersion(
+                f"this {type(thing).__name__.lower()} is at version {thing.version}, not {expected}: "
+                "someone changed it since you read it; reload and try again"
+            )
+
+    def stage(self, main: Thing, *others: Thing) -> UUID:
+        for thing in (*others, main):
+            self.things[thing.id] = thing
+            self.staged.pop(thing.id, None)
+            self.staged[thing.id] = thing
+        self._main = main
+        return main.id
+
+    @property
+    def main(self) -> Thing:
+        assert self._main is not None, "every command stages the thing it acted on"
+        return self._main
+
+    def half_applied(self) -> bool:
+        """True if a refused command left events behind on some thing (its checks ran too late)."""
+        return any(len(t.pending_events) > self._marks.get(uid, 0) for uid, t in self.things.items())

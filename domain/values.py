@@ -1,0 +1,155 @@
+"""Value objects of the domain: counts, levels, kinds, points."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+from domain.errors import InvalidInput
+
+MAX_COUNT = 10_000_000
+
+
+class Level(str, Enum):
+    """Response level: I is the most serious."""
+
+    I = "I"  # noqa: E741  (the level's own name)
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+    @property
+    def colour(self) -> str:
+        return {"I": "red", "II": "orange", "III": "yellow", "IV": "blue"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        """Higher is more serious."""
+        return {"I": 4, "II": 3, "III": 2, "IV": 1}[self.value]
+
+
+INCIDENT_KINDS = {
+    "cluster": "聚集性疫情",
+    "food_poisoning": "食物中毒",
+    "unexplained_illness": "不明原因疾病",
+    "infectious_disease": "传染病疫情",
+    "vaccine_reaction": "预防接种异常反应",
+    "occupational_poisoning": "职业中毒",
+    "other": "其他突发公共卫生事件",
+}
+
+RESOURCE_KINDS = {
+    "medical_team": "医疗队",
+    "ambulance": "救护车",
+    "sampling_team": "采样队",
+    "quarantine_site": "隔离点",
+    "supplies": "物资储备",
+    "epi_team": "流调队",
+    "transport": "转运组",
+}
+
+UNIT_KINDS = {"department": "县级部门", "township": "乡镇（街道）"}
+
+ROLES = ("commander", "unit", "field", "observer")
+
+
+def level_of(value: Any) -> Level:
+    try:
+        return Level(value)
+    except ValueError:
+        raise InvalidInput(f"level must be one of I, II, III, IV (I is the most serious), not {value!r}") from None
+
+
+def kind_of(value: Any, kinds: dict[str, str], what: str) -> str:
+    if value not in kinds:
+        raise InvalidInput(f"{what} kind {value!r} is unknown; use one of: {', '.join(kinds)}")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Case counts; never negative. Field reports carry new counts, never totals."""
+
+    confirmed: int = 0
+    suspected: int = 0
+    asymptomatic: int = 0
+    close_contacts: int = 0
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any] | None) -> Counts:
+        raw = raw or {}
+        unknown = set(raw) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InvalidInput(
+                f"unknown count {', '.join(sorted(unknown))}; counts are confirmed, suspected, asymptomatic, close_contacts"
+            )
+        for name, value in raw.items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(f"count {name} must be a whole number, not {value!r}")
+            if value < 0:
+                raise InvalidInput(f"count {name} cannot be negative ({value}); report new cases found, never corrections below zero")
+            if value > MAX_COUNT:
+                raise InvalidInput(f"count {name} = {value} is beyond any county's scale (at most {MAX_COUNT})")
+        return cls(**raw)
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple())))
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (self.confirmed, self.suspected, self.asymptomatic, self.close_contacts)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @property
+    def cases(self) -> int:
+        """New cases that reset a zone's clock (close contacts are not cases)."""
+        return self.confirmed + self.suspected + self.asymptomatic
+
+
+def point_of(value: Any, what: str = "location") -> list[float]:
+    """A WGS84 [lon, lat] pair (GeoJSON order)."""
+    if isinstance(value, dict) and value.get("type") == "Point":
+        value = value.get("coordinates")
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise InvalidInput(f"{what} must be [lon, lat] in WGS84, not {value!r}")
+    lon, lat = value
+    for name, v in (("longitude", lon), ("latitude", lat)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InvalidInput(f"{what} {name} must be a finite number, not {v!r}")
+    if not -180 <= lon <= 180:
+        raise InvalidInput(f"{what} longitude {lon} is outside -180..180; coordinates are [lon, lat]")
+    if not -90 <= lat <= 90:
+        raise InvalidInput(f"{what} latitude {lat} is outside -90..90; coordinates are [lon, lat], not [lat, lon]")
+    return [float(lon), float(lat)]
+
+
+def text_of(value: Any, what: str, *, required: bool = True, max_len: int = 2000) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"{what} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
+    if len(value) > max_len:
+        raise InvalidInput(f"{what} is {len(value)} characters; at most {max_len}")
+    check_no_personal_data(value, what)
+    return value.strip() or (None if not required else _missing(what))
+
+
+# Patients are counted, never named: free text must not carry a mainland ID number or mobile number.
+_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+
+
+def check_no_personal_data(text: str, what: str) -> None:
+    if _ID_NUMBER.search(text):
+        raise InvalidInput(f"{what} looks like it contains an ID-card number; Lianfang stores counts, never personal identifiers — remove it")
+    if _MOBILE.search(text):
+        raise InvalidInput(f"{what} looks like it contains a mobile number; Lianfang stores no personal contact data — remove it")
+
+
+def _missing(what: str) -> str:
+    raise InvalidInput(f"{what} is required")

@@ -1,0 +1,233 @@
+"""The write path: commands run in order and share one durable commit (group commit).
+
+One writer thread owns the write path. Commands wait on a queue; the writer takes what is
+there (up to a bound), runs each command's domain method in order inside one unit of work,
+drops the ones the domain refused (their callers get the error), saves the rest in one
+transaction, and only then answers every caller. Nothing is acknowledged before the commit.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.commands import Command, Receipt
+from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
+from domain.eventstore import CommitSignal, position_of
+from domain.idempotency import IdempotencyRecord, record_id
+from domain.times import occurred_time
+from domain.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from domain.application import Coordination
+
+log = logging.getLogger("lianfang.writer")
+
+TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lift_zone", "move_resource",
+            "commit_dispatch", "depart", "arrive", "release", "cancel_dispatch", "claim_task", "report_progress",
+            "complete_task", "refuse_task", "supervise_task", "answer_supervision", "revoke_token",
+            "update_alert", "cancel_alert"}
+UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
+              "request_dispatch", "assign_task", "issue_alert", "import_alert"}
+
+
+class _Deferred(Exception):
+    """The same idempotency key is already in this batch: answer it after this commit."""
+
+
+class _HalfApplied(Exception):
+    """A refused command left events behind: the batch is rerun one command at a time."""
+
+
+def execute(app: Coordination, command: Command, signal: CommitSignal | None = None) -> Receipt:
+    """Run one command now, in the caller's thread, and commit it (drills, CLI, tests)."""
+    outcome = run_batch(app, [command], signal)[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def run_batch(app: Coordination, commands: list[Command], signal: CommitSignal | None = None) -> list[Any]:
+    """Run commands in order and commit them together; one outcome (Receipt or error) per command."""
+    try:
+        return _run_together(app, commands, signal)
+    except (_HalfApplied, IntegrityError):
+        # Another process wrote the same thing, or a refusal left debris: one by one, fresh.
+        return [_run_alone(app, command, signal) for command in commands]
+
+
+def _run_alone(app: Coordination, command: Command, signal: CommitSignal | None, attempts: int = 3) -> Any:
+    for attempt in range(attempts):
+        try:
+            return _run_together(app, [command], signal)[0]
+        except IntegrityError:
+            if attempt == attempts - 1:
+                return DomainError("the record changed under this command several times; try again")
+        except _HalfApplied as error:  # cannot happen alone: the refusal is the answer
+            return error.__cause__
+    raise AssertionError("unreachable")
+
+
+def _run_together(app: Coordination, commands: list[Command], signal: CommitSignal | None) -> list[Any]:
+    outcomes: list[Any] = []
+    with UnitOfWork() as uow:
+        for command in commands:
+            try:
+                outcomes.append(_run_one(app, uow, command))
+            except _Deferred as deferred:
+                outcomes.append(deferred)
+            except DomainError as refusal:
+                if uow.half_applied():
+                    raise _HalfApplied() from refusal
+                outcomes.append(refusal)
+        staged = list(uow.staged.values())
+        if staged:
+            recordings = app.save(*staged)
+            positions = {(r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
+                         for r in recordings}
+            for receipt in outcomes:
+                if isinstance(receipt, Receipt) and not receipt.replayed:
+                    receipt.position = positions[(receipt.id, receipt.version)]
+            if signal is not None and recordings:
+                signal.committed(max(positions.values()))
+    return outcomes
+
+
+def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
+    meta = replace(command.meta, at=app.clock.now())
+    args = dict(command.args)
+    meta = replace(meta, occurred_at=occurred_time(args.pop("occurred_at", None), meta.at))
+    key = command.idempotency_key
+    request_hash = command.request_hash()
+    if key:
+        replayed = _replay(app, uow, meta.actor, key, request_hash)
+        if replayed is not None:
+            return replayed
+    method = _method(app, command, args)
+    uow.begin(command.target, command.expected_version)
+    positional = (command.target,) if command.name in TARGETED else ()
+    thing_id = method(meta, *positional, **args)
+    receipt = Receipt(thing_id, uow.main.version)
+    if key:
+        record = IdempotencyRecord.record(
+            meta, key=key, request_hash=request_hash, command=command.name, thing=str(thing_id), version=receipt.version,
+        )
+        uow.staged[record.id] = record
+        uow.keys.add(record.id)
+    return receipt
+
+
+def _replay(app: Coordination, uow: UnitOfWork, actor: str, key: str, request_hash: str) -> Receipt | None:
+    rid = record_id(actor, key)
+    if rid in uow.keys:
+        raise _Deferred()
+    try:
+        record = app.repository.get(rid)
+    except AggregateNotFoundError:
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {key!r} was first used for a different request ({record.command}); "
+            "use a new key for a new request"
+        )
+    thing_id = record.thing
+    from uuid import UUID
+
+    return Receipt(UUID(thing_id), record.thing_version, position_of(app, thing_id, record.thing_version), replayed=True)
+
+
+def _method(app: Coordination, command: Command, args: dict[str, Any]) -> Any:
+    if command.name not in TARGETED | UNTARGETED:
+        raise InvalidInput(f"unknown command {command.name!r}")
+    if command.name in TARGETED and not command.target:
+        raise InvalidInput(f"{command.name} needs the id of the thing it acts on")
+    method = getattr(app, command.name)
+    parameters = inspect.signature(method).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    fields = [n for n, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    unknown = sorted(set(args) - set(fields)) if not takes_any else []
+    if unknown:
+        raise InvalidInput(f"{command.name} has no field {', '.join(unknown)}; its fields are: {', '.join(fields) or 'none'}")
+    missing = [n for n in fields if parameters[n].default is inspect.Parameter.empty and n not in args]
+    if missing:
+        raise InvalidInput(f"{command.name} needs the field {', '.join(missing)}")
+    return method
+
+
+class Writer:
+    """The single writer thread of this process; `submit` returns a Future of the Receipt."""
+
+    def __init__(self, app: Coordination, signal: CommitSignal, max_batch: int = 512) -> None:
+        self.app = app
+        self.signal = signal
+        self.max_batch = max_batch
+        self._queue: queue.Queue[tuple[Command, Future[Receipt]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="lianfang-writer", daemon=True)
+        self.batches = 0
+        self.commands = 0
+
+    def start(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def submit(self, command: Command) -> Future[Receipt]:
+        future: Future[Receipt] = Future()
+        self._queue.put((command, future))
+        return future
+
+    def _loop(self) -> None:
+        carried: list[tuple[Command, Future[Receipt]]] = []
+        while True:
+            batch = carried
+            carried = []
+            if not batch:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch.append(first)
+            stopping = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            carried = self._commit(batch)
+            if stopping:
+                for _, future in carried:
+                    future.set_exception(DomainError("the server is stopping; retry with the same Idempotency-Key"))
+                return
+
+    def _commit(self, batch: list[tuple[Command, Future[Receipt]]]) -> list[tuple[Command, Future[Receipt]]]:
+        try:
+            outcomes = run_batch(self.app, [command for command, _ in batch], self.signal)
+        except Exception as failure:  # the store itself failed: nobody is acknowledged
+            log.exception("commit of %d commands failed; none acknowledged", len(batch))
+            for _, future in batch:
+                future.set_exception(failure)
+            return []
+        self.batches += 1
+        carried = []
+        for (command, future), outcome in zip(batch, outcomes):
+            if isinstance(outcome, _Deferred):
+                carried.append((command, future))
+            elif isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                self.commands += 1
+                future.set_result(outcome)
+        return carried

@@ -1,0 +1,68 @@
+"""Checkpoints of a read model: its whole state at a position, written with its tracking row.
+
+One SQLite file per read model (eventsourcing's tracking table has a fixed name). The head
+checkpoint is replaced as the model advances; every `every` events a checkpoint is also kept
+in history, so "as of time T" starts from the nearest one instead of from position 0.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from domain.eventstore import DurablePool
+
+SOURCE = "Coordination"
+
+
+class CheckpointRecorder(SQLiteTrackingRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                "CREATE TABLE IF NOT EXISTS checkpoints (position INTEGER PRIMARY KEY, at TEXT, head INTEGER, state BLOB)",
+                "CREATE INDEX IF NOT EXISTS checkpoints_at ON checkpoints (at)"]
+
+
+class CheckpointStore:
+    def __init__(self, path: Path, every: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.every = every
+        datastore = SQLiteDatastore(str(path))
+        datastore.pool = DurablePool(db_name=str(path))
+        self.recorder = CheckpointRecorder(datastore)
+        self.recorder.create_table()
+
+    def position(self) -> int:
+        return self.recorder.max_tracking_id(SOURCE) or 0
+
+    def save(self, position: int, at: datetime | None, state: bytes) -> None:
+        """Write the state and the tracking position in one transaction; a repeat is refused."""
+        keep = position // self.every > self.position() // self.every
+        with self.recorder.datastore.transaction(commit=True) as c:
+            self.recorder._insert_tracking(c, Tracking(SOURCE, position))  # noqa: SLF001
+            c.execute("DELETE FROM checkpoints WHERE head=1")
+            c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
+                      (position, at.isoformat() if at else None, 0 if keep else 1, state))
+
+    def latest(self) -> bytes | None:
+        return self._one("SELECT state FROM checkpoints ORDER BY position DESC LIMIT 1", ())
+
+    def latest_at_or_before(self, at: datetime) -> bytes | None:
+        # Stored times keep their offsets; compare as instants, in Python, over the few candidates.
+        with self.recorder.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position, at FROM checkpoints ORDER BY position DESC")
+            for row in c.fetchall():
+                if row["at"] and datetime.fromisoformat(row["at"]) <= at:
+                    return self._one("SELECT state FROM checkpoints WHERE position=?", (row["position"],))
+        return None
+
+    def _one(self, sql: str, params: tuple) -> bytes | None:
+        with self.recorder.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            row = c.fetchone()
+            return bytes(row[0]) if row else None
+
+    def close(self) -> None:
+        self.recorder.datastore.close()

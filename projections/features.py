@@ -1,0 +1,88 @@
+"""RFC 7946 features of the situation map, built from projection state (coordinates to 6 places)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+LEVEL_COLOUR = {"I": "red", "II": "orange", "III": "yellow", "IV": "blue"}
+LEVEL_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
+
+
+def rounded(value: Any) -> Any:
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def feature(fid: str, geometry: dict[str, Any] | None, properties: dict[str, Any]) -> dict[str, Any]:
+    if geometry is not None:
+        geometry = {"type": geometry["type"], "coordinates": rounded(geometry["coordinates"])}
+    return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
+
+
+def point(coordinates: list[float]) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": coordinates}
+
+
+def incident_feature(i: dict[str, Any]) -> dict[str, Any]:
+    return feature(f"incident:{i['id']}", point(i["location"]), {
+        "kind": "incident", "id": i["id"], "title": i["title"], "incident_kind": i["kind"],
+        "level": i["level"], "colour": LEVEL_COLOUR.get(i["level"] or "", "grey"),
+        "counts": i["counts"], "status": i["status"], "jurisdiction": i["jurisdiction"],
+        "reported_at": i["reported_at"], "updated_at": i["updated_at"], "version": i["version"],
+    })
+
+
+def zone_feature(z: dict[str, Any], now: datetime, quiet_days: dict[str, float]) -> dict[str, Any]:
+    days = quiet_days_of(z, now)
+    due_after = quiet_days.get(z["kind"])
+    return feature(f"zone:{z['id']}", z["area"], {
+        "kind": "zone", "id": z["id"], "zone_kind": z["kind"], "name": z["name"], "incident": z["incident"],
+        "declared_at": z["declared_at"], "last_case_at": z["last_case_at"],
+        "days_since_last_case": days, "downgrade_due": due_after is not None and days >= due_after,
+        "version": z["version"],
+    })
+
+
+def quiet_days_of(z: dict[str, Any], now: datetime) -> int:
+    """Whole days without a new case inside, counted from the last case or the last change of kind."""
+    since = max(datetime.fromisoformat(z["last_case_at"]), datetime.fromisoformat(z["kind_since"]))
+    return max(0, int((now - since).total_seconds() // 86400))
+
+
+def resource_feature(r: dict[str, Any], dispatch_state: str | None) -> dict[str, Any]:
+    return feature(f"resource:{r['id']}", point(r["position"]), {
+        "kind": "resource", "id": r["id"], "name": r["name"], "resource_kind": r["kind"], "unit": r["unit"],
+        "status": dispatch_state or "available", "dispatch": r["dispatch"],
+        "capacity": r["capacity"], "quantity": r["quantity"], "version": r["version"],
+    })
+
+
+def dispatch_feature(d: dict[str, Any], origin: list[float] | None) -> dict[str, Any]:
+    geometry = {"type": "LineString", "coordinates": [origin, d["destination"]]} if origin else point(d["destination"])
+    return feature(f"dispatch:{d['id']}", geometry, {
+        "kind": "dispatch", "id": d["id"], "incident": d["incident"], "resource_kind": d["kind"],
+        "quantity": d["quantity"], "state": d["state"], "resource": d["resource"], "version": d["version"],
+    })
+
+
+def alert_feature(a: dict[str, Any]) -> dict[str, Any]:
+    return feature(f"alert:{a['id']}", a["area"], {
+        "kind": "alert", "id": a["id"], "headline": a["headline"], "severity": a["severity"],
+        "urgency": a["urgency"], "certainty": a["certainty"], "status": a["status"],
+        "expires": a["expires"], "source": a["source"], "sender": a["sender"], "version": a["version"],
+    })
+
+
+def jurisdiction_feature(j: Any, worst: str | None, cases: dict[str, int], open_incidents: int) -> dict[str, Any]:
+    return feature(f"jurisdiction:{j.code}", j.geometry, jurisdiction_properties(j, worst, cases, open_incidents))
+
+
+def jurisdiction_properties(j: Any, worst: str | None, cases: dict[str, int], open_incidents: int) -> dict[str, Any]:
+    return {
+        "kind": "jurisdiction", "code": j.code, "name": j.name, "level": j.level, "parent": j.parent,
+        "worst_level": worst, "colour": LEVEL_COLOUR.get(worst or "", "none"),
+        "cases": cases, "open_incidents": open_incidents,
+    }

@@ -1,0 +1,223 @@
+"""The read side of one store: follows the global log live, feeds every read model, publishes deltas.
+
+One thread reads the log once for all read models. Each model keeps its state in memory and
+writes checkpoints (state + tracking position in one transaction); after a crash it resumes
+from its last checkpoint and replays the rest, so nothing is lost or counted twice.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from domain.clock import Clock
+from projections.audit import AuditTrail
+from projections.checkpoints import CheckpointStore
+from projections.events import decode
+from projections.files import model_file
+from projections.ledger import Ledger
+from projections.readmodel import ReadModel
+from projections.situation_map import SituationMap
+
+if TYPE_CHECKING:
+    from domain.application import Coordination
+    from domain.eventstore import CommitSignal
+    from domain.settings import Settings
+    from projections.broker import Broker
+    from projections.geography import Geography
+
+log = logging.getLogger("lianfang.projections")
+MODELS = ("situation_map", "ledger")
+
+
+class FixedClock(Clock):
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+class Projections:
+    def __init__(
+        self, app: Coordination, settings: Settings, geography: Geography, directory: Path,
+        broker: Broker | None = None, signal: CommitSignal | None = None, clock: Clock | None = None,
+    ) -> None:
+        self.app, self.settings, self.geography = app, settings, geography
+        self.directory = Path(directory)
+        self.broker, self.signal, self.clock = broker, signal, clock
+        self.stores = {name: CheckpointStore(model_file(self.directory, name), settings.checkpoint_every) for name in MODELS}
+        self.models: dict[str, ReadModel] = {}
+        for name in MODELS:
+            model = self.fresh(name, clock)
+            blob = self.stores[name].latest()
+            if blob:
+                model.restore(blob)
+            self.models[name] = model
+        self.audit = AuditTrail(model_file(self.directory, "audit"))
+        self.lock = threading.RLock()
+        self._advanced = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._saved_at = time.monotonic()
+        self.lag_seconds = 0.0
+
+    @property
+    def map(self) -> SituationMap:
+        return self.models["situation_map"]  # type: ignore[return-value]
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.models["ledger"]  # type: ignore[return-value]
+
+    def fresh(self, name: str, clock: Clock | None) -> ReadModel:
+        s = self.settings
+        model: ReadModel
+        if name == "situation_map":
+            model = SituationMap(self.geography, {"sealed": s.sealed_quiet_days, "controlled": s.controlled_quiet_days})
+        else:
+            model = Ledger(s.due_soon_hours, s.silence_hours)
+        model.clock = clock
+        model.loaded()
+        return model
+
+    @property
+    def position(self) -> int:
+        return min([m.position for m in self.models.values()] + [self.audit.position])
+
+    # -- following the log --------------------------------------------------------------------
+
+    def start(self) -> Projections:
+        self._thread = threading.Thread(target=self._loop, name="lianfang-projections", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.signal is not None:
+            self.signal.committed(self.signal.head)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.checkpoint()
+        self.audit.close()
+        for store in self.stores.values():
+            store.close()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.run_once():
+                    continue
+                self.tick()
+                self.checkpoint(if_due=True)
+            except Exception:
+                log.exception("projection step failed; retrying from position %d", self.position)
+                time.sleep(0.5)
+            if self.signal is not None:
+                self.signal.wait_beyond(self.position, 0.05)
+            else:
+                time.sleep(0.05)
+
+    def run_once(self, limit: int = 1000) -> int:
+        """Process the next notifications after our position; the number processed."""
+        notifications = self.app.recorder.select_notifications(self.position + 1, limit)
+        if not notifications:
+            return 0
+        facts = decode(self.app, list(notifications))
+        with self.lock:
+            entries = {e["position"]: e for e in self.audit.append(facts)}
+            deltas = []
+            for fact in facts:
+                changes: list[dict[str, Any]] = []
+                for model in self.models.values():
+                    if fact.position > model.position:
+                        changes += model.apply(fact)
+                if fact.position in entries:
+                    changes.append({"op": "append", "layer": "audit", "entry": entries[fact.position]})
+                deltas.append((fact, changes))
+        self.lag_seconds = max(0.0, time.time() - facts[-1].at.timestamp()) if self.clock is None else 0.0
+        for fact, changes in deltas:
+            self._publish(fact.position, fact.at, changes, cause="event")
+        with self._advanced:
+            self._advanced.notify_all()
+        return len(facts)
+
+    def catch_up(self) -> int:
+        total = 0
+        while processed := self.run_once():
+            total += processed
+        return total
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Publish what changed by the passing of time (task colours, zone quiet days)."""
+        now = now or (self.clock.now() if self.clock else None)
+        if now is None:
+            return
+        with self.lock:
+            changes = []
+            for model in self.models.values():
+                upcoming = model.next_change()
+                if upcoming is not None and upcoming <= now:
+                    changes += model.tick(now)
+        if changes:
+            self._publish(self.position, now, changes, cause="time")
+
+    def _publish(self, position: int, at: datetime, changes: list[dict[str, Any]], cause: str) -> None:
+        if self.broker is None:
+            return
+        message = {"type": "delta", "position": position, "at": at.isoformat(), "cause": cause, "changes": changes}
+        self.broker.publish(position, orjson.dumps(message))
+
+    def checkpoint(self, if_due: bool = False) -> None:
+        if if_due and time.monotonic() - self._saved_at < 1.0:
+            return
+        with self.lock:
+            for name, model in self.models.items():
+                store = self.stores[name]
+                if model.position > store.position():
+                    store.save(model.position, model.at, model.dump())
+        self._saved_at = time.monotonic()
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._advanced:
+            while self.position < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._advanced.wait(remaining)
+        return True
+
+    # -- as of time T -------------------------------------------------------------------------
+
+    def as_of(self, at: datetime) -> tuple[int, SituationMap, Ledger]:
+        """The map and the ledger as they stood at `at`: nearest checkpoint, then replay to T."""
+        models = {}
+        for name in MODELS:
+            model = self.fresh(name, FixedClock(at))
+            blob = self.stores[name].latest_at_or_before(at)
+            if blob:
+                model.restore(blob)
+            models[name] = model
+        position = min(m.position for m in models.values())
+        done = False
+        while not done:
+            notifications = self.app.recorder.select_notifications(position + 1, 1000)
+            if not notifications:
+                break
+            for fact in decode(self.app, list(notifications)):
+                if fact.at > at:
+                    done = True
+                    break
+                for model in models.values():
+                    if fact.position > model.position:
+                        model.apply(fact)
+                position = fact.position
+        last = max(m.position for m in models.values())
+        return last, models["situation_map"], models["ledger"]  # type: ignore[return-value]
+

@@ -1,0 +1,324 @@
+"""The situation map (一张图): incidents, zones, resources, dispatches, alerts, jurisdictions.
+
+A pure function of the log: `apply(fact)` changes the state and returns the map changes it made.
+Time-driven changes (a zone's quiet days) come from `tick(now)`.
+"""
+from __future__ import annotations
+
+import heapq
+from datetime import datetime, timedelta
+from functools import singledispatchmethod
+from typing import Any
+
+from shapely import STRtree
+from shapely.geometry import Point, shape
+
+from domain.alert import Alert
+from domain.dispatch import Dispatch
+from domain.incident import Incident
+from domain.resource import Resource
+from domain.unit import Unit
+from domain.values import Counts
+from domain.zone import Zone
+from projections import features as f
+from projections.events import Fact
+from projections.geography import Geography
+from projections.readmodel import ReadModel
+
+COUNT_KEYS = ("confirmed", "suspected", "asymptomatic", "close_contacts")
+
+
+class SituationMap(ReadModel):
+    name = "situation_map"
+
+    def __init__(self, geography: Geography, quiet_days: dict[str, float]) -> None:
+        self.geography = geography
+        self.quiet_days = quiet_days
+        super().__init__()
+
+    def empty(self) -> dict[str, Any]:
+        return {"incidents": {}, "zones": {}, "resources": {}, "dispatches": {}, "alerts": {}, "units": {}}
+
+    def loaded(self) -> None:
+        self._zone_shapes: dict[str, Any] = {}
+        self._zone_tree: tuple[STRtree, list[str]] | None = None
+        self._zone_heap: list[tuple[str, str]] = []
+        for z in self.state["zones"].values():
+            if not z["lifted"]:
+                self._zone_shapes[z["id"]] = shape(z["area"])
+                self._schedule_zone(z)
+
+    # -- events --------------------------------------------------------------------------------
+
+    @singledispatchmethod
+    def process(self, event: Any, fact: Fact) -> list[dict[str, Any]]:
+        return []
+
+    @process.register(Unit.UnitRegistered)
+    def _(self, e: Unit.UnitRegistered, fact: Fact) -> list[dict[str, Any]]:
+        self.state["units"][fact.thing] = {"id": fact.thing, "name": e.name, "kind": e.kind, "jurisdiction": e.jurisdiction}
+        return []
+
+    @process.register(Incident.IncidentReported)
+    def _(self, e: Incident.IncidentReported, fact: Fact) -> list[dict[str, Any]]:
+        code = e.jurisdiction or self.geography.locate(e.location)
+        self.state["incidents"][fact.thing] = {
+            "id": fact.thing, "kind": e.kind, "title": e.title, "location": e.location, "jurisdiction": code,
+            "counts": dict(e.counts), "level": None, "status": "open", "reported_at": fact.at.isoformat(),
+            "updated_at": fact.at.isoformat(), "version": fact.version,
+        }
+        return [*self._incident_changed(fact), *self._cases_at(e.location, Counts(**e.counts), fact)]
+
+    @process.register(Incident.FieldReportFiled)
+    def _(self, e: Incident.FieldReportFiled, fact: Fact) -> list[dict[str, Any]]:
+        i = self.state["incidents"][fact.thing]
+        i["counts"] = (Counts(**i["counts"]) + Counts(**e.new)).as_dict()
+        return [*self._incident_changed(fact), *self._cases_at(e.position or i["location"], Counts(**e.new), fact)]
+
+    @process.register(Incident.LevelSet)
+    def _(self, e: Incident.LevelSet, fact: Fact) -> list[dict[str, Any]]:
+        self.state["incidents"][fact.thing]["level"] = e.level
+        return self._incident_changed(fact)
+
+    @process.register(Incident.IncidentClosed)
+    def _(self, e: Incident.IncidentClosed, fact: Fact) -> list[dict[str, Any]]:
+        self.state["incidents"][fact.thing]["status"] = "closed"
+        return self._incident_changed(fact)
+
+    @process.register(Zone.ZoneDeclared)
+    def _(self, e: Zone.ZoneDeclared, fact: Fact) -> list[dict[str, Any]]:
+        at = fact.at.isoformat()
+        z = {"id": fact.thing, "incident": e.incident, "kind": e.kind, "area": e.area, "name": e.name,
+             "declared_at": at, "kind_since": at, "last_case_at": at, "lifted": False, "version": fact.version}
+        self.state["zones"][fact.thing] = z
+        self._zone_shapes[fact.thing] = shape(e.area)
+        self._zone_tree = None
+        self._schedule_zone(z)
+        return [self._zone_upsert(z)]
+
+    @process.register(Zone.ZoneDowngraded)
+    def _(self, e: Zone.ZoneDowngraded, fact: Fact) -> list[dict[str, Any]]:
+        z = self.state["zones"][fact.thing]
+        z.update(kind=e.kind, kind_since=fact.at.isoformat(), version=fact.version)
+        self._schedule_zone(z)
+        return [self._zone_upsert(z)]
+
+    @process.register(Zone.ZoneLifted)
+    def _(self, e: Zone.ZoneLifted, fact: Fact) -> list[dict[str, Any]]:
+        z = self.state["zones"][fact.thing]
+        z.update(lifted=True, version=fact.version)
+        self._zone_shapes.pop(fact.thing, None)
+        self._zone_tree = None
+        return [{"op": "remove", "layer": "zones", "id": f"zone:{fact.thing}"}]
+
+    @process.register(Resource.ResourceRegistered)
+    def _(self, e: Resource.ResourceRegistered, fact: Fact) -> list[dict[str, Any]]:
+        self.state["resources"][fact.thing] = {
+            "id": fact.thing, "kind": e.kind, "name": e.name, "unit": e.unit, "position": e.position,
+            "capacity": e.capacity, "quantity": e.quantity, "dispatch": None, "version": fact.version,
+        }
+        return [self._resource_upsert(fact.thing)]
+
+    @process.register(Resource.ResourceMoved)
+    def _(self, e: Resource.ResourceMoved, fact: Fact) -> list[dict[str, Any]]:
+        r = self.state["resources"][fact.thing]
+        r.update(position=e.position, version=fact.version)
+        changes = [self._resource_upsert(fact.thing)]
+        if r["dispatch"] and r["dispatch"] in self.state["dispatches"]:
+            changes.append(self._dispatch_upsert(r["dispatch"]))
+        return changes
+
+    @process.register(Resource.ResourceAssigned)
+    def _(self, e: Resource.ResourceAssigned, fact: Fact) -> list[dict[str, Any]]:
+        self.state["resources"][fact.thing].update(dispatch=e.dispatch, version=fact.version)
+        return []  # shown with the dispatch's own event, which follows in the same commit
+
+    @process.register(Resource.ResourceFreed)
+    def _(self, e: Resource.ResourceFreed, fact: Fact) -> list[dict[str, Any]]:
+        self.state["resources"][fact.thing].update(dispatch=None, version=fact.version)
+        return [self._resource_upsert(fact.thing)]
+
+    @process.register(Dispatch.DispatchRequested)
+    def _(self, e: Dispatch.DispatchRequested, fact: Fact) -> list[dict[str, Any]]:
+        self.state["dispatches"][fact.thing] = {
+            "id": fact.thing, "incident": e.incident, "kind": e.kind, "quantity": e.quantity,
+            "destination": e.destination, "state": "requested", "resource": None, "resource_unit": None,
+            "times": {"requested": fact.at.isoformat()}, "version": fact.version,
+        }
+        return [self._dispatch_upsert(fact.thing)]
+
+    @process.register(Dispatch.DispatchCommitted)
+    def _(self, e: Dispatch.DispatchCommitted, fact: Fact) -> list[dict[str, Any]]:
+        d = self._dispatch_moved(fact, "committed")
+        d.update(resource=e.resource, resource_unit=e.resource_unit)
+        return [self._dispatch_upsert(fact.thing), self._resource_upsert(e.resource)]
+
+    @process.register(Dispatch.DispatchDeparted)
+    def _(self, e: Any, fact: Fact) -> list[dict[str, Any]]:
+        return self._dispatch_step(fact, "en_route")
+
+    @process.register(Dispatch.DispatchArrived)
+    def _(self, e: Any, fact: Fact) -> list[dict[str, Any]]:
+        return self._dispatch_step(fact, "on_scene")
+
+    @process.register(Dispatch.DispatchReleased)
+    def _(self, e: Any, fact: Fact) -> list[dict[str, Any]]:
+        return self._dispatch_step(fact, "released")
+
+    @process.register(Dispatch.DispatchCancelled)
+    def _(self, e: Any, fact: Fact) -> list[dict[str, Any]]:
+        return self._dispatch_step(fact, "cancelled")
+
+    @process.register(Alert.AlertIssued)
+    def _(self, e: Alert.AlertIssued, fact: Fact) -> list[dict[str, Any]]:
+        self.state["alerts"][fact.thing] = {
+            "id": fact.thing, "headline": e.headline, "severity": e.severity, "urgency": e.urgency,
+            "certainty": e.certainty, "area": e.area, "status": e.status, "expires": e.expires,
+            "incident": e.incident, "source": fact.meta.get("source", "api"), "sender": e.sender,
+            "cancelled": False, "version": fact.version,
+        }
+        return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(self.state["alerts"][fact.thing])}]
+
+    @process.register(Alert.AlertUpdated)
+    def _(self, e: Alert.AlertUpdated, fact: Fact) -> list[dict[str, Any]]:
+        a = self.state["alerts"][fact.thing]
+        a.update({k: v for k, v in e.changes.items() if k in a}, version=fact.version)
+        return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(a)}]
+
+    @process.register(Alert.AlertCancelled)
+    def _(self, e: Alert.AlertCancelled, fact: Fact) -> list[dict[str, Any]]:
+        self.state["alerts"][fact.thing].update(cancelled=True, version=fact.version)
+        return [{"op": "remove", "layer": "alerts", "id": f"alert:{fact.thing}"}]
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _incident_changed(self, fact: Fact) -> list[dict[str, Any]]:
+        i = self.state["incidents"][fact.thing]
+        i.update(updated_at=fact.at.isoformat(), version=fact.version)
+        changes = [{"op": "upsert", "layer": "incidents", "id": f"incident:{i['id']}", "feature": f.incident_feature(i)}]
+        for code in self.geography.chain(i["jurisdiction"]):
+            changes.append({"op": "update", "layer": "jurisdictions", "id": f"jurisdiction:{code}",
+                            "properties": self.jurisdiction_properties(code)})
+        return changes
+
+    def _cases_at(self, location: list[float], new: Counts, fact: Fact) -> list[dict[str, Any]]:
+        """New cases reset the clock of every active zone that holds the point."""
+        if new.cases == 0 or not self._zone_shapes:
+            return []
+        if self._zone_tree is None:
+            ids = list(self._zone_shapes)
+            self._zone_tree = (STRtree([self._zone_shapes[z] for z in ids]), ids)
+        tree, ids = self._zone_tree
+        changes = []
+        p = Point(location)
+        for index in tree.query(p, predicate="intersects"):
+            z = self.state["zones"][ids[int(index)]]
+            z["last_case_at"] = fact.at.isoformat()
+            self._schedule_zone(z)
+            changes.append(self._zone_upsert(z))
+        return changes
+
+    def _dispatch_moved(self, fact: Fact, state: str) -> dict[str, Any]:
+        d = self.state["dispatches"][fact.thing]
+        d["state"] = state
+        d["times"][state] = fact.at.isoformat()
+        d["version"] = fact.version
+        return d
+
+    def _dispatch_step(self, fact: Fact, state: str) -> list[dict[str, Any]]:
+        d = self._dispatch_moved(fact, state)
+        changes = []
+        if state in ("released", "cancelled"):
+            changes.append({"op": "remove", "layer": "dispatches", "id": f"dispatch:{fact.thing}"})
+        else:
+            changes.append(self._dispatch_upsert(fact.thing))
+        if d["resource"] and d["resource"] in self.state["resources"]:
+            changes.append(self._resource_upsert(d["resource"]))
+        return changes
+
+    def _zone_upsert(self, z: dict[str, Any]) -> dict[str, Any]:
+        return {"op": "upsert", "layer": "zones", "id": f"zone:{z['id']}", "feature": f.zone_feature(z, self.now(), self.quiet_days)}
+
+    def _resource_upsert(self, rid: str) -> dict[str, Any]:
+        r = self.state["resources"][rid]
+        d = self.state["dispatches"].get(r["dispatch"] or "")
+        return {"op": "upsert", "layer": "resources", "id": f"resource:{rid}", "feature": f.resource_feature(r, d["state"] if d else None)}
+
+    def _dispatch_upsert(self, did: str) -> dict[str, Any]:
+        d = self.state["dispatches"][did]
+        r = self.state["resources"].get(d["resource"] or "")
+        return {"op": "upsert", "layer": "dispatches", "id": f"dispatch:{did}", "feature": f.dispatch_feature(d, r["position"] if r else None)}
+
+    # -- time ------------------------------------------------------------------------------------
+
+    def _schedule_zone(self, z: dict[str, Any]) -> None:
+        since = max(datetime.fromisoformat(z["last_case_at"]), datetime.fromisoformat(z["kind_since"]))
+        days = f.quiet_days_of(z, self.now())
+        heapq.heappush(self._zone_heap, ((since + timedelta(days=days + 1)).isoformat(), z["id"]))
+
+    def next_change(self) -> datetime | None:
+        return datetime.fromisoformat(self._zone_heap[0][0]) if self._zone_heap else None
+
+    def tick(self, now: datetime) -> list[dict[str, Any]]:
+        """Zones whose quiet-day count changed by the passing of time."""
+        changes, seen = [], set()
+        while self._zone_heap and datetime.fromisoformat(self._zone_heap[0][0]) <= now:
+            _, zid = heapq.heappop(self._zone_heap)
+            z = self.state["zones"].get(zid)
+            if z is None or z["lifted"] or zid in seen:
+                continue
+            seen.add(zid)
+            changes.append({"op": "upsert", "layer": "zones", "id": f"zone:{zid}",
+                            "feature": f.zone_feature(z, now, self.quiet_days)})
+            self._schedule_zone(z)
+        return changes
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def jurisdiction_properties(self, code: str) -> dict[str, Any]:
+        worst, cases, count = self._status_of(code)
+        return f.jurisdiction_properties(self.geography.by_code[code], worst, cases, count)
+
+    def _status_of(self, code: str) -> tuple[str | None, dict[str, int], int]:
+        worst, total, count = None, Counts(), 0
+        for i in self.state["incidents"].values():
+            if i["status"] == "open" and code in self.geography.chain(i["jurisdiction"]):
+                count += 1
+                total = total + Counts(**i["counts"])
+                if i["level"] and (worst is None or f.LEVEL_RANK[i["level"]] > f.LEVEL_RANK[worst]):
+                    worst = i["level"]
+        return worst, total.as_dict(), count
+
+    def feature_collection(self, now: datetime | None = None) -> dict[str, Any]:
+        now = now or self.now()
+        s = self.state
+        features = [f.jurisdiction_feature(j, *self._status_of(j.code)) for j in self.geography]
+        features += [f.zone_feature(z, now, self.quiet_days) for z in s["zones"].values() if not z["lifted"]]
+        features += [f.incident_feature(i) for i in s["incidents"].values()]
+        for r in s["resources"].values():
+            d = s["dispatches"].get(r["dispatch"] or "")
+            features.append(f.resource_feature(r, d["state"] if d else None))
+        for d in s["dispatches"].values():
+            if d["state"] not in ("released", "cancelled"):
+                r = s["resources"].get(d["resource"] or "")
+                features.append(f.dispatch_feature(d, r["position"] if r else None))
+        features += [f.alert_feature(a) for a in s["alerts"].values() if not a["cancelled"]]
+        return {"type": "FeatureCollection", "features": features}
+
+    def counts(self) -> dict[str, Any]:
+        """The numbers a drill's `expect` checks: open incidents, zones, dispatches, cases."""
+        s = self.state
+        zones: dict[str, int] = {}
+        for z in s["zones"].values():
+            if not z["lifted"]:
+                zones[z["kind"]] = zones.get(z["kind"], 0) + 1
+        dispatches: dict[str, int] = {}
+        for d in s["dispatches"].values():
+            dispatches[d["state"]] = dispatches.get(d["state"], 0) + 1
+        cases = Counts()
+        open_incidents = 0
+        for i in s["incidents"].values():
+            if i["status"] == "open":
+                open_incidents += 1
+                cases = cases + Counts(**i["counts"])
+        return {"open_incidents": open_incidents, "zones": zones, "dispatches": dispatches, "cases": cases.as_dict()}

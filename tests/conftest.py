@@ -1,0 +1,73 @@
+"""Shared fixtures: real PostgreSQL, Redis and Chromium (see tests/servers.py).
+
+Session-scoped servers are started lazily, only by tests that ask for them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+from servers import (  # noqa: E402
+    PostgresServer,
+    RedisServer,
+    chromium_path,
+    start_postgres,
+    start_redis,
+)
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+SOAK_ENABLED = os.environ.get("LIANFANG_SOAK") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "soak: very long run; skipped unless LIANFANG_SOAK=1 (make soak)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SOAK_ENABLED:
+        return
+    skip = pytest.mark.skip(reason="soak test: set LIANFANG_SOAK=1 (make soak)")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> PostgresServer:
+    """A PostgreSQL cluster for the whole session (fsync on).
+    ``.dsn`` points at database ``lianfang``; prefer ``postgres_dsn`` in tests."""
+    with start_postgres(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_dsn(postgres_server: PostgresServer) -> str:
+    """DSN of a fresh, empty database (random name) dropped after the test."""
+    dsn = postgres_server.create_database()
+    yield dsn
+    postgres_server.drop_database(dsn.rsplit("/", 1)[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> RedisServer:
+    """A redis-server for the whole session (``.url``).  Tests that kill it
+    must ``restart()`` it, or better start their own with ``start_redis``."""
+    with start_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """Path of the system Chromium, for Playwright's ``executable_path``."""
+    path = chromium_path()
+    if path is None:
+        pytest.fail("Chromium not found at /usr/bin/chromium; run .ci/system-deps (Debian package: chromium)")
+    return path
