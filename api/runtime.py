@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,11 +48,21 @@ class Runtime:
         geography = Geography.load(settings.geography_file)
         broker = broker or make_broker(settings)
         view_clock = FixedClock(_end_of(drill)) if drill and drill.get("end") else clock
-        projections = Projections(app, settings, geography, data_dir / "projections", broker=broker, signal=signal, clock=view_clock)
+        # Scale-out: the projection worker keeps the durable read models and publishes to Redis;
+        # this process follows the log into memory for its own queries.
+        projections = Projections(
+            app, settings, geography, data_dir / "projections", signal=signal, clock=view_clock,
+            broker=None if settings.redis_url else broker, writes=not settings.database_url,
+        )
         writer = Writer(app, signal, settings.batch_max)
         return cls(settings, app, signal, writer, projections, broker, geography, drill)
 
     def start(self) -> Runtime:
+        if self.settings.database_url:
+            from domain.eventstore import listen_for_commits
+
+            self._listening = threading.Event()
+            listen_for_commits(self.app, self.signal, self._listening)
         self.writer.start()
         self.projections.catch_up()
         self.projections.start()
@@ -59,6 +70,8 @@ class Runtime:
         return self
 
     def stop(self) -> None:
+        if getattr(self, "_listening", None) is not None:
+            self._listening.set()
         self.writer.stop()
         self.projections.stop()
         self.broker.close()

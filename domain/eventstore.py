@@ -60,6 +60,8 @@ def store_env(settings: Settings, data_dir: Path | None = None, name: str = "Coo
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_CONN_MAX_AGE": "",
             "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_CONNECT_TIMEOUT": "3",
+            "POSTGRES_PRE_PING": "y",
         }
     directory = Path(data_dir or settings.data_dir)
     directory.mkdir(parents=True, exist_ok=True)
@@ -122,3 +124,25 @@ def follow(
             yield list(notifications)
             continue
         signal.wait_beyond(position, poll)
+
+
+def listen_for_commits(app: Application, signal: CommitSignal, stop: threading.Event) -> threading.Thread:
+    """PostgreSQL: wake readers on the NOTIFY every insert sends, so other processes' commits show at once."""
+
+    def listen() -> None:
+        import psycopg
+
+        recorder: Any = app.recorder
+        while not stop.is_set():
+            try:
+                with recorder.datastore.get_connection() as conn:
+                    conn.execute(f'LISTEN "{recorder.channel_name}"')
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            signal.committed(signal.head + 1)
+            except (psycopg.Error, OSError, Exception):  # noqa: BLE001  (the database may be restarting)
+                stop.wait(1.0)
+
+    thread = threading.Thread(target=listen, name="lianfang-listen", daemon=True)
+    thread.start()
+    return thread

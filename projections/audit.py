@@ -99,6 +99,12 @@ class AuditTrail:
                 break
         return result
 
+    def recorded_hashes(self) -> Any:
+        """(position, hash) of every entry, in log order, from a connection of its own."""
+        reader = sqlite3.connect(str(self.path))
+        reader.row_factory = sqlite3.Row
+        return reader.execute("SELECT position, hash FROM entries ORDER BY position")
+
     def close(self) -> None:
         self._db.close()
 
@@ -117,9 +123,7 @@ class Verdict:
 
 def verify(app: Application, trail: AuditTrail, batch: int = 5000) -> Verdict:
     """Recompute the chain over the event store and compare it with the trail's recorded hashes."""
-    reader = sqlite3.connect(str(trail.path))
-    reader.row_factory = sqlite3.Row
-    recorded = reader.execute("SELECT position, hash FROM entries ORDER BY position")
+    recorded = iter(trail.recorded_hashes())
     previous, checked, start = GENESIS, 0, 1
     expected = next(recorded, None)
     while True:

@@ -47,11 +47,17 @@ class Projections:
     def __init__(
         self, app: Coordination, settings: Settings, geography: Geography, directory: Path,
         broker: Broker | None = None, signal: CommitSignal | None = None, clock: Clock | None = None,
+        *, writes: bool = True,
     ) -> None:
+        """`writes`: this process keeps the durable read models (checkpoints, audit trail) up to date.
+
+        In scale-out mode only the active projection worker writes; API processes follow the log
+        into memory for their queries and read the shared audit trail.
+        """
         self.app, self.settings, self.geography = app, settings, geography
         self.directory = Path(directory)
-        self.broker, self.signal, self.clock = broker, signal, clock
-        self.stores = {name: CheckpointStore(model_file(self.directory, name), settings.checkpoint_every) for name in MODELS}
+        self.broker, self.signal, self.clock, self.writes = broker, signal, clock, writes
+        self.stores, self.audit = read_stores(settings, self.directory)
         self.models: dict[str, ReadModel] = {}
         for name in MODELS:
             model = self.fresh(name, clock)
@@ -59,7 +65,6 @@ class Projections:
             if blob:
                 model.restore(blob)
             self.models[name] = model
-        self.audit = AuditTrail(model_file(self.directory, "audit"))
         self.lock = threading.RLock()
         self._advanced = threading.Condition()
         self._stop = threading.Event()
@@ -88,7 +93,7 @@ class Projections:
 
     @property
     def position(self) -> int:
-        return min([m.position for m in self.models.values()] + [self.audit.position])
+        return min([m.position for m in self.models.values()] + ([self.audit.position] if self.writes else []))
 
     # -- following the log --------------------------------------------------------------------
 
@@ -115,6 +120,8 @@ class Projections:
                     continue
                 self.tick()
                 self.checkpoint(if_due=True)
+                if self.broker is not None:
+                    self.broker.flush()
             except Exception:
                 log.exception("projection step failed; retrying from position %d", self.position)
                 time.sleep(0.5)
@@ -130,7 +137,7 @@ class Projections:
             return 0
         facts = decode(self.app, list(notifications))
         with self.lock:
-            entries = {e["position"]: e for e in self.audit.append(facts)}
+            entries = {e["position"]: e for e in self.audit.append(facts)} if self.writes else {}
             deltas = []
             for fact in facts:
                 changes: list[dict[str, Any]] = []
@@ -174,6 +181,8 @@ class Projections:
         self.broker.publish(position, orjson.dumps(message))
 
     def checkpoint(self, if_due: bool = False) -> None:
+        if not self.writes:
+            return
         if if_due and time.monotonic() - self._saved_at < 1.0:
             return
         with self.lock:
@@ -221,3 +230,14 @@ class Projections:
         last = max(m.position for m in models.values())
         return last, models["situation_map"], models["ledger"]  # type: ignore[return-value]
 
+
+
+def read_stores(settings: Settings, directory: Path) -> tuple[dict[str, Any], Any]:
+    """Checkpoint stores and the audit trail: SQLite files under `directory`, or PostgreSQL tables."""
+    if settings.database_url:
+        from projections.postgres import PgAuditTrail, PgCheckpointStore
+
+        stores = {name: PgCheckpointStore(settings.database_url, name, settings.checkpoint_every) for name in MODELS}
+        return stores, PgAuditTrail(settings.database_url)
+    stores = {name: CheckpointStore(model_file(directory, name), settings.checkpoint_every) for name in MODELS}
+    return stores, AuditTrail(model_file(directory, "audit"))
