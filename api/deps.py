@@ -41,8 +41,11 @@ def if_match(value: str | None) -> int | None:
 async def submit(
     request: Request, rt: Runtime, actor: Actor, name: str, body: Any = None, *, target: str | None = None,
     target_field: str | None = None, created: bool = False, extra: dict[str, Any] | None = None,
+    source: str = "api",
 ) -> JSONResponse:
-    """Authorize, hand the command to the writer, and answer only after its commit."""
+    """Authorize, hand the command to the writer, and answer only after its commit.
+
+    `source` is where the command came from for the record (`import` for a CAP import)."""
     check_allowed(actor, name)
     args = body.model_dump(exclude_unset=True, mode="json") if body is not None else {}
     expected = args.pop("expected_version", None)
@@ -50,7 +53,7 @@ async def submit(
     args.update(extra or {})
     check_jurisdiction(rt, actor, name, args, target)
     request.state.target_field = target_field
-    meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source="api",
+    meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source=source,
                 correlation_id=request.headers.get("x-request-id"),
                 idempotency_key=request.headers.get("idempotency-key"),
                 drill_run=(rt.drill or {}).get("run"))

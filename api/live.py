@@ -54,6 +54,8 @@ class LiveHub:
         self.queue_size = queue_size
         self.ring: deque[Delta] = deque(maxlen=ring_size)
         self.clients: set[Client] = set()
+        for position, payload in runtime.broker.recent(ring_size):
+            self.ring.append(_parse(payload))
         runtime.broker.subscribe(self._from_broker)
 
     def __len__(self) -> int:
@@ -63,9 +65,7 @@ class LiveHub:
         self.rt.broker.unsubscribe(self._from_broker)
 
     def _from_broker(self, position: int, payload: bytes) -> None:
-        message = orjson.loads(payload)  # once per delta, not per client
-        delta = Delta(message["position"], message["at"], message.get("cause", "event"), orjson.dumps(message["changes"]))
-        self.loop.call_soon_threadsafe(self._fan_out, delta)
+        self.loop.call_soon_threadsafe(self._fan_out, _parse(payload))
 
     def _fan_out(self, delta: Delta) -> None:
         self.ring.append(delta)
@@ -100,6 +100,11 @@ class LiveHub:
             }
         message["activity"] = projections.audit.query(limit=50, newest_first=True)
         return position, orjson.dumps(message)
+
+
+def _parse(payload: bytes) -> Delta:
+    message = orjson.loads(payload)  # once per delta, not per client
+    return Delta(message["position"], message["at"], message.get("cause", "event"), orjson.dumps(message["changes"]))
 
 
 def frame(deltas: list[Delta]) -> bytes:

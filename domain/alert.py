@@ -1,6 +1,15 @@
-"""Public alerts (预警), exchangeable as OASIS CAP 1.2."""
+"""Public alerts (预警), exchangeable as OASIS CAP 1.2.
+
+An alert is issued here (source `api`/`drill`) or imported from another system's CAP message
+(source `import`, keeping that system's sender, identifier, sent time and references). Each event
+of an alert is one CAP message: the issue (msgType Alert, or Update for an imported update), then
+an Update per change and a Cancel; `messages` lists them for the CAP export.
+"""
 from __future__ import annotations
 
+import dataclasses
+import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,12 +24,95 @@ URGENCY = ("Immediate", "Expected", "Future", "Past", "Unknown")
 CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 STATUS = ("Actual", "Exercise", "System", "Test", "Draft")
 RESPONSE_TYPES = ("Shelter", "Evacuate", "Prepare", "Execute", "Avoid", "Monitor", "Assess", "AllClear", "None")
+SCOPES = ("Public", "Restricted", "Private")
+CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other")
+# What an alert starts as. An Update from another system is imported as an alert of its own that
+# references the message it updates; Cancel is `Alert.cancel`, never an issue.
+ISSUED_AS = ("Alert", "Update")
+LOCAL_SENDER = "lianfang"
+MAX_REFERENCES = 100
+
+# CAP 1.2 §3.2.1: identifier and sender have no spaces, commas or restricted characters (< &).
+_CAP_ID = re.compile(r"[^\s,<&]+")
+_NOT_XML_CHAR = re.compile(r"[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+_LANGUAGE = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")  # RFC 3066, as CAP 1.2 asks
 
 
 def one_of(value: Any, allowed: tuple[str, ...], what: str) -> str:
     if value not in allowed:
         raise InvalidInput(f"{what} must be one of {', '.join(allowed)} (CAP 1.2), not {value!r}")
     return str(value)
+
+
+def cap_text_of(value: Any, what: str, *, required: bool = True, max_len: int = 2000) -> str | None:
+    """Free text that a CAP 1.2 message can carry: no control characters XML cannot hold."""
+    text = text_of(value, what, required=required, max_len=max_len)
+    bad = _NOT_XML_CHAR.search(text or "")
+    if bad:
+        raise InvalidInput(f"{what} contains the control character {bad.group()!r}, which a CAP (XML) message cannot carry")
+    return text
+
+
+def cap_id_of(value: Any, what: str) -> str:
+    text = cap_text_of(value, what, max_len=200)
+    assert text is not None
+    if not _CAP_ID.fullmatch(text):
+        raise InvalidInput(f"{what} {text!r} must have no spaces, commas, '<' or '&' (CAP 1.2)")
+    return text
+
+
+def references_of(value: Any) -> list[str]:
+    """CAP references: "sender,identifier,sent" of each earlier message, kept as written."""
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)) or len(value) > MAX_REFERENCES:
+        raise InvalidInput(f"references must be a list of at most {MAX_REFERENCES} \"sender,identifier,sent\" texts")
+    for ref in value:
+        parts = ref.split(",") if isinstance(ref, str) else []
+        if len(parts) != 3:
+            raise InvalidInput(f"reference {ref!r} is not of the form sender,identifier,sent (CAP 1.2)")
+        cap_id_of(parts[0], "the sender of a reference")
+        cap_id_of(parts[1], "the identifier of a reference")
+        time_of(parts[2], "the sent time of a reference")
+    return list(value)
+
+
+def list_of(value: Any, allowed: tuple[str, ...], what: str) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise InvalidInput(f"{what} must be a non-empty list of CAP {what} values")
+    return [one_of(v, allowed, what) for v in value]
+
+
+def language_of(value: Any) -> str:
+    text = cap_text_of(value, "language", max_len=35)
+    assert text is not None
+    if not _LANGUAGE.fullmatch(text):
+        raise InvalidInput(f"language must be a language tag such as zh-CN (RFC 3066), not {text!r}")
+    return text
+
+
+def alert_area_of(value: Any) -> dict[str, Any]:
+    area = area_of(value)
+    polygons = [area["coordinates"]] if area["type"] == "Polygon" else area["coordinates"]
+    if any(len(rings) > 1 for rings in polygons):
+        raise InvalidInput("area: an alert's polygons cannot have holes (CAP 1.2 polygons are outer rings only)")
+    return area
+
+
+def expiry_of(value: Any, meta: Meta) -> str | None:
+    return time_of(value, "expires", now=meta.at).isoformat() if value else None
+
+
+# What an update may change, and how each new value is checked.
+UPDATABLE: dict[str, Any] = {
+    "headline": lambda v, meta: cap_text_of(v, "headline", max_len=160),
+    "severity": lambda v, meta: one_of(v, SEVERITY, "severity"),
+    "urgency": lambda v, meta: one_of(v, URGENCY, "urgency"),
+    "certainty": lambda v, meta: one_of(v, CERTAINTY, "certainty"),
+    "description": lambda v, meta: cap_text_of(v, "description", required=False, max_len=5000),
+    "instruction": lambda v, meta: cap_text_of(v, "instruction", required=False, max_len=5000),
+    "expires": expiry_of,
+}
 
 
 class Alert(Thing):
@@ -42,66 +134,119 @@ class Alert(Thing):
         sender: str
         identifier: str
         references: list[str]
+        # Added with CAP import; the defaults are what alerts recorded before them were.
+        scope: str = "Public"
+        category: Any = ("Health",)
+        msg_type: str = "Alert"
+        sent: str | None = None  # the original's sent time, for an imported alert; else the event's time
+        restriction: str | None = None
+        addresses: str | None = None
+        reason: str | None = None  # why it is in the record: an import names where it came from
+
+        def apply(self, alert: Alert) -> None:
+            alert.fields = {name: getattr(self, name) for name in CONTENT}
+            alert.fields["category"] = list(alert.fields["category"])
+            alert.messages = [{"msg_type": self.msg_type, "version": self.originator_version, "at": self.timestamp}]
 
     class AlertUpdated(Thing.Event):
         changes: dict[str, Any]
 
         def apply(self, alert: Alert) -> None:
             alert.fields.update(self.changes)
+            alert.messages.append({"msg_type": "Update", "version": self.originator_version, "at": self.timestamp})
 
     class AlertCancelled(Thing.Event):
         reason: str | None
 
         def apply(self, alert: Alert) -> None:
             alert.cancelled = True
+            alert.cancel_reason = self.reason
+            alert.messages.append({"msg_type": "Cancel", "version": self.originator_version, "at": self.timestamp})
 
-    def __init__(self, **fields: Any) -> None:
-        self.fields = dict(fields)
+    def __init__(self) -> None:
+        # eventsourcing passes __init__ only parameters it names; AlertIssued.apply fills these in.
+        self.fields: dict[str, Any] = {}
         self.cancelled = False
+        self.cancel_reason: str | None = None
+        self.messages: list[dict[str, Any]] = []
 
     @classmethod
     def issue(
         cls, id: UUID, meta: Meta, *, headline: Any, severity: Any, urgency: Any, certainty: Any, area: Any,  # noqa: A002
         description: Any = None, instruction: Any = None, incident: str | None = None, expires: Any = None,
         event: Any = "突发公共卫生事件", response_type: Any = ("Monitor",), language: Any = "zh-CN",
-        area_desc: Any = None, sender: str = "lianfang", identifier: str | None = None, references: Any = (),
+        area_desc: Any = None, sender: Any = LOCAL_SENDER, identifier: Any = None, references: Any = (),
+        status: Any = "Actual", scope: Any = "Public", category: Any = ("Health",), msg_type: Any = "Alert",
+        sent: Any = None, restriction: Any = None, addresses: Any = None,
     ) -> Alert:
+        """Issue an alert; `response_type=None` means the (imported) original named none."""
         meta.check_role("commander", doing="issuing a public alert")
-        if not isinstance(response_type, (list, tuple)) or not response_type:
+        if response_type is not None and (not isinstance(response_type, (list, tuple)) or not response_type):
             raise InvalidInput("response_type must be a non-empty list of CAP response types")
+        kind = one_of(msg_type, ISSUED_AS, "msg_type")
+        refs = references_of(references)
+        if kind == "Update" and not refs:
+            raise InvalidInput("an Update must name the message(s) it updates in references (sender,identifier,sent)")
+        scope = one_of(scope, SCOPES, "scope")
+        restriction = cap_text_of(restriction, "restriction", required=False, max_len=500)
+        addresses = cap_text_of(addresses, "addresses", required=False, max_len=2000)
+        if scope == "Restricted" and not restriction:
+            raise InvalidInput("a Restricted alert needs a restriction saying who may see it (CAP 1.2)")
+        if scope == "Private" and not addresses:
+            raise InvalidInput("a Private alert needs the addresses it is for (CAP 1.2)")
+        sender = cap_id_of(sender, "sender")
+        identifier = cap_id_of(identifier, "identifier") if identifier is not None else str(id)
+        sent_at = time_of(sent, "sent", now=meta.at).isoformat() if sent is not None else None
+        origin = (f"导入 CAP 1.2 预警 imported from {sender}, identifier {identifier}, sent {sent_at}"
+                  if meta.source == "import" else None)
         return cls.begin(
             cls.AlertIssued, id, meta,
-            headline=text_of(headline, "headline", max_len=160),
+            headline=cap_text_of(headline, "headline", max_len=160),
             severity=one_of(severity, SEVERITY, "severity"),
             urgency=one_of(urgency, URGENCY, "urgency"),
             certainty=one_of(certainty, CERTAINTY, "certainty"),
-            area=area_of(area), area_desc=text_of(area_desc, "area_desc", required=False, max_len=500),
-            description=text_of(description, "description", required=False, max_len=5000),
-            instruction=text_of(instruction, "instruction", required=False, max_len=5000),
+            area=alert_area_of(area), area_desc=cap_text_of(area_desc, "area_desc", required=False, max_len=500),
+            description=cap_text_of(description, "description", required=False, max_len=5000),
+            instruction=cap_text_of(instruction, "instruction", required=False, max_len=5000),
             incident=incident,
-            expires=time_of(expires, "expires", now=meta.at).isoformat() if expires else None,
-            status="Exercise" if meta.drill_run else "Actual",
-            event=text_of(event, "event", max_len=200),
-            response_type=[one_of(r, RESPONSE_TYPES, "response_type") for r in response_type],
-            language=text_of(language, "language", max_len=35),
-            sender=text_of(sender, "sender", max_len=200), identifier=identifier or str(id),
-            references=list(references),
+            expires=expiry_of(expires, meta),
+            # A drill never puts out a real alert, whatever it was given.
+            status="Exercise" if meta.drill_run else one_of(status, STATUS, "status"),
+            event=cap_text_of(event, "event", max_len=200),
+            response_type=[] if response_type is None else list_of(response_type, RESPONSE_TYPES, "response_type"),
+            language=language_of(language),
+            sender=sender, identifier=identifier, references=refs,
+            scope=scope, category=list_of(category, CATEGORIES, "category"), msg_type=kind, sent=sent_at,
+            restriction=restriction, addresses=addresses, reason=origin,
         )
 
     def update(self, meta: Meta, **changes: Any) -> None:
         meta.check_role("commander", doing="updating an alert")
         self.check_live()
-        allowed = {"headline", "severity", "urgency", "certainty", "description", "instruction", "expires"}
-        unknown = set(changes) - allowed
+        unknown = set(changes) - set(UPDATABLE)
         if unknown:
-            raise InvalidInput(f"cannot update {', '.join(sorted(unknown))}; updatable: {', '.join(sorted(allowed))}")
-        self.happen(self.AlertUpdated, meta, changes=changes)
+            raise InvalidInput(f"cannot update {', '.join(sorted(unknown))}; updatable: {', '.join(sorted(UPDATABLE))}")
+        if not changes:
+            raise InvalidInput(f"nothing to update; give at least one of {', '.join(sorted(UPDATABLE))}")
+        checked = {name: UPDATABLE[name](value, meta) for name, value in changes.items()}
+        self.happen(self.AlertUpdated, meta, changes=checked)
 
     def cancel(self, meta: Meta, *, reason: Any = None) -> None:
         meta.check_role("commander", doing="cancelling an alert")
         self.check_live()
-        self.happen(self.AlertCancelled, meta, reason=text_of(reason, "reason", required=False, max_len=500))
+        self.happen(self.AlertCancelled, meta, reason=cap_text_of(reason, "reason", required=False, max_len=500))
 
     def check_live(self) -> None:
         if self.cancelled:
             raise Refused("this alert was cancelled; issue a new one")
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the original message was sent: the imported original's time, else when issued here."""
+        sent = self.fields.get("sent")
+        return datetime.fromisoformat(sent) if sent else self.created_on
+
+
+# The content of an alert: every field of AlertIssued but the event's own bookkeeping.
+CONTENT = tuple(f.name for f in dataclasses.fields(Alert.AlertIssued)
+                if f.name not in {f.name for f in dataclasses.fields(Thing.Created)})

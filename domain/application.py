@@ -15,7 +15,6 @@ from domain.errors import InvalidInput, NotFound
 from domain.incident import Incident
 from domain.resource import Resource
 from domain.task import Task
-from domain.times import time_of
 from domain.unit import Unit
 from domain.unit_of_work import UnitOfWork, current
 from domain.zone import Zone
@@ -239,14 +238,15 @@ class Coordination(Application):
         return self.stage(Alert.issue(self.ids.new(), meta, incident=incident_id, **fields))
 
     def import_alert(self, meta: Meta, **fields: Any) -> UUID:
-        """Take in an alert from another system (already parsed from CAP 1.2)."""
+        """Take in an alert from another system (already parsed from CAP 1.2), keeping its sender,
+        identifier, sent time, references and status; it belongs to no incident of ours."""
+        if "incident" in fields:
+            raise InvalidInput("an imported alert belongs to no incident here; leave incident out")
         return self.stage(Alert.issue(self.ids.new(), meta, **fields))
 
     def update_alert(self, meta: Meta, alert: Any, **changes: Any) -> UUID:
-        """Update an alert's fields."""
+        """Update an alert's fields (headline, severity, urgency, certainty, description, instruction, expires)."""
         found = self.load(Alert, alert, "alert")
-        if "expires" in changes and changes["expires"]:
-            changes["expires"] = time_of(changes["expires"], "expires", now=meta.at).isoformat()
         found.update(meta, **changes)
         return self.stage(found)
 

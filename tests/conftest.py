@@ -6,6 +6,7 @@ Session-scoped servers are started lazily, only by tests that ask for them.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -27,8 +28,17 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 SOAK_ENABLED = os.environ.get("LIANFANG_SOAK") == "1"
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "soak: very long run; skipped unless LIANFANG_SOAK=1 (make soak)")
+    # `timeout`, CI cancellation: SIGTERM would end Python without teardown or
+    # atexit (servers would still die, by pdeathsig, but leave their files).
+    # As an interrupt, pytest tears the session fixtures down.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

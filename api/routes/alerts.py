@@ -1,17 +1,167 @@
-"""Public alerts (预警)."""
+"""Public alerts (预警): issue, update, cancel, list; CAP 1.2 export and import."""
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import copy
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from fastapi import APIRouter, Request
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import Field
 
 from api import bodies as b
-from api.deps import ActorDep, RuntimeDep, submit
+from api.cap import DEFAULT_MAX_BYTES, CapError, from_cap_xml, to_cap_xml
+from api.cap.alerts import alert_to_cap, import_fields
+from api.deps import ActorDep, RuntimeDep, caught_up, submit
+from api.permissions import MAY, check_allowed
+from api.problems import Problem
+from api.routes.common import ThingId, view
+from domain.alert import Alert
+from domain.errors import InvalidInput
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+# Updating and cancelling an alert are the commander's, like issuing it. (setdefault: the table in
+# api/permissions.py may already name them.)
+MAY.setdefault("update_alert", frozenset({"commander"}))
+MAY.setdefault("cancel_alert", frozenset({"commander"}))
+
+CAP_MEDIA_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+CAP_XML = "application/xml; charset=utf-8"
+MAX_CAP_BYTES = DEFAULT_MAX_BYTES
+INFO = "/alert/info[1]"
+# Where in a CAP document each field of the Alert aggregate came from, to name it in a 422.
+CAP_ELEMENT = {
+    "headline": f"{INFO}/headline", "severity": f"{INFO}/severity", "urgency": f"{INFO}/urgency",
+    "certainty": f"{INFO}/certainty", "event": f"{INFO}/event", "language": f"{INFO}/language",
+    "category": f"{INFO}/category", "response_type": f"{INFO}/responseType", "description": f"{INFO}/description",
+    "instruction": f"{INFO}/instruction", "expires": f"{INFO}/expires", "area": f"{INFO}/area",
+    "area_desc": f"{INFO}/area/areaDesc", "sender": "/alert/sender", "identifier": "/alert/identifier",
+    "sent": "/alert/sent", "reference": "/alert/references", "references": "/alert/references",
+    "the": "/alert/references", "status": "/alert/status", "scope": "/alert/scope", "msg_type": "/alert/msgType",
+    "a": "/alert/scope", "an": "/alert/references", "restriction": "/alert/restriction", "addresses": "/alert/addresses",
+}
+
+
+class UpdateAlert(b.Body):
+    """What an update may change; each change is published as a CAP Update message."""
+
+    headline: Annotated[str, Field(min_length=1, max_length=160)] | None = None
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] | None = None
+    urgency: Literal["Immediate", "Expected", "Future", "Past", "Unknown"] | None = None
+    certainty: Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"] | None = None
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    instruction: Annotated[str, Field(max_length=5000)] | None = None
+    expires: b.Moment | None = None
+
+
+class CancelAlert(b.Body):
+    reason: b.Reason | None = None
 
 
 @router.post("", status_code=201, response_model=b.Created)
 async def issue_alert(body: b.IssueAlert, request: Request, rt: RuntimeDep, actor: ActorDep) -> Any:
-    """Issue a public alert (CAP 1.2 fields); `GET /alerts/{id}.cap.xml` gives it as CAP 1.2."""
+    """Issue a public alert (CAP 1.2 fields); `GET /alerts/{id}.cap.xml` gives it as CAP 1.2.
+    In a drill store the alert is status Exercise."""
     return await submit(request, rt, actor, "issue_alert", body, created=True)
+
+
+@router.get("")
+async def list_alerts(
+    rt: RuntimeDep, actor: ActorDep, at: datetime | None = None,
+    min_position: Annotated[int | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    """Every alert (cancelled ones flagged), with the `position` the list is current to; `?at=` as for the map."""
+    check_allowed(actor, "read")
+    await caught_up(rt, min_position)
+
+    def read(position: int, situation: Any, ledger: Any) -> dict[str, Any]:
+        alerts = [{**copy.deepcopy(a), "cap": f"/api/v1/alerts/{a['id']}.cap.xml"}
+                  for a in situation.state["alerts"].values()]
+        return {"position": position, "alerts": alerts}
+
+    return await view(rt, at, read)
+
+
+@router.get(
+    "/{alert_id}.cap.xml",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "the alert's latest CAP 1.2 message"}},
+)
+async def alert_as_cap(alert_id: ThingId, rt: RuntimeDep, actor: ActorDep) -> Response:
+    """The alert as a CAP 1.2 document: msgType Alert as issued, Update after a change, Cancel after a cancel
+    (both referencing the earlier messages); status Exercise for a drill's alerts."""
+    check_allowed(actor, "read")
+
+    def export() -> tuple[bytes, int]:
+        alert = load_alert(rt, alert_id)
+        return to_cap_xml(alert_to_cap(alert)), alert.version
+
+    xml, version = await asyncio.to_thread(export)
+    return Response(xml, media_type=CAP_XML, headers={"ETag": f'"{version}"'})
+
+
+def load_alert(rt: Any, alert_id: str) -> Alert:
+    missing = Problem(404, "Not found", f"no alert with id {alert_id}")
+    try:
+        uuid = UUID(alert_id)
+    except ValueError:
+        raise missing from None
+    try:
+        found = rt.app.repository.get(uuid)
+    except AggregateNotFoundError:
+        raise missing from None
+    if not isinstance(found, Alert):
+        raise missing
+    return found
+
+
+@router.post("/{alert_id}/update", response_model=b.Created)
+async def update_alert(alert_id: ThingId, body: UpdateAlert, request: Request, rt: RuntimeDep, actor: ActorDep) -> Any:
+    """Change an alert's headline, severity, urgency, certainty, description, instruction or expiry;
+    its CAP export becomes an Update referencing what it replaces."""
+    return await submit(request, rt, actor, "update_alert", body, target=alert_id, target_field="alert")
+
+
+@router.post("/{alert_id}/cancel", response_model=b.Created)
+async def cancel_alert(alert_id: ThingId, request: Request, rt: RuntimeDep, actor: ActorDep,
+                       body: CancelAlert | None = None) -> Any:
+    """Cancel an alert: it leaves the map, and its CAP export becomes a Cancel referencing what it replaces."""
+    return await submit(request, rt, actor, "cancel_alert", body, target=alert_id, target_field="alert")
+
+
+@router.post(
+    "/cap", status_code=201, response_model=b.Created,
+    openapi_extra={"requestBody": {"required": True, "content": {
+        t: {"schema": {"type": "string", "description": "a CAP 1.2 <alert> document"}} for t in CAP_MEDIA_TYPES}}},
+    responses={413: {"description": "document too large"}, 415: {"description": "not an XML media type"},
+               422: {"description": "not a valid CAP 1.2 alert; `element` names the wrong element"}},
+)
+async def import_cap_alert(request: Request, rt: RuntimeDep, actor: ActorDep) -> Any:
+    """Import a CAP 1.2 alert from another system (raw XML body). It is checked against the OASIS schema,
+    parsed with no DTDs or entities, and recorded with source `import`, keeping its sender, identifier,
+    sent time, references and status; the first <info> and its polygons and circles are taken."""
+    check_allowed(actor, "import_alert")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in CAP_MEDIA_TYPES:
+        raise Problem(415, "Unsupported media type",
+                      f"send the CAP document as {' or '.join(CAP_MEDIA_TYPES)}, not {media_type or 'no content-type'}")
+    data = await request.body()
+    if len(data) > MAX_CAP_BYTES:
+        raise Problem(413, "Request body too large", f"CAP documents are limited to {MAX_CAP_BYTES} bytes")
+    try:
+        fields = await asyncio.to_thread(lambda: import_fields(from_cap_xml(data, MAX_CAP_BYTES)))
+    except CapError as error:
+        raise invalid_cap(error.reason, error.path) from None
+    try:
+        return await submit(request, rt, actor, "import_alert", None, created=True, extra=fields, source="import")
+    except InvalidInput as error:  # the alert is valid CAP, but not something Lianfang records
+        raise invalid_cap(error.detail, CAP_ELEMENT.get(error.detail.split(" ", 1)[0].rstrip(":"))) from None
+
+
+def invalid_cap(reason: str, element: str | None) -> Problem:
+    detail = f"{element}: {reason}" if element else reason
+    return Problem(422, "Invalid CAP alert", detail, element=element)

@@ -37,7 +37,8 @@ DISPATCH_STEPS = {("requested", "committed"), ("committed", "en_route"), ("en_ro
                   ("on_scene", "released"), ("requested", "cancelled"), ("committed", "cancelled")}
 TASK_STEPS = {("assigned", "claimed"), ("assigned", "refused"), ("claimed", "completed"), ("claimed", "refused")}
 
-roles = st.sampled_from([("commander", None), ("unit", HEALTH), ("unit", POLICE), ("field", HEALTH),
+# Mostly people allowed to act, sometimes anyone: refusals are tested, but most commands should land.
+roles = st.sampled_from([("commander", None)] * 6 + [("unit", HEALTH), ("unit", POLICE), ("field", HEALTH),
                          ("field", TOWNSHIP), ("observer", None)])
 
 
@@ -76,15 +77,16 @@ def check_history(*things) -> None:
 
 # -- incidents -----------------------------------------------------------------------------------------
 
-counts = st.dictionaries(
-    st.sampled_from(["confirmed", "suspected", "asymptomatic", "close_contacts"]),
-    st.one_of(st.integers(-5, 50), st.just(True), st.floats(0, 3), st.just(10**9)),
-    max_size=4,
+count_names = st.sampled_from(["confirmed", "suspected", "asymptomatic", "close_contacts"])
+counts = st.one_of(
+    st.dictionaries(count_names, st.integers(0, 50), min_size=1, max_size=4),
+    st.dictionaries(count_names, st.integers(0, 50), min_size=1, max_size=4),
+    st.dictionaries(count_names, st.one_of(st.integers(-5, -1), st.just(True), st.floats(0, 3), st.just(10**9)), max_size=4),
 )
 incident_commands = st.lists(
     st.one_of(
-        st.tuples(st.just("report"), roles, counts, st.sampled_from([None, "复核", "13812345678"])),
-        st.tuples(st.just("level"), roles, st.sampled_from(["I", "II", "III", "IV", "V"]), st.sampled_from([None, "升级"])),
+        *[st.tuples(st.just("report"), roles, counts, st.sampled_from([None, None, "复核", "13812345678"]))] * 5,
+        *[st.tuples(st.just("level"), roles, st.sampled_from(["I", "II", "III", "IV", "V"]), st.sampled_from([None, "升级", "升级"]))] * 2,
         st.tuples(st.just("close"), roles, st.sampled_from([None, "结束"])),
     ),
     max_size=25,
@@ -116,7 +118,7 @@ def test_random_commands_on_an_incident_keep_counts_whole_and_closure_final(comm
 
 # -- zones ------------------------------------------------------------------------------------------------
 
-zone_commands = st.lists(st.tuples(st.sampled_from(["downgrade", "lift"]), roles), max_size=10)
+zone_commands = st.lists(st.tuples(st.sampled_from(["downgrade"] * 3 + ["lift"]), roles), max_size=10)
 
 
 @FAST
@@ -181,14 +183,15 @@ def test_random_commands_on_dispatches_move_states_forward_and_hold_each_resourc
 
 # -- tasks --------------------------------------------------------------------------------------------------------
 
-task_actors = st.sampled_from([("unit", HEALTH), ("unit", POLICE), ("unit", TOWNSHIP), ("commander", None), ("field", HEALTH)])
+task_actors = st.sampled_from([("unit", HEALTH)] * 4 + [("unit", POLICE)] * 2 + [("unit", TOWNSHIP), ("commander", None), ("field", HEALTH)])
 task_commands = st.lists(
     st.one_of(
         st.tuples(st.just("claim"), task_actors),
         st.tuples(st.just("progress"), task_actors, st.one_of(st.integers(-10, 110), st.just(50.5))),
+        st.tuples(st.just("progress"), task_actors, st.integers(0, 100)),
         st.tuples(st.just("complete"), task_actors),
         st.tuples(st.just("refuse"), task_actors, st.sampled_from([None, "不属本单位"])),
-        st.tuples(st.just("supervise"), task_actors, st.sampled_from([-1, 0, 2])),
+        st.tuples(st.just("supervise"), st.sampled_from([("commander", None)] * 3 + [("unit", HEALTH)]), st.sampled_from([-1, 2, 2])),
         st.tuples(st.just("answer"), task_actors),
     ),
     max_size=25,

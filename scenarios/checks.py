@@ -1,0 +1,201 @@
+"""The checks a scenario passes before it runs; each returns (line, message) for every problem found.
+
+1. meaning: actors, verbs, fields, `$ref`s and times, with messages a drill director can act on;
+2. schema: scenarios/scenario.schema.json for types, enums and value ranges;
+3. places: the geography file, jurisdiction codes, and every area's geometry.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from domain.errors import InvalidInput
+from domain.geometry import area_of
+from projections.geography import Geography, GeographyError
+from scenarios.located import Located
+from scenarios.loader import TIME_FIELDS, format_offset, offset_of, schema, verbs
+
+Problems = list[tuple[int, str]]
+TOP = ("scenario", "start", "geography", "actors", "injects", "expect")
+THING_FIELDS = ("incident", "zone", "resource", "dispatch", "task", "alert")
+
+
+def check_meaning(doc: Located, path: Path) -> Problems:
+    raw = doc.value
+    if not isinstance(raw, dict):
+        return [(1, f"a scenario is a mapping with the fields {', '.join(TOP)}")]
+    problems: Problems = []
+
+    def add(where: tuple[Any, ...], message: str) -> None:
+        problems.append((doc.line(where), message))
+
+    for key in raw:
+        if key not in TOP:
+            add((key,), f"unknown field {key!r}; a scenario has the fields {', '.join(TOP)}")
+    if "start" in raw and not _is_time(raw["start"]):
+        add(("start",), "start must be an ISO-8601 time with its UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+    actors = raw.get("actors") if isinstance(raw.get("actors"), dict) else {}
+    for actor_id, actor in actors.items():
+        if isinstance(actor, dict) and actor.get("unit") is not None:
+            _check_unit(actors, actor["unit"], ("actors", actor_id, "unit"), add)
+    _check_injects(raw.get("injects"), actors, add)
+    _check_expectations(raw.get("expect"), add)
+    return problems
+
+
+def _check_injects(injects: Any, actors: dict[str, Any], add: Any) -> None:
+    if not isinstance(injects, list):
+        return
+    created: dict[str, str] = {}
+    previous = timedelta(0)
+    for index, inject in enumerate(injects):
+        where = ("injects", index)
+        if not isinstance(inject, dict):
+            continue
+        at = offset_of(inject.get("at"))
+        if at is None:
+            add((*where, "at"), f"inject {index + 1}: at must be an offset from start such as \"+01:30\", not {inject.get('at')!r}")
+        elif at < previous:
+            add((*where, "at"), f"inject {index + 1} at {inject['at']} goes back in time: an earlier inject is at {format_offset(previous)}")
+        else:
+            previous = at
+        if inject.get("by") not in actors:
+            add((*where, "by"), f"inject {index + 1}: unknown actor {inject.get('by')!r}; the actors are {', '.join(actors)}")
+        verb = inject.get("do")
+        spec = verbs().get(verb) if isinstance(verb, str) else None
+        if spec is None:
+            add((*where, "do"), f"inject {index + 1}: unknown verb {verb!r}; the verbs are {', '.join(verbs())}")
+            continue
+        args = inject.get("with")
+        if not isinstance(args, dict):
+            add((*where, "with"), f"inject {index + 1}: {verb} needs with: a mapping of its fields")
+            continue
+        _check_fields(index, verb, spec, args, at, created, actors, add)
+        ref = inject.get("ref")
+        if ref is None:
+            continue
+        if spec["creates"] is None:
+            add((*where, "ref"), f"inject {index + 1}: {verb} creates nothing for ref: to name")
+        elif ref in created:
+            add((*where, "ref"), f"inject {index + 1}: ref {ref!r} already names an earlier {created[ref]}")
+        else:
+            created[str(ref)] = spec["creates"]
+
+
+def _check_fields(index: int, verb: str, spec: dict[str, Any], args: dict[str, Any], at: timedelta | None,
+                  created: dict[str, str], actors: dict[str, Any], add: Any) -> None:
+    where = ("injects", index, "with")
+    known = spec["required"] + spec["optional"]
+    for key in args:
+        if key not in known:
+            add((*where, key), f"inject {index + 1}: {verb} has no field {key!r}; its fields are {', '.join(known)}")
+    for key in spec["required"]:
+        if key not in args:
+            add(where, f"inject {index + 1}: {verb} needs the field {key!r}")
+    for key, value in args.items():
+        if key not in known:
+            continue
+        if key in THING_FIELDS:
+            _check_ref(index, key, value, created, (*where, key), add)
+        elif key in ("lead", "unit"):
+            _check_unit(actors, value, (*where, key), add)
+        elif key == "cooperating" and isinstance(value, list):
+            for n, unit in enumerate(value):
+                _check_unit(actors, unit, (*where, key, n), add)
+        elif key in TIME_FIELDS:
+            moment = offset_of(value)
+            if moment is None:
+                add((*where, key), f"inject {index + 1}: {key} must be an offset from start such as \"+48:00\", not {value!r}")
+            elif at is not None and moment <= at:
+                add((*where, key), f"inject {index + 1}: {key} {value} goes back in time: it is not after the inject's own time {format_offset(at)}")
+        elif key == "occurred_at" and offset_of(value) is None and not _is_time(value):
+            add((*where, key), f"inject {index + 1}: occurred_at must be an offset such as \"+01:30\" or an ISO-8601 time")
+
+
+def _check_ref(index: int, key: str, value: Any, created: dict[str, str], where: tuple[Any, ...], add: Any) -> None:
+    if not isinstance(value, str) or not value.startswith("$"):
+        add(where, f"inject {index + 1}: {key} names a thing created earlier, as $name (its ref), not {value!r}")
+    elif value[1:] not in created:
+        add(where, f"inject {index + 1}: unknown $ref {value}: no earlier inject has ref: {value[1:]}")
+    elif created[value[1:]] != key:
+        add(where, f"inject {index + 1}: {value} is a {created[value[1:]]}, not a {key}")
+
+
+def _check_unit(actors: dict[str, Any], name: Any, where: tuple[Any, ...], add: Any) -> None:
+    if name not in actors:
+        add(where, f"unknown actor {name!r}: a unit is named by the id of an actor with role unit")
+    elif not isinstance(actors[name], dict) or actors[name].get("role") != "unit":
+        add(where, f"actor {name!r} is not a unit (role unit), so it cannot be named as one")
+
+
+def _check_expectations(expect: Any, add: Any) -> None:
+    if not isinstance(expect, list):
+        return
+    previous = timedelta(0)
+    for index, item in enumerate(expect):
+        if not isinstance(item, dict):
+            continue
+        at = offset_of(item.get("at"))
+        if at is None:
+            add(("expect", index, "at"), f"expectation {index + 1}: at must be an offset such as \"+06:00\"")
+        elif at < previous:
+            add(("expect", index, "at"), f"expectation {index + 1} at {item['at']} goes back in time: an earlier one is at {format_offset(previous)}")
+        else:
+            previous = at
+
+
+def _is_time(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def check_schema(doc: Located, path: Path) -> Problems:
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    problems: Problems = []
+    for error in validator.iter_errors(doc.value):
+        if error.context:
+            error = best_match(error.context)
+        where = tuple(error.absolute_path)
+        problems.append((doc.line(where), f"{_describe(where)}: {error.message}"))
+    return problems
+
+
+def _describe(where: tuple[Any, ...]) -> str:
+    if len(where) >= 2 and where[0] in ("injects", "expect") and isinstance(where[1], int):
+        noun = "inject" if where[0] == "injects" else "expectation"
+        rest = ".".join(str(p) for p in where[2:])
+        return f"{noun} {where[1] + 1}" + (f", {rest}" if rest else "")
+    return ".".join(str(p) for p in where) or "the scenario"
+
+
+def check_places(doc: Located, path: Path) -> Problems:
+    raw = doc.value
+    geography_file = path.parent / raw["geography"]
+    if not geography_file.is_file():
+        return [(doc.line(("geography",)), f"geography file {raw['geography']} not found (looked for {geography_file})")]
+    try:
+        geography = Geography.load(geography_file)
+    except GeographyError as error:
+        return [(doc.line(("geography",)), f"geography {raw['geography']} cannot be used: {error}")]
+    problems: Problems = []
+    for actor_id, actor in raw["actors"].items():
+        code = actor.get("jurisdiction")
+        if code is not None and code not in geography.by_code:
+            problems.append((doc.line(("actors", actor_id, "jurisdiction")), f"actor {actor_id}: unknown jurisdiction code {code} (not in {raw['geography']})"))
+    for index, inject in enumerate(raw["injects"]):
+        args = inject["with"]
+        code = args.get("jurisdiction")
+        if code is not None and code not in geography.by_code:
+            problems.append((doc.line(("injects", index, "with", "jurisdiction")), f"inject {index + 1}: unknown jurisdiction code {code}"))
+        if "area" in args:
+            try:
+                area_of(args["area"])
+            except InvalidInput as error:
+                problems.append((doc.line(("injects", index, "with", "area")), f"inject {index + 1}: invalid geometry: {error.detail}"))
+    return problems

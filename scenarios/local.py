@@ -1,0 +1,141 @@
+"""Running a drill into a drill store of its own, through the Application, on a simulated clock.
+
+Each inject runs as its actor (Meta with source='drill' and the run id), with the same role table and
+jurisdiction rule as the API. Ids are seeded by the scenario's name, so a rerun gives the same ids.
+"""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from api.auth import Actor as ApiActor
+from api.permissions import PLACES, check_allowed, check_jurisdiction
+from api.problems import Problem
+from api.runtime import DRILL_MARKER
+from domain.application import Coordination
+from domain.base import Meta
+from domain.clock import SeededIds, SimulatedClock
+from domain.commands import Command, Receipt
+from domain.errors import DomainError
+from domain.eventstore import CommitSignal, store_env
+from domain.settings import Settings
+from domain.writer import execute
+from projections.geography import Geography
+from projections.runner import Projections
+from scenarios.loader import Actor, Scenario
+from scenarios.runner import Drill, DrillReport, InjectRefused, Progress, RefusedByTarget
+from scenarios.store import EXPECTATIONS, GEOGRAPHY, check_target, default_store, drill_settings, new_run_id, write_json
+
+DIRECTOR = "director"  # registers the scenario's units before the first inject
+
+
+class LocalTarget:
+    def __init__(self, scenario: Scenario, run: str, app: Coordination, clock: SimulatedClock,
+                 projections: Projections, geography: Geography, send: Callable[[Command], Receipt]) -> None:
+        self.scenario, self.run, self.app, self.clock = scenario, run, app, clock
+        self.projections, self.geography, self.send = projections, geography, send
+        self.last_position = 0
+
+    def meta(self, actor: Actor | None, unit: str | None, correlation: str | None = None) -> Meta:
+        if actor is None:
+            return Meta(actor=DIRECTOR, role="commander", source="drill", drill_run=self.run, actor_name="演练导调")
+        return Meta(actor=actor.id, role=actor.role, unit=unit, source="drill", drill_run=self.run,
+                    actor_name=actor.name, correlation_id=correlation)
+
+    def register_units(self, units: list[Actor]) -> dict[str, str]:
+        ids = {}
+        for unit in units:
+            fields = {"name": unit.name, "kind": unit.kind, "jurisdiction": unit.jurisdiction}
+            receipt = self._send(Command("register_unit", self.meta(None, None), {k: v for k, v in fields.items() if v}))
+            ids[unit.id] = str(receipt.id)
+        return ids
+
+    def time_of(self, offset: timedelta) -> str:
+        return self.scenario.moment(offset).isoformat()
+
+    def submit(self, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None, correlation: str) -> str:
+        as_api = ApiActor(actor.id, actor.role, unit, actor.name)
+        try:
+            check_allowed(as_api, name)
+            if actor.role == "field" and name in PLACES:
+                self.projections.catch_up()
+                check_jurisdiction(SimpleNamespace(projections=self.projections, app=self.app, geography=self.geography),
+                                   as_api, name, args, target)
+        except Problem as problem:
+            raise RefusedByTarget(problem.detail) from None
+        return str(self._send(Command(name, self.meta(actor, unit, correlation), args, target=target)).id)
+
+    def _send(self, command: Command) -> Receipt:
+        try:
+            receipt = self.send(command)
+        except DomainError as error:
+            raise RefusedByTarget(error.detail) from None
+        self.last_position = max(self.last_position, receipt.position or 0)
+        return receipt
+
+    def advance(self, moment: datetime) -> None:
+        if moment > self.clock.now():
+            self.clock.advance_to(moment)
+
+    def observe(self, moment: datetime) -> dict[str, Any]:
+        self.projections.catch_up()
+        self.projections.wait_for(self.last_position, 10)
+        self.projections.tick(moment)
+        with self.projections.lock:
+            return {**self.projections.map.counts(), "tasks": self.projections.ledger.colours(moment)}
+
+
+@dataclass
+class Serve:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    on_ready: Callable[[str], None] | None = None
+    hold: bool = True  # keep serving after the drill ends, until Ctrl-C
+
+
+def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float | None = None, serve: Serve | None = None,
+                 on_step: Callable[[Progress], None] | None = None, live: Settings | None = None) -> tuple[DrillReport, Path]:
+    """Run the scenario into a new drill store; write drill.json and expectations.json there."""
+    live = live or Settings()
+    run = new_run_id()
+    store = Path(store) if store else default_store(scenario.slug, run, live)
+    check_target(store, live)
+    store.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(scenario.geography, store / GEOGRAPHY)
+    settings = drill_settings(store, store / GEOGRAPHY)
+    marker = {"run": run, "scenario": scenario.name, "file": str(scenario.path), "start": scenario.start.isoformat(),
+              "end": scenario.moment(scenario.end).isoformat(), "geography": GEOGRAPHY, "status": "running"}
+    write_json(store / DRILL_MARKER, marker)
+    clock = SimulatedClock(scenario.start)
+    app = Coordination(store_env(settings, store), clock=clock, ids=SeededIds(scenario.name))
+    geography = Geography.load(settings.geography_file)
+    if serve is not None:
+        from scenarios.serving import serve_drill
+
+        report = serve_drill(scenario, run, settings, app, clock, geography, marker, serve, speed, on_step)
+    else:
+        projections = Projections(app, settings, geography, store / "projections", clock=clock)
+        target = LocalTarget(scenario, run, app, clock, projections, geography, lambda c: execute(app, c))
+        try:
+            report = _play(Drill(scenario, target, run, speed, on_step), store, marker)
+        finally:
+            projections.stop()
+            app.close()
+    return report, store
+
+
+def _play(drill: Drill, store: Path, marker: dict[str, Any]) -> DrillReport:
+    try:
+        report = drill.run()
+    except InjectRefused as refusal:
+        write_json(store / DRILL_MARKER, {**marker, "status": "refused", "refused": str(refusal)})
+        raise
+    write_json(store / EXPECTATIONS, {"run": drill.run_id, "scenario": marker["scenario"],
+                                      "outcomes": [o.as_dict() for o in report.outcomes]})
+    write_json(store / DRILL_MARKER, {**marker, "status": "completed"})
+    return report
