@@ -41,6 +41,7 @@ class Token(Thing):
 
     @classmethod
     def issue(cls, meta: Meta, *, secret_hash: str, role: Any, unit: str | None = None, name: Any = None) -> Token:
+        meta.check_role("commander", doing="issuing a token")
         if role not in ROLES:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         if role in ("unit", "field") and not unit:
@@ -51,6 +52,7 @@ class Token(Thing):
         )
 
     def revoke(self, meta: Meta) -> None:
+        meta.check_role("commander", doing="revoking a token")
         if self.revoked:
             raise Refused("this token is already revoked")
         self.happen(self.TokenRevoked, meta)

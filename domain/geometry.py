@@ -41,14 +41,15 @@ def _check_ring(ring: Any, what: str) -> None:
     if not isinstance(ring, list) or len(ring) < 4:
         raise InvalidInput(f"{what}: a linear ring needs at least 4 positions (closed: first equals last)")
     for position in ring:
-        if not isinstance(position, list) or len(position) < 2:
-            raise InvalidInput(f"{what}: each position is [lon, lat]")
+        if not isinstance(position, list) or len(position) not in (2, 3):
+            raise InvalidInput(f"{what}: each position is [lon, lat] (or [lon, lat, altitude])")
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in position):
+            raise InvalidInput(f"{what}: coordinates must be finite numbers, not {position!r}")
         lon, lat = position[0], position[1]
-        for v in (lon, lat):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise InvalidInput(f"{what}: coordinates must be finite numbers, not {v!r}")
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise InvalidInput(f"{what}: position {position} is out of range; coordinates are [lon, lat] in WGS84")
+    if len({len(p) for p in ring}) != 1:
+        raise InvalidInput(f"{what}: all positions of a ring need the same number of coordinates")
     if ring[0][:2] != ring[-1][:2]:
         raise InvalidInput(f"{what}: a linear ring must be closed (its first and last positions equal)")
 

@@ -93,7 +93,7 @@ class Task(Thing):
         self.happen(self.TaskClaimed, meta, unit=self.lead)
 
     def report_progress(self, meta: Meta, *, percent: Any, note: Any = None) -> None:
-        if meta.unit not in (self.lead, *self.cooperating):
+        if meta.role != "unit" or meta.unit not in (self.lead, *self.cooperating):
             raise NotPermitted("progress is reported by the lead unit or a cooperating unit of this task")
         if self.state != "claimed":
             raise Refused(f"task “{self.title}” is {self.state}; progress is reported on a claimed task")
@@ -134,5 +134,5 @@ class Task(Thing):
         self.happen(self.SupervisionAnswered, meta, notice_no=self.unanswered[0], answer=text_of(answer, "answer", max_len=2000))
 
     def check_lead(self, meta: Meta, to_do: str) -> None:
-        if meta.unit != self.lead:
+        if meta.role != "unit" or meta.unit != self.lead:
             raise NotPermitted(f"only the lead unit may {to_do} this task")

@@ -63,7 +63,7 @@ def level_of(value: Any) -> Level:
 
 
 def kind_of(value: Any, kinds: dict[str, str], what: str) -> str:
-    if value not in kinds:
+    if not isinstance(value, str) or value not in kinds:
         raise InvalidInput(f"{what} kind {value!r} is unknown; use one of: {', '.join(kinds)}")
     return str(value)
 
@@ -80,6 +80,8 @@ class Counts:
     @classmethod
     def parse(cls, raw: dict[str, Any] | None) -> Counts:
         raw = raw or {}
+        if not isinstance(raw, dict):
+            raise InvalidInput("counts must be an object such as {\"confirmed\": 2, \"close_contacts\": 10}")
         unknown = set(raw) - set(cls.__dataclass_fields__)
         if unknown:
             raise InvalidInput(
@@ -141,7 +143,7 @@ def text_of(value: Any, what: str, *, required: bool = True, max_len: int = 2000
 
 # Patients are counted, never named: free text must not carry a mainland ID number or mobile number.
 _ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 
 
 def check_no_personal_data(text: str, what: str) -> None:

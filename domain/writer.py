@@ -87,6 +87,11 @@ def _run_together(app: Coordination, commands: list[Command], signal: CommitSign
                 if uow.half_applied():
                     raise _HalfApplied() from refusal
                 outcomes.append(refusal)
+            except Exception as bug:  # a bug on one input must not fail the other callers' commands
+                log.exception("command %s failed unexpectedly", command.name)
+                if uow.half_applied():
+                    raise _HalfApplied() from bug
+                outcomes.append(bug)
         staged = list(uow.staged.values())
         if staged:
             recordings = app.save(*staged)
@@ -101,6 +106,7 @@ def _run_together(app: Coordination, commands: list[Command], signal: CommitSign
 
 
 def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
+    uow.begin(command.target, command.expected_version)
     meta = replace(command.meta, at=app.clock.now())
     args = dict(command.args)
     meta = replace(meta, occurred_at=occurred_time(args.pop("occurred_at", None), meta.at))
@@ -111,7 +117,6 @@ def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
         if replayed is not None:
             return replayed
     method = _method(app, command, args)
-    uow.begin(command.target, command.expected_version)
     positional = (command.target,) if command.name in TARGETED else ()
     thing_id = method(meta, *positional, **args)
     receipt = Receipt(thing_id, uow.main.version)

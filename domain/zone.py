@@ -46,7 +46,7 @@ class Zone(Thing):
     def declare(cls, id: UUID, meta: Meta, incident: Incident, *, kind: Any, area: Any, name: Any = None) -> Zone:  # noqa: A002
         meta.check_role("commander", doing="declaring a control zone")
         incident.check_open("get new control zones")
-        if kind not in ZONE_KINDS:
+        if not isinstance(kind, str) or kind not in ZONE_KINDS:
             raise InvalidInput(f"zone kind {kind!r} is unknown; use sealed (封控区), controlled (管控区) or prevention (防范区)")
         return cls.begin(
             cls.ZoneDeclared, id, meta,

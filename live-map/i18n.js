@@ -23,6 +23,7 @@ const WORDS = {
     'login.placeholder': '访问令牌', 'login.unreachable': '无法连接服务器，请稍后再试',
     reported: '报告时间', jurisdiction: '辖区', cases: '病例', status: '状态',
     capacity: '容量', quantity: '数量', unit: '单位', expires: '失效时间',
+    'speed.60': '1分钟/秒', 'speed.600': '10分钟/秒', 'speed.3600': '1小时/秒', 'speed.86400': '1天/秒',
   },
   en: {
     appTitle: 'Situation Map · Joint Command Center',
@@ -46,6 +47,7 @@ const WORDS = {
     'login.placeholder': 'access token', 'login.unreachable': 'Cannot reach the server; try again shortly',
     reported: 'reported', jurisdiction: 'jurisdiction', cases: 'cases', status: 'status',
     capacity: 'capacity', quantity: 'quantity', unit: 'unit', expires: 'expires',
+    'speed.60': '1 min/s', 'speed.600': '10 min/s', 'speed.3600': '1 h/s', 'speed.86400': '1 day/s',
   },
 };
 
@@ -125,6 +127,10 @@ export function term(group, value) {
 /** Fill every [data-i18n] element of the page with its words. */
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-term]')) {
+    const [group, value] = el.dataset.term.split(':');
+    el.textContent = term(group, value);
+  }
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
 }

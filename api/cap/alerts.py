@@ -15,6 +15,7 @@ from typing import Any
 
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping
+from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 from shapely.validation import explain_validity
 
@@ -204,7 +205,8 @@ def circle_to_ring(text: str) -> list[list[float]]:
     dlat = radius / KM_PER_DEGREE
     dlon = radius / (KM_PER_DEGREE * max(math.cos(math.radians(lat)), 1e-9))
     unit_circle = Point(0.0, 0.0).buffer(1.0, quad_segs=CIRCLE_SEGMENTS // 4)
-    circle = affinity.translate(affinity.scale(unit_circle, xfact=dlon, yfact=dlat, origin=(0, 0)), lon, lat)
+    ellipse = affinity.scale(unit_circle, xfact=dlon, yfact=dlat, origin=(0, 0))
+    circle = orient(affinity.translate(ellipse, lon, lat), sign=1.0)  # counter-clockwise, as RFC 7946 asks
     ring = [[x, y] for x, y in circle.exterior.coords]
     if any(not -90.0 <= y <= 90.0 for _, y in ring):
         raise CapError(f"a circle of {radius} km around latitude {lat} reaches past a pole")

@@ -73,18 +73,21 @@ def _check_schema(root: ET.Element) -> None:
     except RecursionError:
         raise CapError("the document nests elements too deeply to be a CAP 1.2 alert") from None
     if errors:
+        # The error's path is the first wrong element; any further problems are named in the reason.
         parents = {child: parent for parent in root.iter() for child in parent}
-        problems = "; ".join(_describe(error, parents) for error in errors)
-        raise CapError(f"not valid CAP 1.2: {problems}")
+        (where, reason), *others = [_describe(error, parents) for error in errors]
+        also = "; ".join(f"{w}: {r}" for w, r in others)
+        raise CapError(f"not valid CAP 1.2: {reason}" + (f"; also {also}" if also else ""), where)
 
 
-def _describe(error: xmlschema.XMLSchemaValidationError, parents: dict[ET.Element, ET.Element]) -> str:
+def _describe(error: xmlschema.XMLSchemaValidationError, parents: dict[ET.Element, ET.Element]) -> tuple[str, str]:
+    """Where (an indexed element path) and what is wrong."""
     elem = error.elem if isinstance(error.elem, ET.Element) else None
     where = _indexed_path(elem, parents) if elem is not None else _strip_ns(error.path or "/alert")
     reason = _strip_ns(error.reason or error.message)
     if elem is not None and len(elem) == 0 and elem.text is not None:
         reason += f" (got {elem.text[:80]!r})"
-    return f"{where}: {reason}"
+    return where, reason
 
 
 def _indexed_path(elem: ET.Element, parents: dict[ET.Element, ET.Element]) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -33,17 +34,25 @@ CAP_MEDIA_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 CAP_XML = "application/xml; charset=utf-8"
 MAX_CAP_BYTES = DEFAULT_MAX_BYTES
 INFO = "/alert/info[1]"
-# Where in a CAP document each field of the Alert aggregate came from, to name it in a 422.
-CAP_ELEMENT = {
-    "headline": f"{INFO}/headline", "severity": f"{INFO}/severity", "urgency": f"{INFO}/urgency",
-    "certainty": f"{INFO}/certainty", "event": f"{INFO}/event", "language": f"{INFO}/language",
-    "category": f"{INFO}/category", "response_type": f"{INFO}/responseType", "description": f"{INFO}/description",
-    "instruction": f"{INFO}/instruction", "expires": f"{INFO}/expires", "area": f"{INFO}/area",
-    "area_desc": f"{INFO}/area/areaDesc", "sender": "/alert/sender", "identifier": "/alert/identifier",
-    "sent": "/alert/sent", "reference": "/alert/references", "references": "/alert/references",
-    "the": "/alert/references", "status": "/alert/status", "scope": "/alert/scope", "msg_type": "/alert/msgType",
-    "a": "/alert/scope", "an": "/alert/references", "restriction": "/alert/restriction", "addresses": "/alert/addresses",
-}
+# Where in a CAP document each field the Alert aggregate refuses came from, to name it in a 422:
+# the aggregate's message starts with the field's name (first match wins).
+CAP_ELEMENTS = (
+    ("headline", f"{INFO}/headline"), ("severity", f"{INFO}/severity"), ("urgency", f"{INFO}/urgency"),
+    ("certainty", f"{INFO}/certainty"), ("event", f"{INFO}/event"), ("language", f"{INFO}/language"),
+    ("category", f"{INFO}/category"), ("response_type", f"{INFO}/responseType"),
+    ("description", f"{INFO}/description"), ("instruction", f"{INFO}/instruction"), ("expires", f"{INFO}/expires"),
+    ("area_desc", f"{INFO}/area/areaDesc"), ("area", f"{INFO}/area"), ("sender", "/alert/sender"),
+    ("identifier", "/alert/identifier"), ("sent", "/alert/sent"), ("status", "/alert/status"),
+    ("scope", "/alert/scope"), ("msg_type", "/alert/msgType"), ("restriction", "/alert/restriction"),
+    ("a Restricted alert", "/alert/restriction"), ("addresses", "/alert/addresses"),
+    ("a Private alert", "/alert/addresses"), ("reference", "/alert/references"),
+    ("the sender of a reference", "/alert/references"), ("the identifier of a reference", "/alert/references"),
+    ("the sent time of a reference", "/alert/references"), ("an Update must", "/alert/references"),
+)
+
+
+def cap_element_of(detail: str) -> str | None:
+    return next((element for prefix, element in CAP_ELEMENTS if detail.startswith(prefix)), None)
 
 
 class UpdateAlert(b.Body):
@@ -157,9 +166,11 @@ async def import_cap_alert(request: Request, rt: RuntimeDep, actor: ActorDep) ->
     except CapError as error:
         raise invalid_cap(error.reason, error.path) from None
     try:
-        return await submit(request, rt, actor, "import_alert", None, created=True, extra=fields, source="import")
-    except InvalidInput as error:  # the alert is valid CAP, but not something Lianfang records
-        raise invalid_cap(error.detail, CAP_ELEMENT.get(error.detail.split(" ", 1)[0].rstrip(":"))) from None
+        answer = await submit(request, rt, actor, "import_alert", None, created=True, extra=fields, source="import")
+    except InvalidInput as error:  # valid CAP, but not an alert Lianfang can record (e.g. personal data)
+        raise invalid_cap(error.detail, cap_element_of(error.detail)) from None
+    answer.headers["Location"] = f"/api/v1/alerts/{orjson.loads(answer.body)['id']}"
+    return answer
 
 
 def invalid_cap(reason: str, element: str | None) -> Problem:

@@ -37,7 +37,6 @@ def test_an_incident_of_an_unknown_kind_is_refused(commander):
         report(commander, kind="earthquake")
 
 
-@pytest.mark.xfail(reason="BUG values.py:66 kind_of: an unhashable kind raises TypeError, not InvalidInput", strict=True)
 def test_an_incident_whose_kind_is_a_list_is_refused_as_invalid_input(commander):
     with pytest.raises(InvalidInput):
         report(commander, kind=["cluster"])

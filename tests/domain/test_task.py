@@ -75,11 +75,6 @@ def test_a_unit_other_than_the_lead_cannot_claim(task, as_, refused, role, unit)
         task.claim(as_(role, unit))
 
 
-@pytest.mark.xfail(
-    reason="BUG task.py:136 check_lead looks only at meta.unit: an observer token issued with a unit "
-    "(access.py allows it) can claim, complete, refuse and answer for that unit",
-    strict=True,
-)
 def test_an_observer_of_the_lead_unit_cannot_claim(task, as_, refused):
     with refused(task, NotPermitted):
         task.claim(as_("observer", HEALTH))

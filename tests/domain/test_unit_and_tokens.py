@@ -68,11 +68,6 @@ def test_revoking_a_revoked_token_is_refused(commander, refused):
         token.revoke(commander)
 
 
-@pytest.mark.xfail(
-    reason="BUG access.py:43 and :53 Token.issue/revoke check no role: a field or observer actor can issue "
-    "a commander token or revoke anyone's (Application.issue_token/revoke_token add no check either)",
-    strict=True,
-)
 @pytest.mark.parametrize("role, unit", [("field", "unit-township"), ("observer", None), ("unit", "unit-health")])
 def test_only_the_commander_issues_tokens(as_, role, unit):
     with pytest.raises(NotPermitted):

@@ -132,12 +132,6 @@ def test_a_domain_refusal_in_a_batch_keeps_the_batch_in_one_pass(app, clock):
     assert clock.readings == 3
 
 
-@pytest.mark.xfail(
-    reason="BUG writer.py:106-113 + unit_of_work.py:69-71: a refusal raised before uow.begin() (unknown field, "
-    "bad occurred_at, reused key) is compared with the previous command's marks, so the earlier commands' "
-    "events look 'half applied' and the whole batch is rerun one transaction per command",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "bad",
     [
@@ -153,11 +147,6 @@ def test_a_malformed_command_in_a_batch_keeps_the_batch_in_one_pass(app, clock, 
     assert clock.readings == 3
 
 
-@pytest.mark.xfail(
-    reason="BUG values.py:66 / zone.py:49 / values.py:82: an unhashable kind or non-dict counts raises TypeError, "
-    "which escapes run_batch; the Writer then fails every command of the batch (writer.py:218-222)",
-    strict=True,
-)
 def test_a_command_with_a_list_for_a_kind_is_refused_alone(app):
     (incident,) = open_incidents(app, 1)
     outcomes = run_batch(app, [

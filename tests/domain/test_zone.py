@@ -33,7 +33,6 @@ def test_a_zone_of_an_unknown_kind_is_refused(commander, incident, square):
         Zone.declare(uuid4(), commander, incident, kind="lockdown", area=square)
 
 
-@pytest.mark.xfail(reason="BUG zone.py:49 `kind not in ZONE_KINDS` raises TypeError for an unhashable kind", strict=True)
 def test_a_zone_whose_kind_is_a_list_is_refused_as_invalid_input(commander, incident, square):
     with pytest.raises(InvalidInput):
         Zone.declare(uuid4(), commander, incident, kind=["sealed"], area=square)
