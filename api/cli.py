@@ -105,11 +105,12 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="the token's id f
 def audit_verify(data_dir: DataDir = None) -> None:
     """Check the tamper-evidence chain; exit 1 and name the position where it breaks."""
     from api.tokens import open_store
-    from projections.audit import AuditTrail, verify
+    from projections.audit import verify
+    from projections.runner import read_stores
 
     settings = settings_with(data_dir)
     app = open_store(settings)
-    trail = AuditTrail(Path(settings.data_dir) / "projections" / "audit.sqlite")
+    _, trail = read_stores(settings, Path(settings.data_dir) / "projections")
     verdict = verify(app, trail)
     if verdict.ok:
         typer.echo(f"ok: {verdict.checked} events verified (audit head {verdict.head})")

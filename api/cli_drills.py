@@ -1,4 +1,141 @@
 """`lianfang drill run|export` and `lianfang review`: drills from scenario files, after-action review."""
 from __future__ import annotations
 
-from api.cli import cli, drill_cli  # noqa: F401  (commands register onto these)
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from api.cli import cli, drill_cli, fail
+
+if TYPE_CHECKING:
+    from scenarios.runner import DrillReport
+
+
+def console() -> Console:
+    """Rich output; wide enough off a terminal that expected and actual stay on one line."""
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=200)
+
+
+@drill_cli.command("run")
+def drill_run(
+    file: Annotated[Path, typer.Argument(help="the scenario file (YAML)")],
+    speed: Annotated[Optional[float], typer.Option(help="simulated time runs X times real time (e.g. 60: an hour a minute)")] = None,
+    as_fast_as_possible: Annotated[bool, typer.Option("--as-fast-as-possible", help="no pauses between injects (the default)")] = False,
+    store: Annotated[Optional[Path], typer.Option(help="the drill store to create (default: $LIANFANG_DATA_DIR/drills/<file>-<run>)")] = None,
+    serve: Annotated[bool, typer.Option(help="serve the map of the drill store while it runs, and after, until Ctrl-C")] = False,
+    host: Annotated[str, typer.Option(help="with --serve: address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="with --serve: port")] = 8000,
+    via: Annotated[Optional[str], typer.Option(help="send the injects to a running server at this URL instead")] = None,
+    token: Annotated[Optional[list[str]], typer.Option(help="with --via: a commander token for every actor; ACTOR=TOKEN for one actor (repeatable)")] = None,
+) -> None:
+    """Run a scenario: exit 0 when every expectation held, 1 when one did not, 2 when the file or an inject is refused."""
+    from scenarios.loader import ScenarioError, format_offset, load
+    from scenarios.runner import InjectRefused
+    from scenarios.runner import Progress as DrillProgress
+    from scenarios.store import DrillStoreError
+
+    if speed is not None and as_fast_as_possible:
+        fail("choose --speed X or --as-fast-as-possible, not both", 2)
+    if speed is not None and speed <= 0:
+        fail("--speed must be positive", 2)
+    try:
+        scenario = load(file)
+    except ScenarioError as error:
+        fail(f"refused: {error}", 2)
+    out = console()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[at]}"))
+    with Progress(*columns, console=out) as bar:
+        job = bar.add_task(scenario.name, total=len(scenario.injects) + len(scenario.expectations), at="")
+
+        def step(p: DrillProgress) -> None:
+            bar.update(job, completed=p.done, at=f"{format_offset(p.offset)} {p.what}")
+
+        try:
+            report, where = _run(scenario, store, speed, serve, host, port, via, token or [], step, out)
+        except (DrillStoreError, InjectRefused, ValueError) as error:
+            bar.stop()
+            fail(f"refused: {error}", 2)
+    show(report, where, out)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _run(scenario, store, speed, serve, host, port, via, tokens, step, out):  # noqa: ANN001, ANN202
+    if via:
+        import httpx
+
+        from scenarios.via import run_via
+
+        with httpx.Client(base_url=via.rstrip("/"), timeout=30) as client:
+            return run_via(scenario, client, tokens, speed=speed, on_step=step), via
+    from scenarios.local import Serve, run_in_store
+
+    serving = Serve(host, port, on_ready=lambda url: out.print(f"[green]map of the drill:[/] {url}")) if serve else None
+    return run_in_store(scenario, store, speed=speed, serve=serving, on_step=step)
+
+
+def show(report: DrillReport, where: object, out: Console) -> None:
+    from scenarios.expectations import describe
+
+    out.print(f"drill {report.run}: {report.injects} injects of “{report.scenario.name}” into {where}")
+    table = Table(title="expectations", show_lines=False)
+    for column in ("#", "at", "line", "what", "expected", "actual", ""):
+        table.add_column(column)
+    for outcome in report.outcomes:
+        for check in outcome.checks:
+            mark = "[green]held[/]" if check.held else "[red]NOT HELD[/]"
+            table.add_row(str(outcome.number), outcome.at, str(outcome.line), check.key,
+                          describe(check.expected), describe(check.actual), mark)
+    if report.outcomes:
+        out.print(table)
+    held = len(report.outcomes) - len(report.failed)
+    colour = "green" if not report.failed else "red"
+    out.print(f"[{colour}]{held} of {len(report.outcomes)} expectations held[/]")
+
+
+@drill_cli.command("export")
+def drill_export(
+    store: Annotated[Path, typer.Argument(help="a drill store or a live data directory")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="the scenario file to write (default: print it)")] = None,
+) -> None:
+    """Write a store's record back out as a scenario file, so a real incident's handling can be drilled."""
+    from scenarios.export import ExportError, export, export_text
+
+    try:
+        if output is None:
+            typer.echo(export_text(store))
+        else:
+            export(store, output)
+            typer.echo(f"wrote {output}")
+    except ExportError as error:
+        fail(str(error), 2)
+
+
+@cli.command("review")
+def review(
+    store: Annotated[Path, typer.Argument(help="a drill store or a live data directory")],
+    at: Annotated[Optional[datetime], typer.Option(help="review the record as it stood at this ISO-8601 time (with offset)")] = None,
+    html: Annotated[Optional[Path], typer.Option(help="write the after-action report (复盘报告) as one self-contained HTML file")] = None,
+) -> None:
+    """The after-action review (复盘) of a store: a text summary, or a full HTML report."""
+    from scenarios.review import ReviewError, replay, summary
+
+    if at is not None and at.tzinfo is None:
+        fail("--at needs a UTC offset, e.g. 2026-03-01T20:00:00+08:00", 2)
+    try:
+        record = replay(store, at)
+    except ReviewError as error:
+        fail(str(error), 2)
+    if html is None:
+        typer.echo(summary(record))
+        return
+    from scenarios.review_html import render
+
+    html.write_text(render(record), encoding="utf-8")
+    typer.echo(f"wrote {html}")

@@ -4,12 +4,13 @@ import { getLanguage, setLanguage, t, term, translatePage } from './i18n.js';
 
 const API = '/api/v1';
 const TOKEN_KEY = 'lianfang.token';
-// The county's wall clock, whatever time zone the viewing machine is set to.
-const TIME_ZONE = 'Asia/Shanghai';
+// The county's wall clock (China Standard Time, UTC+8, no daylight saving), whatever time zone the
+// viewing machine is set to. Plain arithmetic: Intl formatting is too slow for every delta.
+const COUNTY_UTC_OFFSET_MS = 8 * 3600 * 1000;
 const HEARTBEAT_MS = 15000;
 const STALE_AFTER_MS = 2 * HEARTBEAT_MS + 5000;   // two missed heartbeats: say so on the wall
 const DEAD_AFTER_MS = 4 * HEARTBEAT_MS;           // a half-open socket: drop it and resume
-const RETRY_MS = [500, 1000, 2000, 4000, 8000];
+const RETRY_MS = [500, 1000, 2000, 4000];
 const CLUSTER_ABOVE = 2000;   // a point layer larger than this is drawn as grid clusters
 const CLUSTER_CELL_PX = 64;
 const LABEL_LIMIT = 60;       // permanent labels only while a layer is this small
@@ -38,6 +39,8 @@ const LAYER_OF_KIND = {
   dispatch: 'dispatches', resource: 'resources', incident: 'incidents',
 };
 const CLUSTERABLE = new Set(['resources', 'incidents']);
+// Nested zones: whatever order they arrive in, sealed is drawn above controlled above prevention.
+const ZONE_KINDS = ['prevention', 'controlled', 'sealed'];
 
 const state = {
   token: null,
@@ -62,6 +65,7 @@ const stats = { deltas: 0, changes: 0, lastDeltaMs: 0, maxDeltaMs: 0, lastSnapsh
 
 let map;
 const layers = {};
+const zoneRenderers = {};
 const el = (id) => document.getElementById(id);
 
 // -- small helpers -------------------------------------------------------------------------------
@@ -70,15 +74,14 @@ function escapeHtml(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
 
-const TIME_PARTS = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit',
-  hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-});
+const two = (n) => String(n).padStart(2, '0');
 
 function timeParts(iso) {
-  const date = iso instanceof Date ? iso : new Date(iso);
-  if (Number.isNaN(date.getTime())) return null;
-  return Object.fromEntries(TIME_PARTS.formatToParts(date).map((p) => [p.type, p.value]));
+  const ms = iso instanceof Date ? iso.getTime() : Date.parse(iso);
+  if (Number.isNaN(ms)) return null;
+  const d = new Date(ms + COUNTY_UTC_OFFSET_MS);
+  return { year: d.getUTCFullYear(), month: two(d.getUTCMonth() + 1), day: two(d.getUTCDate()),
+    hour: two(d.getUTCHours()), minute: two(d.getUTCMinutes()), second: two(d.getUTCSeconds()) };
 }
 
 /** "11-27 21:03:05" in the county's time. */
@@ -184,6 +187,10 @@ function createMap() {
     map.createPane(name).style.zIndex = String(400 + 10 * i);
     layers[name] = createLayer(name);
   });
+  ZONE_KINDS.forEach((kind, i) => {
+    map.createPane(`zones-${kind}`).style.zIndex = String(411 + i);
+    zoneRenderers[kind] = L.canvas({ pane: `zones-${kind}`, padding: 0.3 });
+  });
   map.on('moveend', () => {
     for (const layer of Object.values(layers)) if (layer.clustered) drawClusters(layer);
   });
@@ -196,7 +203,8 @@ function createLayer(name) {
   layer.geo = L.geoJSON(null, {
     pane: name,
     renderer,
-    style: styleOf,
+    // The renderer travels with the style: it is read when the feature is added to the map.
+    style: (feature) => ({ ...styleOf(feature), ...(name === 'zones' ? { renderer: zoneRenderers[feature.properties.zone_kind] ?? renderer } : {}) }),
     pointToLayer: (feature, latlng) => L.circleMarker(latlng, { pane: name, renderer }),
     onEachFeature: (feature, leaflet) => decorate(layer, feature, leaflet),
   }).addTo(map);
@@ -208,12 +216,22 @@ function decorate(layer, feature, leaflet) {
   layer.drawn.set(feature.id, leaflet);
   const label = labelOf(layer, feature);
   if (label !== null) {
-    leaflet.bindTooltip(label, { permanent: true, direction: feature.properties.kind === 'cluster' ? 'center' : 'right',
-      className: `map-label label-${feature.properties.kind}`, offset: feature.properties.kind === 'cluster' ? [0, 0] : [14, 0] });
+    const kind = feature.properties.kind;
+    const direction = { cluster: 'center', zone: 'top' }[kind] ?? 'right';
+    leaflet.label = label;
+    leaflet.bindTooltip(label, { permanent: true, direction, className: `map-label label-${kind}`,
+      offset: direction === 'right' ? [14, 0] : [0, 0] });
+    // Nested zones share a centre (sealed inside controlled): label each at its own top edge.
+    if (kind === 'zone') leaflet.on('add', () => leaflet.openTooltip(topEdge(leaflet)));
   } else {
-    leaflet.bindTooltip(() => summaryHtml(feature), { sticky: feature.geometry.type !== 'Point', className: 'map-tip' });
+    leaflet.bindTooltip((drawn) => summaryHtml(drawn.feature), { sticky: feature.geometry.type !== 'Point', className: 'map-tip' });
   }
-  if (feature.properties.kind !== 'cluster') leaflet.bindPopup(() => detailsHtml(feature), { maxWidth: 520 });
+  if (feature.properties.kind !== 'cluster') leaflet.bindPopup((drawn) => detailsHtml(drawn.feature), { maxWidth: 520 });
+}
+
+function topEdge(polygon) {
+  const bounds = polygon.getBounds();
+  return L.latLng(bounds.getNorth(), bounds.getCenter().lng);
 }
 
 function styleOf(feature) {
@@ -293,12 +311,16 @@ function labelOf(layer, feature) {
 }
 
 function refreshLabels(layer) {
-  for (const [id, leaflet] of layer.drawn) {
-    const tooltip = leaflet.getTooltip();
-    if (tooltip?.options.permanent) {
-      const feature = layer.features.get(id) ?? leaflet.feature;
-      leaflet.setTooltipContent(labelOf(layer, feature) ?? '');
-    }
+  for (const leaflet of layer.drawn.values()) refreshLabel(layer, leaflet);
+}
+
+/** A label is DOM: set it only when its words change (each set costs a layout). */
+function refreshLabel(layer, leaflet) {
+  if (!leaflet.getTooltip()?.options.permanent) return;
+  const label = labelOf(layer, leaflet.feature) ?? '';
+  if (label !== leaflet.label) {
+    leaflet.label = label;
+    leaflet.setTooltipContent(label);
   }
 }
 
@@ -365,10 +387,42 @@ function upsertFeature(layer, feature) {
   layer.features.set(feature.id, feature);
   if (layer.clustered) {
     scheduleClusters(layer);
-  } else {
-    eraseFeature(layer, feature.id);
-    layer.geo.addData(feature);
+    return;
   }
+  const drawn = layer.drawn.get(feature.id);
+  if (drawn && redrawInPlace(layer, drawn, feature)) return;
+  eraseFeature(layer, feature.id);
+  layer.geo.addData(feature);
+}
+
+/**
+ * Move and restyle a drawn feature rather than remove and re-add it: its open popup stays open,
+ * its label is not rebuilt. False when it must be drawn anew (another geometry type, or a zone
+ * that changed kind and so belongs on another canvas).
+ */
+function redrawInPlace(layer, drawn, feature) {
+  const old = drawn.feature;
+  const geometry = feature.geometry;
+  if (!geometry || old.geometry?.type !== geometry.type) return false;
+  if (old.properties.zone_kind !== feature.properties.zone_kind) return false;
+  switch (geometry.type) {
+    case 'Point':
+      drawn.setLatLng(L.GeoJSON.coordsToLatLng(geometry.coordinates));
+      break;
+    case 'LineString':
+    case 'Polygon':
+    case 'MultiPolygon':
+      if (JSON.stringify(old.geometry.coordinates) !== JSON.stringify(geometry.coordinates)) {
+        drawn.setLatLngs(L.GeoJSON.coordsToLatLngs(geometry.coordinates, { LineString: 0, Polygon: 1, MultiPolygon: 2 }[geometry.type]));
+      }
+      break;
+    default:
+      return false;
+  }
+  drawn.feature = feature;
+  drawn.setStyle(styleOf(feature));
+  refreshLabel(layer, drawn);
+  return true;
 }
 
 function removeFeature(layer, id) {
@@ -383,7 +437,10 @@ function updateProperties(layer, id, properties) {
   if (!feature) return;
   feature.properties = properties;  // the drawn layer holds this same feature object
   const leaflet = layer.drawn.get(id);
-  if (leaflet) leaflet.setStyle(styleOf(feature));
+  if (leaflet) {
+    leaflet.setStyle(styleOf(feature));
+    refreshLabel(layer, leaflet);
+  }
 }
 
 /** Clusters and labels depend on a layer's size; redraw it whole only when that choice flips. */
@@ -615,8 +672,11 @@ function applySnapshot(msg) {
 function applyDelta(msg) {
   const started = performance.now();
   const touched = new Set();
-  for (const change of msg.changes) applyChange(change, touched);
+  const entries = [];
+  for (const change of msg.changes) applyChange(change, touched, entries);
   for (const name of touched) refreshMode(layers[name]);
+  // DOM last: writing rows between label updates would make each label's layout costlier.
+  for (const entry of entries) prependActivity(entry);
   state.position = Math.max(state.position ?? 0, msg.position);
   state.at = msg.at;
   showPosition();
@@ -628,13 +688,13 @@ function applyDelta(msg) {
   stats.maxDeltaMs = Math.max(stats.maxDeltaMs, took);
 }
 
-function applyChange(change, touched) {
+function applyChange(change, touched, entries) {
   if (change.layer === 'tasks') {
     state.tasks.set(change.task.id, change.task);
     return;
   }
   if (change.layer === 'audit') {
-    prependActivity(change.entry);
+    entries.push(change.entry);
     return;
   }
   const layer = layers[change.layer];
@@ -657,7 +717,9 @@ function fitCountyOnce() {
   if (!county) return;
   state.fitted = true;
   el('county-name').textContent = county.properties.name;
-  map.fitBounds(L.geoJSON(county).getBounds(), { padding: [20, 20] });
+  map.invalidateSize();  // the grid layout may have settled after the map measured its box
+  // Leave the legend's corner free.
+  map.fitBounds(L.geoJSON(county).getBounds(), { paddingTopLeft: [360, 20], paddingBottomRight: [20, 20] });
 }
 
 // -- the connection badge ------------------------------------------------------------------------
@@ -1050,7 +1112,7 @@ async function main() {
 window.lianfang = {
   stats,
   receive: handleMessage,
-  status: () => ({ conn: state.conn, mode: state.mode, position: state.position, at: state.at }),
+  status: () => ({ conn: state.conn, mode: state.mode, position: state.position, at: state.at, attempt: state.attempt }),
   sizes: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].features.size])),
   drawn: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].drawn.size])),
 };

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from api.runtime import DRILL_MARKER, drill_info
-from domain.eventstore import EVENTS_FILE
+from domain.application import Coordination
+from domain.eventstore import EVENTS_FILE, store_env
 from domain.settings import Settings
+from projections.events import Fact, decode
 
 EXPECTATIONS = "expectations.json"
 GEOGRAPHY = "geography.geojson"
@@ -67,3 +69,24 @@ def read_json(path: Path) -> Any:
 def drill_settings(store: Path, geography: Path) -> Settings:
     """The live settings' thresholds, on the drill's own embedded store (never PostgreSQL or Redis)."""
     return Settings(data_dir=Path(store), database_url=None, redis_url=None, geography=geography)
+
+
+class StoreMissing(Exception):
+    """The directory holds no event store."""
+
+
+def read_facts(store: Path) -> list[Fact]:
+    """Every event of a store's log, decoded, in log order."""
+    store = Path(store)
+    if not (store / EVENTS_FILE).is_file():
+        raise StoreMissing(f"{store} holds no event store ({EVENTS_FILE})")
+    app = Coordination(store_env(Settings(data_dir=store, database_url=None), store))
+    try:
+        facts: list[Fact] = []
+        position = 0
+        while notifications := app.recorder.select_notifications(position + 1, 2000):
+            facts += decode(app, list(notifications))
+            position = notifications[-1].id
+        return facts
+    finally:
+        app.close()

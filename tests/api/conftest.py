@@ -134,9 +134,14 @@ class World:
         return self.commander.created("/tasks", body)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**fields): Settings fields for this test's app, e.g. live_queue=5")
+
+
 @pytest.fixture
-def settings(tmp_path: Any) -> Settings:
-    return Settings(data_dir=tmp_path, read_wait_seconds=2.0)
+def settings(tmp_path: Any, request: pytest.FixtureRequest) -> Settings:
+    marker = request.node.get_closest_marker("settings")
+    return Settings(**{"data_dir": tmp_path, "read_wait_seconds": 2.0, **(marker.kwargs if marker else {})})
 
 
 @pytest.fixture

@@ -294,6 +294,16 @@ def test_a_dispatch_commits_a_unit_resource_and_release_frees_it_across_restarts
     assert again("commit_dispatch", second, meta=bureau, resource=str(ambulance)).version == 2
 
 
+def test_a_field_team_cannot_issue_itself_a_commander_token(app, run):
+    unit = run("register_unit", name="城关镇", kind="township").id
+    before = app.recorder.max_notification_id()
+    field = Meta(actor="team-7", role="field", unit=str(unit))
+    with pytest.raises(NotPermitted, match="issuing a token"):
+        run("issue_token", meta=field, secret_hash=token_hash("mine"), role="commander")
+    assert app.recorder.max_notification_id() == before
+    assert app.find_token(token_hash("mine")) is None
+
+
 def test_a_token_is_issued_found_by_hash_and_revoked(app, run):
     unit = run("register_unit", name="城关镇", kind="township").id
     digest = token_hash("phone-secret")

@@ -223,3 +223,23 @@ def test_a_task_rebuilt_from_its_events_equals_the_live_one(claimed, commander, 
     claimed.report_progress(lead, percent=40)
     again = rebuild(claimed)
     assert (again.state, again.percent, again.unanswered, again.notices, again.version) == ("claimed", 40, [1], 1, 4)
+
+
+@pytest.mark.parametrize("role", ["observer", "field"])
+@pytest.mark.parametrize("action", ["claim", "progress", "complete", "refuse", "answer"])
+def test_only_a_unit_token_acts_for_its_unit_on_a_task(task, commander, lead, as_, now, refused, role, action):
+    # Set the task up so that the action would be allowed for the lead unit's own desk.
+    if action in ("progress", "complete"):
+        task.claim(lead)
+    if action == "answer":
+        task.supervise(commander, notice="督办", answer_by=(now + timedelta(hours=1)).isoformat())
+    someone = as_(role, HEALTH)
+    act = {
+        "claim": lambda: task.claim(someone),
+        "progress": lambda: task.report_progress(someone, percent=10),
+        "complete": lambda: task.complete(someone),
+        "refuse": lambda: task.refuse(someone, reason="x"),
+        "answer": lambda: task.answer_supervision(someone, answer="x"),
+    }[action]
+    with refused(task, NotPermitted):
+        act()

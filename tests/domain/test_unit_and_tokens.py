@@ -72,3 +72,10 @@ def test_revoking_a_revoked_token_is_refused(commander, refused):
 def test_only_the_commander_issues_tokens(as_, role, unit):
     with pytest.raises(NotPermitted):
         Token.issue(as_(role, unit), secret_hash=token_hash("escalate"), role="commander")
+
+
+@pytest.mark.parametrize("role, unit", [("field", "unit-township"), ("observer", None), ("unit", "unit-health")])
+def test_only_the_commander_revokes_tokens(commander, as_, refused, role, unit):
+    token = Token.issue(commander, secret_hash=token_hash("x"), role="commander")
+    with refused(token, NotPermitted, "revoking a token"):
+        token.revoke(as_(role, unit))

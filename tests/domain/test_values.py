@@ -250,6 +250,11 @@ def test_positions_of_odd_dimensions_are_refused_as_invalid_input(positions):
         area_of(ring(*positions))
 
 
+def test_positions_with_an_altitude_are_accepted():
+    area = area_of(ring([0, 0, 500], [1, 0, 500], [1, 1, 510], [0, 0, 500]))
+    assert area["coordinates"][0][2] == [1.0, 1.0, 510.0]
+
+
 # -- clocks and ids for drills ------------------------------------------------------------------------
 
 

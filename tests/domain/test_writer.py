@@ -158,6 +158,29 @@ def test_a_command_with_a_list_for_a_kind_is_refused_alone(app):
     assert [type(o).__name__ for o in outcomes] == ["Receipt", "InvalidInput", "InvalidInput", "Receipt"]
 
 
+class BrokenOnceClock(SimulatedClock):
+    """A clock whose n-th reading fails, to stand for any unexpected error inside one command."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__(datetime.now(timezone.utc))
+        self.readings, self.fail_at = 0, fail_at
+
+    def now(self) -> datetime:
+        self.readings += 1
+        if self.readings == self.fail_at:
+            raise RuntimeError("clock glitch")
+        return super().now()
+
+
+def test_an_unexpected_error_in_one_command_is_its_answer_alone(tmp_path, events_in):
+    app = Coordination(store_env(Settings(data_dir=tmp_path)), clock=BrokenOnceClock(fail_at=3))
+    (incident,) = open_incidents(app, 1)
+    outcomes = run_batch(app, [report(incident, 1), report(incident, 2), report(incident, 4)])
+    assert isinstance(outcomes[1], RuntimeError)
+    assert [(o.version, o.position) for o in (outcomes[0], outcomes[2])] == [(2, 2), (3, 3)]
+    assert app.repository.get(incident).counts.confirmed == 5
+
+
 def test_a_refused_command_through_the_writer_is_answered_with_its_error(app, writer):
     open_, closed = open_incidents(app, 2)
     execute(app, Command("close_incident", COMMANDER, {"reason": "结束"}, target=str(closed)))

@@ -1,0 +1,151 @@
+"""The after-action report (复盘报告) as one self-contained HTML file: inline CSS, pictures as base64 PNG."""
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from scenarios.expectations import describe
+from scenarios.review import MILESTONES, clock
+from scenarios.review_plots import cases_png, situation_png, tasks_png
+
+if TYPE_CHECKING:
+    from scenarios.review import ActivityLog, Record
+
+CSS = """
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       margin: 0 auto; max-width: 1100px; padding: 0 1.5em 3em; color: #222; line-height: 1.45; }
+header { border-bottom: 3px solid #b22222; margin-bottom: 1em; }
+.exercise { background: #b22222; color: #fff; display: inline-block; padding: .2em .8em; font-weight: bold; letter-spacing: .1em; }
+nav a { margin-right: 1em; } h2 { border-left: 6px solid #b22222; padding-left: .4em; margin-top: 2em; }
+table { border-collapse: collapse; width: 100%; font-size: .88em; margin: .5em 0 1em; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.held { color: #1a7f37; font-weight: bold; } .failed { color: #c00; font-weight: bold; }
+.green { background: #e3f5e9; } .yellow { background: #fff4cc; } .red { background: #fde0de; }
+figure { display: inline-block; margin: .5em; vertical-align: top; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: .85em; color: #555; } .muted { color: #777; }
+"""
+
+
+def e(value: Any) -> str:
+    return escape("" if value is None else str(value))
+
+
+def table(headers: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
+    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    body = []
+    for n, row in enumerate(rows):
+        cls = f' class="{classes[n]}"' if classes and classes[n] else ""
+        cells = "".join(f'<td class="n">{e(c)}</td>' if isinstance(c, (int, float)) else f"<td>{c}</td>" for c in row)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def section(anchor: str, title: str, content: str) -> str:
+    return f'<section id="{anchor}"><h2>{e(title)}</h2>{content}</section>'
+
+
+def render(record: Record) -> str:
+    """The whole report; every section has an id for linking."""
+    sections = [
+        section("key-times", "关键时间节点 Key times", key_times(record)),
+        section("situation", "态势图 Situation at key moments", situation(record)),
+        section("plots", "趋势 Over time", plots(record)),
+        section("indicators", "考评指标 Indicators per unit", unit_indicators(record)),
+        section("ledger", "任务台账 Task ledger at the end", task_ledger(record)),
+        section("expectations", "演练评估 Expectations", expectations(record)),
+        section("activity", "单位工作日志 Unit activity logs (ICS 214)", "".join(activity_log(record, log) for log in record.activity)),
+        section("timeline", "事件时间线 Timeline (audit trail)", timeline(record)),
+    ]
+    nav = "".join(f'<a href="#{a}">{a}</a>' for a in ("key-times", "situation", "plots", "indicators", "ledger", "expectations", "activity", "timeline"))
+    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>复盘报告 {e(record.title)}</title>'
+            f"<style>{CSS}</style></head><body>{header(record)}<nav>{nav}</nav>{''.join(sections)}</body></html>")
+
+
+def header(record: Record) -> str:
+    banner = '<div class="exercise">演练 EXERCISE</div>' if record.marker else ""
+    run = f"drill run {e(record.marker['run'])} · " if record.marker else "live record · "
+    final = record.samples[-1]
+    counts = (f"open incidents {final.counts['open_incidents']} · zones {e(describe(final.counts['zones']))} · "
+              f"dispatches {e(describe(final.counts['dispatches']))} · tasks {e(describe(final.colours))}")
+    return (f"<header>{banner}<h1>复盘报告 After-action review: {e(record.title)}</h1>"
+            f"<p>{run}store {e(record.store)} · {len(record.facts)} events · "
+            f"{record.start:%Y-%m-%d %H:%M} → {record.end:%Y-%m-%d %H:%M %z}</p><p class=\"muted\">At the end: {counts}</p></header>")
+
+
+def key_times(record: Record) -> str:
+    rows = []
+    for i in record.key_times:
+        row = [e(i["title"]), e(clock(i["reported"], record.start))]
+        for key, _ in MILESTONES[1:]:
+            row.append(f"{e(clock(i[key], record.start))}<br>+{i['minutes'][key]} min" if key in i else '<span class="muted">—</span>')
+        rows.append(row)
+    headers = ["事件 incident", *[f"{label} {key.replace('_', ' ')}" for key, label in MILESTONES]]
+    return table(headers, rows) if rows else "<p>No incident was reported.</p>"
+
+
+def situation(record: Record) -> str:
+    figures = []
+    for snapshot in record.snapshots:
+        caption = f"{' · '.join(snapshot.labels)} {clock(snapshot.at, record.start)}"
+        figures.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{situation_png(record.geography, snapshot, caption)}">'
+                       f"<figcaption>{e(caption)}</figcaption></figure>")
+    return "".join(figures)
+
+
+def plots(record: Record) -> str:
+    return (f'<figure><img alt="cases over time" src="data:image/png;base64,{cases_png(record.samples)}"></figure>'
+            f'<figure><img alt="tasks by colour over time" src="data:image/png;base64,{tasks_png(record.samples)}"></figure>')
+
+
+def unit_indicators(record: Record) -> str:
+    keys = ["tasks_assigned", "tasks_claimed", "completed_on_time", "completed_late", "refused", "overdue_open",
+            "median_minutes_to_claim", "median_minutes_to_first_progress", "median_minutes_to_complete", "dispatches",
+            "median_minutes_request_to_commit", "median_minutes_request_to_arrival"]
+    rows = [[e(r["name"]), *[r[k] if r[k] is not None else "—" for k in keys]] for r in record.indicators]
+    return table(["unit", *[k.replace("_", " ") for k in keys]], rows) if rows else "<p>No unit led a task or sent a resource.</p>"
+
+
+def task_ledger(record: Record) -> str:
+    rows = [[e(r["title"]), e(r["lead_name"]), e("、".join(r["cooperating_names"])), e(clock_iso(r["due"], record)),
+             e(r["state"]), r["percent"], f"{e(r['colour'])}: {e(r['reason'])}"] for r in record.ledger_rows]
+    return table(["task", "lead", "cooperating", "due", "state", "%", "colour"], rows, [r["colour"] for r in record.ledger_rows])
+
+
+def clock_iso(value: str, record: Record) -> str:
+    from datetime import datetime
+
+    return clock(datetime.fromisoformat(value), record.start)
+
+
+def expectations(record: Record) -> str:
+    if not record.expectations:
+        return "<p>No expectations were recorded for this store (only drill runs grade them).</p>"
+    held = sum(o.held for o in record.expectations)
+    status = "held" if held == len(record.expectations) else "failed"
+    rows, classes = [], []
+    for o in record.expectations:
+        for c in o.checks:
+            mark = '<span class="held">held</span>' if c.held else '<span class="failed">NOT HELD</span>'
+            rows.append([o.number, e(o.at), o.line, e(c.key), e(describe(c.expected)), e(describe(c.actual)), mark])
+            classes.append("" if c.held else "red")
+    return f'<p class="{status}">{held} of {len(record.expectations)} expectations held</p>' + table(
+        ["#", "at", "line", "what", "expected", "actual", ""], rows, classes)
+
+
+def activity_log(record: Record, log: ActivityLog) -> str:
+    first, last = log.activities[0]["recorded_at"], log.activities[-1]["recorded_at"]
+    personnel = "、".join(f"{e(name)}（{e(role)}）" for name, role in log.personnel.items())
+    resources = "、".join(e(r) for r in log.resources) or "—"
+    rows = [[e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(a["summary_zh"]), e(a["reason"] or "")]
+            for a in log.activities]
+    return (f"<h3>{e(log.name)} <span class=\"muted\">({e(log.kind)})</span></h3>"
+            f"<p>工作时段 operational period: {e(clock_iso(first, record))} → {e(clock_iso(last, record))}<br>"
+            f"人员 personnel: {personnel}<br>资源 resources: {resources}</p>"
+            + table(["time", "who", "activity", "why / note"], rows))
+
+
+def timeline(record: Record) -> str:
+    rows = [[a["position"], e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(a["role"]),
+             e(a["thing_kind"]), e(a["summary_zh"]), e(a["reason"] or "")] for a in record.entries]
+    return table(["#", "time", "who", "role", "thing", "what", "why / note"], rows)

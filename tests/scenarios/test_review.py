@@ -1,0 +1,121 @@
+"""The after-action review (复盘): a store replayed into a report of what happened, who did it, how fast."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from scenario_texts import SCENARIOS
+from typer.testing import CliRunner
+
+import api.cli_drills  # noqa: F401  (registers the commands)
+from api.cli import cli
+from domain.settings import Settings
+from scenarios.loader import load
+from scenarios.local import run_in_store
+from scenarios.review import ReviewError, replay, summary
+from scenarios.review_html import render
+
+KINDERGARTEN = SCENARIOS / "kindergarten-fever-cluster.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def drill_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kindergarten drill, run once for the whole module."""
+    tmp = tmp_path_factory.mktemp("review")
+    _, store = run_in_store(load(KINDERGARTEN), tmp / "kindergarten", live=Settings(data_dir=tmp / "live"))
+    return store
+
+
+@pytest.fixture(scope="module")
+def report_html(drill_store: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("html") / "review.html"
+    result = runner.invoke(cli, ["review", str(drill_store), "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_key_times_run_from_report_to_first_team_on_scene(drill_store: Path) -> None:
+    record = replay(drill_store)
+    (kg,) = record.key_times
+    # Reported at +01:20; first team on scene +02:25, level set +04:00, zone declared +04:15
+    assert kg["title"] == "城关街道向阳幼儿园发热聚集"
+    assert kg["reported"].isoformat() == "2026-03-02T09:20:00+08:00"
+    assert kg["minutes"] == {"level_set": 160, "zone_declared": 175, "first_on_scene": 65}
+
+
+def test_the_replay_ends_where_the_drill_ended(drill_store: Path) -> None:
+    record = replay(drill_store)
+    final = record.samples[-1]
+    assert final.at.isoformat() == "2026-03-16T18:00:00+08:00"  # +346:00, the last expectation
+    assert final.counts["open_incidents"] == 0
+    assert final.cumulative == {"confirmed": 10, "suspected": 11, "asymptomatic": 2, "close_contacts": 94}
+    assert final.colours == {"green": 4}
+    assert [o.held for o in record.expectations] == [True] * 7
+
+
+def test_as_of_a_moment_the_review_stops_there(drill_store: Path) -> None:
+    record = replay(drill_store, "+34:00")
+    assert record.end.isoformat() == "2026-03-03T18:00:00+08:00"
+    final = record.samples[-1]
+    assert final.counts["cases"] == {"confirmed": 9, "suspected": 11, "asymptomatic": 2, "close_contacts": 89}
+    assert final.colours == {"green": 1, "yellow": 2}
+    assert all(e["recorded_at"] <= "2026-03-03T18:00:00+08:00" for e in record.entries)
+    assert len(record.entries) < len(replay(drill_store).entries)
+    with pytest.raises(ReviewError):
+        replay(drill_store, "yesterday")
+
+
+def test_per_unit_indicators_and_activity_logs(drill_store: Path) -> None:
+    record = replay(drill_store)
+    education = next(r for r in record.indicators if r["name"] == "县教育局")
+    # Claimed at +54:10, 49 h 20 min after it was assigned at +04:50; completed on time
+    assert education["tasks_assigned"] == 1 and education["completed_on_time"] == 1
+    assert education["median_minutes_to_claim"] == 2960.0
+    logs = {log.name: log for log in record.activity}
+    assert {"县卫生健康局", "县教育局", "城关街道办事处", "县突发公共卫生事件应急指挥部"} <= set(logs)
+    assert any("回复督办单第1号" in a["summary_zh"] for a in logs["县教育局"].activities)
+    assert "县疾控中心流调一组" in logs["县卫生健康局"].personnel
+
+
+def test_the_html_report_has_its_sections_and_numbers(report_html: str) -> None:
+    for section in ("key-times", "situation", "plots", "indicators", "expectations", "activity", "timeline"):
+        assert f'id="{section}"' in report_html
+    assert "示范县城关街道幼儿园发热聚集性疫情应急演练" in report_html
+    assert "7 of 7" in report_html
+    assert "160" in report_html and "175" in report_html  # minutes from report to level set, to zone
+    assert "督办单〔2026〕1号" in report_html  # a supervision notice, in the timeline
+    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{500,}"', report_html)) >= 5
+    # Self-contained: nothing is fetched from anywhere
+    assert not re.search(r'(src|href)="(https?:)?//', report_html)
+    assert "<style>" in report_html
+
+
+def test_the_text_summary_without_html(drill_store: Path) -> None:
+    result = runner.invoke(cli, ["review", str(drill_store)])
+    assert result.exit_code == 0, result.output
+    assert "城关街道向阳幼儿园发热聚集" in result.output
+    assert "level set +160 min" in result.output
+    assert "7 of 7 expectations held" in result.output
+    assert summary(replay(drill_store)) in result.output
+
+
+def test_a_live_store_is_reviewed_too(tmp_path: Path) -> None:
+    # A live store (no drill.json) with one incident reported through the Application
+    from domain.application import Coordination
+    from domain.base import Meta
+    from domain.commands import Command
+    from domain.eventstore import store_env
+    from domain.writer import execute
+
+    live = Settings(data_dir=tmp_path / "live")
+    app = Coordination(store_env(live))
+    execute(app, Command("report_incident", Meta(actor="t1", role="field", actor_name="网格员"),
+                         {"kind": "cluster", "title": "发热聚集", "location": [104.058, 30.685], "counts": {"suspected": 2}}))
+    app.close()
+    record = replay(live.data_dir)
+    assert record.marker is None and record.key_times[0]["title"] == "发热聚集"
+    assert "expectations" not in summary(record)
+    assert 'id="timeline"' in render(record)
+    assert runner.invoke(cli, ["review", str(tmp_path / "nothing")]).exit_code == 2
