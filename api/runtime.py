@@ -62,7 +62,7 @@ class Runtime:
             from domain.eventstore import listen_for_commits
 
             self._listening = threading.Event()
-            listen_for_commits(self.app, self.signal, self._listening)
+            listen_for_commits(self.app, self.settings.database_url, self.signal, self._listening)
         self.writer.start()
         self.projections.catch_up()
         self.projections.start()

@@ -94,21 +94,34 @@ def position_of(app: Application, originator_id: UUID | str, version: int) -> in
 
 
 class CommitSignal:
-    """Set after each commit in this process; readers wait on it instead of sleeping."""
+    """Set after each commit; readers wait on it instead of sleeping.
+
+    `committed` comes from this process's writer (with the new head); `poke` from a NOTIFY that
+    another process committed (position unknown): either wakes every waiter at once.
+    """
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self.head = 0
+        self._generation = 0
 
     def committed(self, position: int) -> None:
         with self._condition:
             self.head = max(self.head, position)
+            self._generation += 1
+            self._condition.notify_all()
+
+    def poke(self) -> None:
+        with self._condition:
+            self._generation += 1
             self._condition.notify_all()
 
     def wait_beyond(self, position: int, timeout: float) -> None:
         with self._condition:
-            if self.head <= position:
-                self._condition.wait(timeout)
+            if self.head > position:
+                return
+            generation = self._generation
+            self._condition.wait_for(lambda: self._generation != generation, timeout)
 
 
 def follow(
@@ -126,21 +139,25 @@ def follow(
         signal.wait_beyond(position, poll)
 
 
-def listen_for_commits(app: Application, signal: CommitSignal, stop: threading.Event) -> threading.Thread:
-    """PostgreSQL: wake readers on the NOTIFY every insert sends, so other processes' commits show at once."""
+def listen_for_commits(app: Application, dsn: str, signal: CommitSignal, stop: threading.Event) -> threading.Thread:
+    """PostgreSQL: wake readers on the NOTIFY every insert sends, so other processes' commits show at once.
+
+    A connection of its own, in autocommit: PostgreSQL delivers notifications between transactions.
+    """
+    channel = app.recorder.channel_name  # type: ignore[attr-defined]
 
     def listen() -> None:
         import psycopg
 
-        recorder: Any = app.recorder
         while not stop.is_set():
             try:
-                with recorder.datastore.get_connection() as conn:
-                    conn.execute(f'LISTEN "{recorder.channel_name}"')
+                with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+                    conn.execute(f'LISTEN "{channel}"')
+                    signal.poke()  # commits made while we were not listening
                     while not stop.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            signal.committed(signal.head + 1)
-            except (psycopg.Error, OSError, Exception):  # noqa: BLE001  (the database may be restarting)
+                            signal.poke()
+            except Exception:  # noqa: BLE001  (the database may be restarting: listen again)
                 stop.wait(1.0)
 
     thread = threading.Thread(target=listen, name="lianfang-listen", daemon=True)

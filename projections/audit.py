@@ -47,6 +47,9 @@ class AuditTrail:
         row = self._db.execute("SELECT position, head FROM tracking WHERE name='audit'").fetchone()
         self.position, self._head = (row[0], bytes(row[1])) if row else (0, GENESIS)
 
+    def refresh(self) -> None:
+        """Re-read the position (another process may be writing the trail); nothing to do in-process."""
+
     def entry(self, fact: Fact, chained: bytes) -> dict[str, Any]:
         meta = fact.meta
         zh, en, reason = summarize(fact.type, data_of(fact.event))

@@ -29,8 +29,9 @@ def run_workers(settings: Settings, stop: threading.Event | None = None) -> None
         raise SystemExit("projection workers are for scale-out mode: set LIANFANG_DATABASE_URL (and LIANFANG_REDIS_URL)")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = stop or threading.Event()
-    for sig in (signals.SIGTERM, signals.SIGINT):
-        signals.signal(sig, lambda *_: stop.set())
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signals.SIGTERM, signals.SIGINT):
+            signals.signal(sig, lambda *_: stop.set())
     lock = psycopg.connect(settings.database_url, autocommit=True, connect_timeout=3)
     log.info("waiting for the projection lock (hot standby until the active worker stops)")
     while not stop.is_set():
@@ -43,7 +44,7 @@ def run_workers(settings: Settings, stop: threading.Event | None = None) -> None
     app = Coordination(store_env(settings))
     commits = CommitSignal()
     listening = threading.Event()
-    listen_for_commits(app, commits, listening)
+    listen_for_commits(app, settings.database_url, commits, listening)
     broker = _broker(settings)
     projections = Projections(app, settings, Geography.load(settings.geography_file), Path(settings.data_dir) / "projections",
                               broker=broker, signal=commits, clock=Clock(), writes=True)

@@ -37,11 +37,6 @@ class Outcome:
         return cls(raw["number"], raw["line"], raw["at"], raw["moment"], checks)
 
 
-def observed(counts: dict[str, Any], colours: dict[str, int]) -> dict[str, Any]:
-    """The numbers `holds` may name: the map's counts and the ledger's colours."""
-    return {**counts, "tasks": dict(colours)}
-
-
 def evaluate(holds: dict[str, Any], actual: dict[str, Any]) -> list[Check]:
     checks = []
     for key, expected in holds.items():

@@ -22,7 +22,7 @@ from domain.base import Meta
 from domain.clock import SeededIds, SimulatedClock
 from domain.commands import Command, Receipt
 from domain.errors import DomainError
-from domain.eventstore import CommitSignal, store_env
+from domain.eventstore import store_env
 from domain.settings import Settings
 from domain.writer import execute
 from projections.geography import Geography
@@ -134,6 +134,9 @@ def _play(drill: Drill, store: Path, marker: dict[str, Any]) -> DrillReport:
         report = drill.run()
     except InjectRefused as refusal:
         write_json(store / DRILL_MARKER, {**marker, "status": "refused", "refused": str(refusal)})
+        raise
+    except KeyboardInterrupt:
+        write_json(store / DRILL_MARKER, {**marker, "status": "interrupted"})
         raise
     write_json(store / EXPECTATIONS, {"run": drill.run_id, "scenario": marker["scenario"],
                                       "outcomes": [o.as_dict() for o in report.outcomes]})

@@ -9,6 +9,7 @@ import yaml
 Path_ = tuple[Any, ...]
 TIMESTAMP = "tag:yaml.org,2002:timestamp"
 INT = "tag:yaml.org,2002:int"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster, same marks
 # YAML 1.1 reads an unquoted +10:30 as the base-60 number 630; a scenario always means the text.
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+$")
 
@@ -26,7 +27,7 @@ class Located:
         self.lines: dict[Path_, int] = {}
         self._constructor = yaml.SafeLoader("")
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=LOADER)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             raise YamlProblem(mark.line + 1 if mark else 1, f"not valid YAML: {error.problem}") from None

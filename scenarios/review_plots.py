@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import dates as mdates  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ CJK_FONTS = (
 ZONE_COLOURS = {"sealed": "#d7191c", "controlled": "#fdae61", "prevention": "#ffd92f"}
 ZONE_NAMES = {"sealed": "封控区", "controlled": "管控区", "prevention": "防范区"}
 LEVEL_COLOURS = {"I": "#c00000", "II": "#ff7f00", "III": "#e6c200", "IV": "#1f78b4", None: "#666666"}
+OUTLINES = ((("village", "community", "grid"), {"colors": "#bbbbbb", "linewidths": 0.3}),
+            (("township", "street"), {"colors": "#333333", "linewidths": 0.9}),
+            (("county",), {"colors": "#333333", "linewidths": 1.6}))
 TASK_COLOURS = {"green": "#2ca25f", "yellow": "#fec44f", "red": "#de2d26"}
 CASE_NAMES = {"confirmed": "确诊", "suspected": "疑似", "asymptomatic": "无症状", "close_contacts": "密接"}
 
@@ -50,11 +54,9 @@ def png(figure: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _outline(ax: Any, geometry: dict[str, Any], **style: Any) -> None:
+def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
     polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-    for polygon in polygons:
-        ring = polygon[0]
-        ax.plot([p[0] for p in ring], [p[1] for p in ring], **style)
+    return [polygon[0] for polygon in polygons]
 
 
 def _fill(ax: Any, geometry: dict[str, Any], **style: Any) -> None:
@@ -65,41 +67,62 @@ def _fill(ax: Any, geometry: dict[str, Any], **style: Any) -> None:
 
 
 def situation_png(geography: Geography, snapshot: Snapshot, title: str) -> str:
-    """Jurisdiction outlines, active zones, incidents (by level) and resources, as the map stood then."""
-    figure, ax = plt.subplots(figsize=(7.5, 6.5))
+    """The county as it stood then (left), and a close-up of the zones and incidents (right)."""
+    figure, (whole, close) = plt.subplots(1, 2, figsize=(12, 5.6), gridspec_kw={"width_ratios": [1, 1]})
+    for ax in (whole, close):
+        _draw(ax, geography, snapshot.state)
+    root = geography.root()
+    if root is not None:
+        minx, miny, maxx, maxy = shape(root.geometry).bounds
+        whole.set_xlim(minx - 0.005, maxx + 0.005)
+        whole.set_ylim(miny - 0.005, maxy + 0.005)
+    _close_up(close, snapshot.state)
+    whole.set_title(title, fontsize=11)
+    close.set_title("局部放大 close-up", fontsize=10)
+    handles = [plt.Line2D([], [], marker="s", linestyle="none", color=c, alpha=0.6, label=ZONE_NAMES[k]) for k, c in ZONE_COLOURS.items()]
+    handles += [plt.Line2D([], [], marker="o", linestyle="none", color=c, label=f"{k or '未定'}级") for k, c in LEVEL_COLOURS.items()]
+    handles.append(plt.Line2D([], [], marker="^", linestyle="none", color="#444444", label="应急资源"))
+    whole.legend(handles=handles, loc="lower left", fontsize=7, ncol=3, framealpha=0.85)
+    return png(figure)
+
+
+def _draw(ax: Any, geography: Geography, state: dict[str, Any]) -> None:
+    """Jurisdiction outlines, active zones, resources and incidents (filled by level; hollow once closed)."""
+    for levels, style in OUTLINES:
+        rings = [ring for j in geography if j.level in levels for ring in _rings(j.geometry)]
+        ax.add_collection(LineCollection(rings, **style))
     for j in geography:
-        if j.level in ("county", "township", "street"):
-            _outline(ax, j.geometry, color="#333333", linewidth=1.6 if j.level == "county" else 0.9)
+        if j.level in ("township", "street"):
             point = j.shape.representative_point()
-            if j.level != "county":
-                ax.annotate(j.name, (point.x, point.y), ha="center", fontsize=8, color="#555555")
-        else:
-            _outline(ax, j.geometry, color="#bbbbbb", linewidth=0.3)
-    state = snapshot.state
+            ax.annotate(j.name, (point.x, point.y), ha="center", fontsize=8, color="#555555", annotation_clip=True)
     for z in state["zones"].values():
         if not z["lifted"]:
             _fill(ax, z["area"], color=ZONE_COLOURS.get(z["kind"], "#999999"), alpha=0.55, linewidth=0)
     for r in state["resources"].values():
         ax.plot(*r["position"], marker="^", color="#444444", markersize=5, linestyle="none")
     for i in state["incidents"].values():
-        closed = i["status"] != "open"
-        ax.plot(*i["location"], marker="o", markersize=11, linestyle="none",
-                markerfacecolor="none" if closed else LEVEL_COLOURS.get(i["level"], "#666666"),
-                markeredgecolor=LEVEL_COLOURS.get(i["level"], "#666666"), markeredgewidth=2)
-    handles = [plt.Line2D([], [], marker="s", linestyle="none", color=c, alpha=0.6, label=ZONE_NAMES[k]) for k, c in ZONE_COLOURS.items()]
-    handles += [plt.Line2D([], [], marker="o", linestyle="none", color=c, label=f"{k or '未定'}级") for k, c in LEVEL_COLOURS.items()]
-    handles.append(plt.Line2D([], [], marker="^", linestyle="none", color="#444444", label="应急资源"))
-    ax.legend(handles=handles, loc="lower left", fontsize=7, ncol=3, framealpha=0.85)
-    ax.set_title(title, fontsize=11)
+        colour = LEVEL_COLOURS.get(i["level"], "#666666")
+        ax.plot(*i["location"], marker="o", markersize=9, linestyle="none", markeredgecolor=colour, markeredgewidth=2,
+                markerfacecolor="none" if i["status"] != "open" else colour, alpha=0.9)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    root = geography.root()
-    if root is not None:
-        minx, miny, maxx, maxy = shape(root.geometry).bounds
-        ax.set_xlim(minx - 0.005, maxx + 0.005)
-        ax.set_ylim(miny - 0.005, maxy + 0.005)
-    return png(figure)
+
+
+def _close_up(ax: Any, state: dict[str, Any]) -> None:
+    points = [i["location"] for i in state["incidents"].values()]
+    for z in state["zones"].values():
+        if not z["lifted"]:
+            minx, miny, maxx, maxy = shape(z["area"]).bounds
+            points += [[minx, miny], [maxx, maxy]]
+    if not points:
+        ax.set_visible(False)
+        return
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    half = max(max(xs) - min(xs), max(ys) - min(ys), 0.02) / 2 + 0.004
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    ax.set_xlim(cx - half, cx + half)
+    ax.set_ylim(cy - half, cy + half)
 
 
 def cases_png(samples: list[Sample]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from scenarios.expectations import Outcome, evaluate, observed
+from scenarios.expectations import Outcome, evaluate
 from scenarios.loader import TIME_FIELDS, Actor, Expectation, Inject, Scenario, format_offset, offset_of, verbs
 
 THING_FIELDS = ("incident", "zone", "resource", "dispatch", "task", "alert")
@@ -106,8 +106,6 @@ class Drill:
         correlation = f"drill-{self.run_id}-{inject.number}"
         try:
             thing = self.target.submit(inject.do, actor, unit, args, target, correlation)
-        except InjectRefused:
-            raise
         except RefusedByTarget as refusal:
             raise InjectRefused(self.scenario, inject, refusal.detail) from None
         if inject.ref:
@@ -146,6 +144,3 @@ class RefusedByTarget(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
-
-
-__all__ = ["Drill", "DrillReport", "InjectRefused", "Progress", "RefusedByTarget", "Target", "observed"]

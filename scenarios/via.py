@@ -1,7 +1,8 @@
 """`drill run --via URL --token T`: send each inject through the HTTP API, as field apps and desks do.
 
 Kept simple on purpose: every actor uses the one commander token given, unless `--token ACTOR=TOKEN`
-names a token for that actor (a unit's claims and answers need the unit's own token). Each request
+names a token for that actor (a unit's claims and answers need the unit's own token: units the server
+already has under the same name are reused, so tokens can be made for them first). Each request
 carries `X-Request-Id: drill-<run>-<inject>` and the same `Idempotency-Key`, so a retry records nothing
 twice. The server stamps its own wall-clock time: `due`, `answer_by` and `expires` are placed at the
 drill's wall-clock start plus their offset, and time-driven task colours match the scenario's
@@ -61,8 +62,16 @@ class HttpTarget:
         return answer
 
     def register_units(self, units: list[Actor]) -> dict[str, str]:
+        """Units the server already knows by name are reused (their tokens name them); the rest are registered."""
+        listed = self.client.get(f"{API}/units", headers={"Authorization": f"Bearer {self.default}"})
+        if listed.status_code >= 400:
+            raise RefusedByTarget(f"HTTP {listed.status_code}: {_detail(listed)}")
+        known = {u["name"]: u["id"] for u in listed.json()["units"]}
         ids = {}
         for n, unit in enumerate(units, start=1):
+            if unit.name in known:
+                ids[unit.id] = known[unit.name]
+                continue
             body = {k: v for k, v in {"name": unit.name, "kind": unit.kind, "jurisdiction": unit.jurisdiction}.items() if v}
             ids[unit.id] = self._post("/units", self.default, body, f"drill-{self.run}-unit-{n}")["id"]
         return ids

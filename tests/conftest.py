@@ -81,3 +81,55 @@ def chromium_executable() -> str:
     if path is None:
         pytest.fail("Chromium not found at /usr/bin/chromium; run .ci/system-deps (Debian package: chromium)")
     return path
+
+
+# --- both modes: the embedded store, and PostgreSQL + Redis + a projection worker ---------------
+
+STORE_MODES = ("embedded", "scaleout")
+
+
+@pytest.fixture(params=STORE_MODES)
+def store_mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def lianfang_settings(request: pytest.FixtureRequest, tmp_path: Path, store_mode: str):
+    """Settings for a fresh store in either mode. In scale-out mode a real projection worker runs
+    beside the test (in a thread), writing the read models to PostgreSQL and deltas to Redis."""
+    import threading
+
+    from domain.settings import Settings
+
+    if store_mode == "embedded":
+        yield Settings(data_dir=tmp_path / "var")
+        return
+    from projections.worker import run_workers
+
+    dsn = request.getfixturevalue("postgres_dsn")
+    with start_redis(tmp_path / "redis") as redis:
+        settings = Settings(data_dir=tmp_path / "var", database_url=dsn, redis_url=redis.url)
+        stop = threading.Event()
+        worker = threading.Thread(target=run_workers, args=(settings, stop), daemon=True)
+        worker.start()
+        _wait_for_tables(dsn, ("coordination_events", "lf_audit_head", "lf_checkpoints_ledger"))
+        try:
+            yield settings
+        finally:
+            stop.set()
+            worker.join(timeout=15)
+
+
+def _wait_for_tables(dsn: str, tables: tuple[str, ...], timeout: float = 30) -> None:
+    """Let the worker create its tables before the app does (concurrent CREATE TABLE IF NOT EXISTS races)."""
+    import time
+
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as db:
+        while time.monotonic() < deadline:
+            if all(db.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0] for t in tables):
+                return
+            time.sleep(0.05)
+    raise RuntimeError(f"the projection worker did not create {tables} in {timeout}s")

@@ -158,3 +158,72 @@ def test_an_exported_record_replays_to_the_same_map_and_ledger(path: Path, tmp_p
     # The exported file carries the first run's expectations: every one holds again, with the same numbers
     assert [o.checks for o in rerun.outcomes] == [o.checks for o in report.outcomes]
     assert rerun.outcomes and not rerun.failed
+
+
+def test_via_sends_every_inject_through_the_http_api(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.tokens import create_token
+    from scenarios.via import run_via
+
+    server = Settings(data_dir=tmp_path / "server")
+    commander = create_token(server, role="commander", unit=None, name="演练导调")
+    # The unit exists before the drill, so that it can hold a token of its own
+    app = Coordination(store_env(server))
+    execute(app, Command("register_unit", Meta(actor="ops", role="commander"), {"name": "县卫健局", "kind": "department"}))
+    app.close()
+    health = create_token(server, role="unit", unit="县卫健局", name="卫健局值班")
+    wall_clock = write(tmp_path, SMALL.split('  - at: "+08:00"')[0], "wall.yaml")  # colours at +08:00 need the simulated clock
+    with TestClient(create_app(server)) as client:
+        report = run_via(load(wall_clock), client, [commander, f"health={health}"])
+        assert report.injects == 4 and report.outcomes and not report.failed
+        events = client.get("/api/v1/events", params={"after": 0, "limit": 100}, headers={"Authorization": f"Bearer {commander}"}).json()
+        # Without the unit's own token the claim is the commander's, and the server refuses it
+        with pytest.raises(InjectRefused, match="HTTP 403"):
+            run_via(load(wall_clock), client, [commander])
+    stamped = {e["meta"].get("correlation_id") for e in events["events"] if e["meta"].get("source") == "api"}
+    assert {f"drill-{report.run}-{n}" for n in range(1, 5)} <= stamped  # X-Request-Id of each inject
+    assert not (tmp_path / "server" / "drill.json").exists()
+
+
+def test_serve_shows_the_drill_on_the_map_while_it_runs(tmp_path: Path) -> None:
+    import socket
+    import threading
+    from urllib.parse import parse_qs, urlparse
+
+    import httpx
+
+    from scenarios.local import Serve
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    later_claim = write(tmp_path, SMALL.replace('  - at: "+01:10"', '  - at: "+06:00"'), "later.yaml")
+    urls: list[str] = []
+    done: dict[str, object] = {}
+    serve = Serve(port=port, on_ready=urls.append, hold=False)
+    drill = threading.Thread(target=lambda: done.update(result=run_in_store(
+        load(later_claim), tmp_path / "drill", speed=14_400, serve=serve, live=Settings(data_dir=tmp_path / "live"))))
+    drill.start()
+    deadline = time.monotonic() + 20
+    while not urls and time.monotonic() < deadline:
+        time.sleep(0.02)
+    token = parse_qs(urlparse(urls[0]).query)["access_token"][0]
+    seen = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as browser:
+        while drill.is_alive():
+            try:
+                answer = browser.get("/api/v1/map", timeout=5)
+            except httpx.ConnectError:  # the drill ended and its server closed between the check and the request
+                break
+            if answer.status_code == 200:
+                seen.append((answer.json()["position"], answer.json()["at"], answer.json()["drill"]["run"]))
+            time.sleep(0.05)
+    drill.join()
+    report, _ = done["result"]
+    assert not report.failed
+    positions = [p for p, _, _ in seen]
+    assert len(set(positions)) > 1 and positions == sorted(positions)  # the map moved on as the drill ran
+    assert all(at.startswith("2026-03-01") for _, at, _ in seen)  # on the drill's simulated clock
+    assert {run for _, _, run in seen} == {report.run}

@@ -1,0 +1,221 @@
+"""The live feed over a real uvicorn and the `websockets` client: snapshot, deltas, resume, slow and revoked clients."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from conftest import IN_DONGSHAN, LiveServer, World, revoke
+
+
+class Feed:
+    """A live-feed client that reads every message in a thread of its own and notes when it came."""
+
+    def __init__(self, server: LiveServer, token: str | None, after: int | None = None, header: bool = False, **options: Any) -> None:
+        query = [f"after={after}"] if after is not None else []
+        if token and not header:
+            query.append(f"access_token={token}")
+        headers = {"Authorization": f"Bearer {token}"} if token and header else None
+        url = server.ws_url + ("?" + "&".join(query) if query else "")
+        self.ws: ClientConnection = connect(url, additional_headers=headers, max_size=None, open_timeout=10, **options)
+        self.messages: list[tuple[float, dict[str, Any]]] = []
+        self.closed: ConnectionClosed | None = None
+        self.closed_at = 0.0
+        self._arrived = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> Feed:
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        try:
+            while True:
+                message = json.loads(self.ws.recv())
+                with self._arrived:
+                    self.messages.append((time.monotonic(), message))
+                    self._arrived.notify_all()
+        except ConnectionClosed as closed:
+            with self._arrived:
+                self.closed, self.closed_at = closed, time.monotonic()
+                self._arrived.notify_all()
+
+    def wait(self, done: Any, timeout: float = 5.0) -> Any:
+        """Wait until done() is true (checked under the lock); its value."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while not (value := done()):
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"timed out; got {[m['type'] for _, m in self.messages]} closed={self.closed}"
+                self._arrived.wait(remaining)
+            return value
+
+    def reached(self, position: int, timeout: float = 5.0) -> float:
+        """When the first message at or beyond `position` arrived."""
+        return self.wait(lambda: next((t for t, m in self.messages if m["position"] >= position and m["type"] != "heartbeat"), None), timeout)
+
+    def first(self, timeout: float = 5.0) -> dict[str, Any]:
+        return self.wait(lambda: self.messages and self.messages[0][1], timeout)
+
+    def positions(self) -> list[int]:
+        """Positions of every event these messages carried (each event appends one audit entry)."""
+        found = []
+        for _, message in self.messages:
+            if message["type"] == "delta":
+                found += [c["entry"]["position"] for c in message["changes"] if c.get("layer") == "audit"]
+            elif message["type"] in ("snapshot", "resync"):
+                found = list(range(1, message["position"] + 1))  # the snapshot stands for everything up to it
+        return found
+
+    def close(self) -> None:
+        self.ws.close()
+        self._reader.join(timeout=5)
+
+
+def report(world: World, incident: str, n: int = 1) -> dict[str, Any]:
+    return world.commander.ok(f"/incidents/{incident}/reports", {"new": {"confirmed": n}})
+
+
+def test_a_new_client_gets_the_snapshot_at_its_position(live_server: LiveServer, live_world: World) -> None:
+    live_world.incident()
+    head = live_world.head()
+    for header in (False, True):
+        feed = Feed(live_server, live_world.observer.token, header=header).start()
+        snapshot = feed.first()
+        assert snapshot["type"] == "snapshot" and snapshot["position"] == head
+        assert snapshot["map"]["type"] == "FeatureCollection" and snapshot["counts"]["open_incidents"] == 1
+        feed.close()
+
+
+@pytest.mark.parametrize("token", [None, "lf_unknown", "revoked"])
+def test_the_feed_refuses_a_missing_unknown_or_revoked_token_with_401(live_server: LiveServer, live_world: World, token: str | None) -> None:
+    if token == "revoked":
+        token = live_world.token("observer")
+        revoke(live_world.settings, token)
+    with pytest.raises(InvalidStatus) as refused:
+        Feed(live_server, token)
+    assert refused.value.response.status_code == 401
+
+
+def test_a_post_shows_on_the_feed_within_a_second(live_server: LiveServer, live_world: World) -> None:
+    incident = live_world.incident()
+    feed = Feed(live_server, live_world.as_field["dongshan"].token).start()
+    feed.first()
+    for n in range(1, 4):
+        posted = time.monotonic()
+        answer = report(live_world, incident, n)
+        assert feed.reached(answer["position"]) - posted < 1.0
+    last = feed.messages[-1][1]
+    incident_changes = [c for _, m in feed.messages if m["type"] == "delta" for c in m["changes"] if c["layer"] == "incidents"]
+    assert incident_changes[-1]["feature"]["properties"]["counts"]["confirmed"] == 3 + 1 + 2 + 3
+    assert last["type"] == "delta" and set(last) >= {"type", "position", "changes"}
+    assert feed.positions() == list(range(1, live_world.head() + 1))
+    feed.close()
+
+
+def test_resuming_with_after_gives_exactly_the_missed_deltas(live_server: LiveServer, live_world: World) -> None:
+    incident = live_world.incident()
+    feed = Feed(live_server, live_world.observer.token).start()
+    feed.first()
+    feed.reached(report(live_world, incident)["position"])
+    feed.reached(report(live_world, incident)["position"])
+    feed.close()
+    seen = feed.positions()
+    # While the client is away: more reports, a zone, a dispatch.
+    report(live_world, incident, 2)
+    live_world.zone(incident)
+    live_world.dispatch(incident)
+    head = live_world.head()
+    resumed = Feed(live_server, live_world.observer.token, after=seen[-1]).start()
+    resumed.reached(head)
+    assert resumed.messages[0][1]["type"] == "delta"
+    missed = resumed.positions()
+    assert missed == list(range(seen[-1] + 1, head + 1)), "no gap, no duplicate"
+    assert seen + missed == list(range(1, head + 1))
+    resumed.close()
+
+
+def test_a_resume_beyond_what_the_server_keeps_or_knows_is_a_resync(live_server: LiveServer, live_world: World) -> None:
+    head = live_world.head()
+    for after in (0, head + 100):  # before this process started; ahead of the log (another store?)
+        feed = Feed(live_server, live_world.observer.token, after=after).start()
+        first = feed.first()
+        assert first["type"] == "resync" and first["position"] == head, (after, first["type"])
+        feed.close()
+
+
+def test_an_idle_feed_sends_heartbeats_with_its_position(live_server: LiveServer, live_world: World) -> None:
+    feed = Feed(live_server, live_world.observer.token).start()
+    position = feed.first()["position"]
+    beat = feed.wait(lambda: next((m for _, m in feed.messages if m["type"] == "heartbeat"), None), timeout=3)
+    assert beat["position"] == position
+    feed.close()
+
+
+@pytest.mark.settings(live_queue=5)
+def test_a_stalled_client_is_closed_with_a_resume_hint_and_never_delays_a_healthy_one(live_server: LiveServer, live_world: World) -> None:
+    world = live_world
+    incident = world.incident()
+    healthy = Feed(live_server, world.observer.token).start()
+    healthy.first()
+    # The stalled client: a tiny receive buffer, reads one message into its queue and then nothing.
+    tiny = socket.create_connection(("127.0.0.1", live_server.port))
+    tiny.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled = Feed(live_server, world.as_field["dongshan"].token, sock=tiny, max_queue=1)
+    dropped = world.client.get("/metrics").text.count("lianfang_live_clients_dropped_total 1.0")
+    delays = []
+    for _ in range(25):
+        posted = time.monotonic()
+        position = report(world, incident)["position"]
+        delays.append(healthy.reached(position) - posted)
+    assert max(delays) < 1.0, delays
+    metrics = world.client.get("/metrics").text
+    assert "lianfang_live_clients_dropped_total 1.0" in metrics and dropped == 0
+    assert "lianfang_live_clients 1.0" in metrics, "the stalled client is no longer served"
+    # Now the stalled client reads: what was sent, then the close with where to resume.
+    stalled.start()
+    stalled.wait(lambda: stalled.closed, timeout=15)
+    assert stalled.closed.rcvd is not None and stalled.closed.rcvd.code == 4008, stalled.closed
+    hint = int(stalled.closed.rcvd.reason.rsplit("after=", 1)[1])
+    assert stalled.positions()[-1] == hint
+    resumed = Feed(live_server, world.as_field["dongshan"].token, after=hint).start()
+    head = world.head()
+    resumed.reached(head)
+    assert stalled.positions() + resumed.positions() == list(range(1, head + 1))
+    for feed in (healthy, resumed):
+        feed.close()
+
+
+def test_revoking_a_token_closes_its_open_feed_within_two_seconds_even_when_busy(live_server: LiveServer, live_world: World) -> None:
+    world = live_world
+    incident = world.incident()
+    token = world.token("field", "dongshan")
+    feed = Feed(live_server, token).start()
+    feed.first()
+    busy = threading.Event()
+
+    def keep_posting() -> None:
+        while not busy.is_set():
+            world.commander.post(f"/incidents/{incident}/reports", {"new": {"close_contacts": 1}})
+            time.sleep(0.1)
+
+    poster = threading.Thread(target=keep_posting, daemon=True)
+    poster.start()
+    try:
+        time.sleep(1.5)
+        revoked_at = time.monotonic()
+        revoke(world.settings, token)
+        feed.wait(lambda: feed.closed, timeout=5)
+        assert feed.closed.rcvd is not None and feed.closed.rcvd.code == 4401
+        assert feed.closed_at - revoked_at < 2.0
+    finally:
+        busy.set()
+        poster.join(timeout=5)
+    assert world.as_field["dongshan"].post("/incidents", {"kind": "cluster", "title": "t", "location": IN_DONGSHAN}).status_code == 201
+    assert world.client.post("/api/v1/incidents", json={}, headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -1,0 +1,141 @@
+"""The audit trail: one attributed entry per event, filters, and a hash chain that names where it was tampered with."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import cli
+from domain.base import Meta
+from domain.eventstore import EVENTS_FILE
+from projections.audit import GENESIS, AuditTrail, link, verify
+
+from story import COMMANDER, START
+
+FIELD = "field"
+
+
+@pytest.fixture
+def told(story, projections):
+    """A short story, told: a unit, an incident levelled and reported on by a field team, then closed."""
+    unit = story.unit("城关街道办")
+    team = Meta(actor="team-7", role="field", unit=unit, source="api", actor_name="采样七组")
+    incident = story.incident({"confirmed": 3})
+    story.later(hours=1)
+    story.do("set_level", incident, level="II", reason="聚集性疫情")
+    story.later(hours=1)
+    story.do("file_report", incident, new={"confirmed": 1, "suspected": 2}, note="二轮筛查", meta=team)
+    story.do("file_report", incident, new={"close_contacts": 4}, meta=team)
+    story.later(hours=1)
+    drill = Meta(actor="drill-runner", role="commander", source="drill", drill_run="run-1")
+    story.incident({"suspected": 1}, meta=drill)
+    story.do("close_incident", incident, reason="疫情结束")
+    projections.catch_up()
+    return {"unit": unit, "incident": incident, "trail": projections.audit, "projections": projections}
+
+
+def test_every_event_is_one_entry_with_who_when_for_whom_and_why(story, told):
+    entries = told["trail"].query(limit=1000)
+    facts = story.facts()
+    assert [e["position"] for e in entries] == [f.position for f in facts] == list(range(1, 8))
+    levelled = next(e for e in entries if e["type"] == "LevelSet")
+    assert levelled["thing"] == told["incident"] and levelled["thing_kind"] == "Incident"
+    assert (levelled["actor"], levelled["actor_name"], levelled["role"], levelled["unit"], levelled["source"]) == (
+        "commander-1", "王指挥", "commander", None, "api")
+    assert (levelled["summary_zh"], levelled["summary_en"], levelled["reason"]) == ("响应级别调整为 II 级", "response level set to II", "聚集性疫情")
+    assert levelled["recorded_at"] == (START + timedelta(hours=1)).isoformat()
+    report = next(e for e in entries if e["type"] == "FieldReportFiled")
+    assert (report["actor"], report["actor_name"], report["role"], report["unit"]) == ("team-7", "采样七组", FIELD, told["unit"])
+    assert report["summary_zh"] == "现场报告：新增确诊1 疑似2 无症状0 密接0"
+    assert report["summary_en"] == "field report: new confirmed 1, suspected 2, asymptomatic 0, close contacts 0"
+    assert report["reason"] == "二轮筛查"
+    drilled = next(e for e in entries if e["source"] == "drill")
+    assert (drilled["actor"], drilled["drill_run"], drilled["type"]) == ("drill-runner", "run-1", "IncidentReported")
+    closed = entries[-1]
+    assert (closed["type"], closed["summary_zh"], closed["reason"]) == ("IncidentClosed", "事件关闭", "疫情结束")
+
+
+def test_entries_are_chained_by_hash_in_log_order(story, told):
+    previous = GENESIS
+    for fact, entry in zip(story.facts(), told["trail"].query(limit=1000), strict=True):
+        previous = link(previous, fact.position, fact.topic, fact.state)
+        assert entry["hash"] == previous.hex()
+
+
+def test_the_trail_filters_by_thing_actor_unit_and_time(told):
+    trail, incident = told["trail"], told["incident"]
+    assert [e["type"] for e in trail.query(thing=incident)] == [
+        "IncidentReported", "LevelSet", "FieldReportFiled", "FieldReportFiled", "IncidentClosed"]
+    assert [e["position"] for e in trail.query(actor="team-7")] == [4, 5]
+    assert [e["position"] for e in trail.query(unit=told["unit"])] == [4, 5]
+    assert [e["type"] for e in trail.query(since=START + timedelta(minutes=30), until=START + timedelta(minutes=90))] == ["LevelSet"]
+    assert [e["position"] for e in trail.query(since=START + timedelta(hours=3))] == [6, 7]
+    assert [e["position"] for e in trail.query(thing=incident, after=3, limit=1)] == [4]
+    assert [e["position"] for e in trail.query(limit=2, newest_first=True)] == [7, 6]
+    assert trail.query(actor="nobody") == []
+
+
+def test_appending_the_same_facts_again_adds_nothing(story, told):
+    trail = told["trail"]
+    assert trail.append(story.facts()) == []
+    assert trail.append(story.facts()[-2:]) == []
+    assert [e["position"] for e in trail.query(limit=1000)] == list(range(1, 8))
+    assert trail.position == 7
+
+
+def test_the_untouched_chain_verifies_and_so_says_the_command_line(story, told):
+    verdict = verify(story.app, told["trail"])
+    assert (verdict.ok, verdict.checked, verdict.head, verdict.broken_at) == (True, 7, 7, None)
+    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(story.settings.data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "ok: 7 events verified" in result.output
+
+
+def tamper(events_file: Path, how: str) -> None:
+    db = sqlite3.connect(events_file)
+    with db:
+        if how == "change one byte":
+            (state,) = db.execute("SELECT state FROM stored_events WHERE rowid=4").fetchone()
+            i = bytes(state).index(b'"confirmed":') + len(b'"confirmed":')
+            forged = bytes(state[:i]) + (b"9" if state[i:i + 1] != b"9" else b"8") + bytes(state[i + 1:])
+            db.execute("UPDATE stored_events SET state=? WHERE rowid=4", (forged,))
+        elif how == "delete one":
+            db.execute("DELETE FROM stored_events WHERE rowid=4")
+        elif how == "swap two":
+            db.execute("UPDATE stored_events SET rowid=-1 WHERE rowid=4")
+            db.execute("UPDATE stored_events SET rowid=4 WHERE rowid=6")
+            db.execute("UPDATE stored_events SET rowid=6 WHERE rowid=-1")
+        elif how == "insert one":
+            db.execute("UPDATE stored_events SET rowid=rowid+1000 WHERE rowid>=4")
+            db.execute("UPDATE stored_events SET rowid=rowid-999 WHERE rowid>=1000")
+            db.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+                       "SELECT 4, originator_id, 99, topic, state FROM stored_events WHERE rowid=3")
+        elif how == "delete the tail":
+            db.execute("DELETE FROM stored_events WHERE rowid>=6")
+    db.close()
+
+
+@pytest.mark.parametrize(("how", "position", "problem"), [
+    ("change one byte", 4, "changed"),
+    ("delete one", 4, "removed"),
+    ("swap two", 4, "changed or moved"),
+    ("insert one", 4, "changed or moved"),
+    ("delete the tail", 6, "from position 6 on were removed"),
+])
+def test_tampering_with_the_event_store_is_named_at_its_position(story, told, how, position, problem):
+    told["projections"].stop()
+    data_dir = Path(story.settings.data_dir)
+    tamper(data_dir / EVENTS_FILE, how)
+    # verify() names the position ...
+    trail = AuditTrail(data_dir / "projections" / "audit.sqlite")
+    verdict = verify(story.app, trail)
+    trail.close()
+    assert (verdict.ok, verdict.broken_at) == (False, position)
+    assert problem in verdict.problem
+    # ... and so does `lianfang audit verify`, with exit status 1.
+    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(data_dir)])
+    assert result.exit_code == 1
+    assert f"BROKEN at position {position}" in result.output
