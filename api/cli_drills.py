@@ -1,7 +1,6 @@
 """`lianfang drill run|export` and `lianfang review`: drills from scenario files, after-action review."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -44,6 +43,10 @@ def drill_run(
         fail("choose --speed X or --as-fast-as-possible, not both", 2)
     if speed is not None and speed <= 0:
         fail("--speed must be positive", 2)
+    if via and (serve or store):
+        fail("--via sends the injects to a running server: it takes no --serve or --store", 2)
+    if token and not via:
+        fail("--token goes with --via", 2)
     try:
         scenario = load(file)
     except ScenarioError as error:
@@ -120,14 +123,12 @@ def drill_export(
 @cli.command("review")
 def review(
     store: Annotated[Path, typer.Argument(help="a drill store or a live data directory")],
-    at: Annotated[Optional[datetime], typer.Option(help="review the record as it stood at this ISO-8601 time (with offset)")] = None,
+    at: Annotated[Optional[str], typer.Option(help="as it stood at this ISO-8601 time (with offset), or +HH:MM from a drill's start")] = None,
     html: Annotated[Optional[Path], typer.Option(help="write the after-action report (复盘报告) as one self-contained HTML file")] = None,
 ) -> None:
     """The after-action review (复盘) of a store: a text summary, or a full HTML report."""
     from scenarios.review import ReviewError, replay, summary
 
-    if at is not None and at.tzinfo is None:
-        fail("--at needs a UTC offset, e.g. 2026-03-01T20:00:00+08:00", 2)
     try:
         record = replay(store, at)
     except ReviewError as error:

@@ -2,8 +2,10 @@
 
 The projection thread publishes each delta once; the hub keeps a ring of recent deltas (to
 serve `after=N`) and offers each to every client's queue. A client's sender task coalesces
-what is waiting into one frame. A client whose queue overflows is closed with code 4008
-and its last delivered position, and resumes with `after=`. Older than the ring: `resync`.
+what is waiting into one frame. A guard task per client closes it when its queue overflows
+(code 4008, with its last delivered position as a resume hint) or its token is revoked
+(4401), even while the sender is stuck writing to a client that stopped reading.
+Older than the ring, or ahead of the log: `resync`.
 """
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import Response
 
-from api.auth import authenticate, bearer
+from api.auth import Actor, authenticate, bearer
 from api.metrics import CLIENTS_DROPPED, DELTAS_SENT
-from api.problems import Problem
+from api.problems import PROBLEM, Problem
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
@@ -27,8 +30,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("lianfang.live")
 router = APIRouter(tags=["live"])
 HEARTBEAT_SECONDS = 15.0
+IDLE_SECONDS = 1.0  # a client idle this long gets its first heartbeat
+TOKEN_CHECK_SECONDS = 1.0
+CLOSE_WAIT_SECONDS = 10.0  # a client that reads nothing cannot take its close frame; stop waiting then
 SLOW_CLIENT = 4008
 REVOKED = 4401
+MAX_POSITION = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,9 @@ class Delta:
 class Client:
     queue: asyncio.Queue[Delta]
     position: int = 0
-    overflowed: bool = field(default=False)
+    overflowed: bool = False
     last_beat: float = 0.0
+    trouble: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class LiveHub:
@@ -54,9 +62,10 @@ class LiveHub:
         self.queue_size = queue_size
         self.ring: deque[Delta] = deque(maxlen=ring_size)
         self.clients: set[Client] = set()
-        for position, payload in runtime.broker.recent(ring_size):
-            self.ring.append(_parse(payload))
+        self._checked: dict[str, tuple[float, bool]] = {}
         runtime.broker.subscribe(self._from_broker)
+        # Subscribed first, then read: every event after `covered` reaches the ring.
+        self.covered = runtime.projections.position
 
     def __len__(self) -> int:
         return len(self.clients)
@@ -65,9 +74,15 @@ class LiveHub:
         self.rt.broker.unsubscribe(self._from_broker)
 
     def _from_broker(self, position: int, payload: bytes) -> None:
-        self.loop.call_soon_threadsafe(self._fan_out, _parse(payload))
+        message = orjson.loads(payload)  # once per delta, not per client
+        delta = Delta(message["position"], message["at"], message.get("cause", "event"), orjson.dumps(message["changes"]))
+        self.loop.call_soon_threadsafe(self._fan_out, delta)
 
     def _fan_out(self, delta: Delta) -> None:
+        if len(self.ring) == self.ring.maxlen:
+            evicted = self.ring[0]
+            # After an evicted event delta the ring is complete; after an evicted time delta, only beyond it.
+            self.covered = max(self.covered, evicted.position + (evicted.cause == "time"))
         self.ring.append(delta)
         for client in list(self.clients):
             if client.overflowed:
@@ -76,15 +91,12 @@ class LiveHub:
                 client.queue.put_nowait(delta)
             except asyncio.QueueFull:
                 client.overflowed = True
+                client.trouble.set()
                 CLIENTS_DROPPED.inc()
 
     def since(self, after: int) -> list[Delta] | None:
-        """Deltas after `after` from the ring, or None if the ring no longer reaches back that far."""
-        if after >= self.rt.projections.position and not any(d.position >= after for d in self.ring):
-            return []
-        if self.ring and self.ring[0].position > after + 1 and self.ring[0].cause == "event":
-            return None
-        if not self.ring and after < self.rt.projections.position:
+        """Deltas after `after` from the ring, or None if the ring cannot serve them all (then: resync)."""
+        if after < self.covered or after > self.rt.projections.position:
             return None
         # Time-driven deltas at exactly `after` are resent: they are idempotent upserts.
         return [d for d in self.ring if d.position > after or (d.position == after and d.cause == "time")]
@@ -101,10 +113,21 @@ class LiveHub:
         message["activity"] = projections.audit.query(limit=50, newest_first=True)
         return position, orjson.dumps(message)
 
-
-def _parse(payload: bytes) -> Delta:
-    message = orjson.loads(payload)  # once per delta, not per client
-    return Delta(message["position"], message["at"], message.get("cause", "event"), orjson.dumps(message["changes"]))
+    async def still_valid(self, secret: str | None) -> bool:
+        """Is the token still good? Asked by every client each second; one store read per token per half second."""
+        now = self.loop.time()
+        checked = self._checked.get(secret or "")
+        if checked is not None and now - checked[0] < TOKEN_CHECK_SECONDS / 2:
+            return checked[1]
+        try:
+            await asyncio.to_thread(authenticate, self.rt.app, secret)
+            valid = True
+        except Problem:
+            valid = False
+        if len(self._checked) > 4 * len(self.clients) + 100:
+            self._checked = {s: c for s, c in self._checked.items() if now - c[0] < TOKEN_CHECK_SECONDS}
+        self._checked[secret or ""] = (now, valid)
+        return valid
 
 
 def frame(deltas: list[Delta]) -> bytes:
@@ -119,75 +142,105 @@ def frame(deltas: list[Delta]) -> bytes:
 
 
 @router.websocket("/live")
-async def live(websocket: WebSocket, after: int | None = Query(None, ge=0), access_token: str | None = None) -> None:
-    """Snapshot (or the deltas after N), then every delta; heartbeats; slow clients are closed with a resume hint."""
+async def live(
+    websocket: WebSocket, after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None, access_token: str | None = None,
+) -> None:
+    """Snapshot (or the deltas after N), then every delta; heartbeats; slow or revoked clients are closed."""
     rt: Runtime = websocket.app.state.runtime
     hub: LiveHub = websocket.app.state.hub
     secret = access_token or bearer(websocket.headers.get("authorization"))
     try:
         actor = await asyncio.to_thread(authenticate, rt.app, secret)
     except Problem as problem:
-        await websocket.close(code=4401, reason=problem.detail[:120])
+        await _refuse(websocket, problem)
         return
     await websocket.accept()
     client = Client(asyncio.Queue(maxsize=hub.queue_size))
-    hub.clients.add(client)  # before the snapshot, so nothing falls between them
+    hub.clients.add(client)  # before the first message, so nothing falls between them
     try:
-        if after is None:
-            client.position, payload = await asyncio.to_thread(hub.snapshot)
-            await websocket.send_text(payload.decode())
-        else:
-            missed = hub.since(after)
-            if missed is None:
-                client.position, payload = await asyncio.to_thread(hub.snapshot, "resync")
-                await websocket.send_text(payload.decode())
-            else:
-                client.position = after
-                if missed:
-                    await websocket.send_text(frame(missed).decode())
-                    client.position = missed[-1].position
-        await _relay(websocket, rt, hub, client, secret)
-    except WebSocketDisconnect:
-        pass
+        code, reason = await _serve(websocket, hub, client, after, secret)
+        hub.clients.discard(client)
+        if code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(code=code, reason=reason), CLOSE_WAIT_SECONDS)
     finally:
         hub.clients.discard(client)
-        log.info("live client %s left at position %d", actor.name or actor.id, client.position)
+        _left(actor, client)
 
 
-async def _relay(websocket: WebSocket, rt: Runtime, hub: LiveHub, client: Client, secret: str | None) -> None:
-    receiver = asyncio.create_task(_drain_incoming(websocket))
+def _left(actor: Actor, client: Client) -> None:
+    log.info("live client %s left at position %d", actor.name or actor.id, client.position)
+
+
+async def _refuse(websocket: WebSocket, problem: Problem) -> None:
+    """No valid token: an HTTP 401 problem instead of the upgrade, like every other endpoint."""
+    body = orjson.dumps({"type": "about:blank", "title": problem.title, "status": problem.status, "detail": problem.detail})
     try:
-        while True:
-            try:
-                first = await asyncio.wait_for(client.queue.get(), timeout=1.0)
-            except asyncio.TimeoutError:
-                first = None
-            if client.overflowed:
-                await websocket.close(code=SLOW_CLIENT, reason=f"too slow; resume with after={client.position}")
-                return
-            if receiver.done():
-                return
-            if first is None:
-                if not await _still_valid(rt, secret):
-                    await websocket.close(code=REVOKED, reason="token revoked")
-                    return
-                now = asyncio.get_running_loop().time()
-                if now - client.last_beat >= HEARTBEAT_SECONDS:
-                    client.last_beat = now
-                    await websocket.send_text(orjson.dumps({"type": "heartbeat", "position": client.position}).decode())
-                continue
-            waiting = [first]
-            while not client.queue.empty():
-                waiting.append(client.queue.get_nowait())
-            fresh = [d for d in waiting if d.position > client.position or d.cause == "time"]
-            if fresh:
-                await websocket.send_text(frame(fresh).decode())
-                DELTAS_SENT.inc()
-                client.position = max(client.position, fresh[-1].position)
+        await websocket.send_denial_response(Response(body, problem.status, problem.headers, PROBLEM))
+    except RuntimeError:  # a server without the websocket denial-response extension
+        await websocket.close(code=REVOKED, reason=problem.detail[:120])
+
+
+async def _serve(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, secret: str | None) -> tuple[int | None, str]:
+    """Run the sender, the reader and the guard until one ends; the close code the guard asks for, if any."""
+    sender = asyncio.create_task(_send(websocket, hub, client, after))
+    reader = asyncio.create_task(_drain_incoming(websocket))
+    guard = asyncio.create_task(_guard(hub, client, secret))
+    tasks = (sender, reader, guard)
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        receiver.cancel()
-        with contextlib.suppress(BaseException):
-            await receiver
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if guard in done and not guard.cancelled() and guard.exception() is None:
+        return guard.result()
+    if sender in done and not sender.cancelled():
+        error = sender.exception()
+        if error is not None and not isinstance(error, (WebSocketDisconnect, OSError)):
+            log.error("live sender failed", exc_info=error)
+    return None, ""
+
+
+async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None) -> None:
+    """The snapshot (or what was missed), then every delta, coalescing what waits; heartbeats when idle."""
+    missed = hub.since(after) if after is not None else None
+    if missed is None:
+        client.position, payload = await asyncio.to_thread(hub.snapshot, "snapshot" if after is None else "resync")
+        await websocket.send_text(payload.decode())
+    else:
+        client.position = after or 0
+        if missed:
+            await websocket.send_text(frame(missed).decode())
+            client.position = max(client.position, missed[-1].position)
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            first = await asyncio.wait_for(client.queue.get(), timeout=IDLE_SECONDS)
+        except asyncio.TimeoutError:
+            if loop.time() - client.last_beat >= HEARTBEAT_SECONDS:
+                client.last_beat = loop.time()
+                await websocket.send_text(orjson.dumps({"type": "heartbeat", "position": client.position}).decode())
+            continue
+        waiting = [first]
+        while not client.queue.empty():
+            waiting.append(client.queue.get_nowait())
+        fresh = [d for d in waiting if d.position > client.position or d.cause == "time"]
+        if fresh:
+            await websocket.send_text(frame(fresh).decode())
+            DELTAS_SENT.inc()
+            client.position = max(client.position, fresh[-1].position)
+
+
+async def _guard(hub: LiveHub, client: Client, secret: str | None) -> tuple[int, str]:
+    """Ends with a close code when the client must go: its queue overflowed, or its token was revoked."""
+    while True:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(client.trouble.wait(), TOKEN_CHECK_SECONDS)
+        if client.overflowed:
+            return SLOW_CLIENT, f"too slow; resume with after={client.position}"
+        if not await hub.still_valid(secret):
+            return REVOKED, "token revoked"
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:
@@ -196,11 +249,3 @@ async def _drain_incoming(websocket: WebSocket) -> None:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-
-
-async def _still_valid(rt: Runtime, secret: str | None) -> bool:
-    try:
-        await asyncio.to_thread(authenticate, rt.app, secret)
-    except Problem:
-        return False
-    return True

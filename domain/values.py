@@ -79,7 +79,7 @@ class Counts:
 
     @classmethod
     def parse(cls, raw: dict[str, Any] | None) -> Counts:
-        raw = raw or {}
+        raw = {} if raw is None else raw
         if not isinstance(raw, dict):
             raise InvalidInput("counts must be an object such as {\"confirmed\": 2, \"close_contacts\": 10}")
         unknown = set(raw) - set(cls.__dataclass_fields__)

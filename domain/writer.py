@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -36,6 +37,10 @@ TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lif
             "update_alert", "cancel_alert"}
 UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
               "request_dispatch", "assign_task", "issue_alert", "import_alert"}
+
+
+def STOPPING() -> DomainError:  # noqa: N802  (a fresh error each time, raised into callers)
+    return DomainError("the server is stopping; retry with the same Idempotency-Key")
 
 
 class _Deferred(Exception):
@@ -105,11 +110,20 @@ def _run_together(app: Coordination, commands: list[Command], signal: CommitSign
     return outcomes
 
 
+def _canonical(target: str | None) -> str | None:
+    """One spelling per id, so version checks and idempotency compare like with like."""
+    try:
+        return str(UUID(str(target))) if target is not None else None
+    except ValueError:
+        return target
+
+
 def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
+    command = replace(command, target=_canonical(command.target))
     uow.begin(command.target, command.expected_version)
     meta = replace(command.meta, at=app.clock.now())
     args = dict(command.args)
-    meta = replace(meta, occurred_at=occurred_time(args.pop("occurred_at", None), meta.at))
+    meta = replace(meta, occurred_at=occurred_time(args.pop("occurred_at", None) or meta.occurred_at, meta.at))
     key = command.idempotency_key
     request_hash = command.request_hash()
     if key:
@@ -143,8 +157,6 @@ def _replay(app: Coordination, uow: UnitOfWork, actor: str, key: str, request_ha
             "use a new key for a new request"
         )
     thing_id = record.thing
-    from uuid import UUID
-
     return Receipt(UUID(thing_id), record.thing_version, position_of(app, thing_id, record.thing_version), replayed=True)
 
 
@@ -177,17 +189,26 @@ class Writer:
         self._thread = threading.Thread(target=self._loop, name="lianfang-writer", daemon=True)
         self.batches = 0
         self.commands = 0
+        self._stopped = False
 
     def start(self) -> Writer:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._stopped = True
         self._queue.put(None)
         self._thread.join(timeout=10)
+        while not self._queue.empty():  # whatever arrived after the last batch: refused, not lost in silence
+            item = self._queue.get_nowait()
+            if item is not None:
+                item[1].set_exception(STOPPING())
 
     def submit(self, command: Command) -> Future[Receipt]:
         future: Future[Receipt] = Future()
+        if self._stopped:
+            future.set_exception(STOPPING())
+            return future
         self._queue.put((command, future))
         return future
 
@@ -214,7 +235,7 @@ class Writer:
             carried = self._commit(batch)
             if stopping:
                 for _, future in carried:
-                    future.set_exception(DomainError("the server is stopping; retry with the same Idempotency-Key"))
+                    future.set_exception(STOPPING())
                 return
 
     def _commit(self, batch: list[tuple[Command, Future[Receipt]]]) -> list[tuple[Command, Future[Receipt]]]:

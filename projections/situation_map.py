@@ -24,8 +24,7 @@ from projections import features as f
 from projections.events import Fact
 from projections.geography import Geography
 from projections.readmodel import ReadModel
-
-COUNT_KEYS = ("confirmed", "suspected", "asymptomatic", "close_contacts")
+from projections.tally import JurisdictionTally
 
 
 class SituationMap(ReadModel):
@@ -43,10 +42,15 @@ class SituationMap(ReadModel):
         self._zone_shapes: dict[str, Any] = {}
         self._zone_tree: tuple[STRtree, list[str]] | None = None
         self._zone_heap: list[tuple[str, str]] = []
+        self._zone_days: dict[str, int] = {}  # the quiet-day count last shown, so a tick says only what changed
         for z in self.state["zones"].values():
             if not z["lifted"]:
                 self._zone_shapes[z["id"]] = shape(z["area"])
+                self._zone_days[z["id"]] = f.quiet_days_of(z, self.now())
                 self._schedule_zone(z)
+        self._tally = JurisdictionTally()
+        for i in self.state["incidents"].values():
+            self._tally.count(i, self.geography.chain(i["jurisdiction"]))
 
     # -- events --------------------------------------------------------------------------------
 
@@ -61,7 +65,8 @@ class SituationMap(ReadModel):
 
     @process.register(Incident.IncidentReported)
     def _(self, e: Incident.IncidentReported, fact: Fact) -> list[dict[str, Any]]:
-        code = e.jurisdiction or self.geography.locate(e.location)
+        # A named jurisdiction wins; one the geography does not know (a typo) must not hide the incident.
+        code = e.jurisdiction if e.jurisdiction in self.geography.by_code else self.geography.locate(e.location)
         self.state["incidents"][fact.thing] = {
             "id": fact.thing, "kind": e.kind, "title": e.title, "location": e.location, "jurisdiction": code,
             "counts": dict(e.counts), "level": None, "status": "open", "reported_at": fact.at.isoformat(),
@@ -195,8 +200,10 @@ class SituationMap(ReadModel):
     def _incident_changed(self, fact: Fact) -> list[dict[str, Any]]:
         i = self.state["incidents"][fact.thing]
         i.update(updated_at=fact.at.isoformat(), version=fact.version)
+        chain = self.geography.chain(i["jurisdiction"])
+        self._tally.count(i, chain)
         changes = [{"op": "upsert", "layer": "incidents", "id": f"incident:{i['id']}", "feature": f.incident_feature(i)}]
-        for code in self.geography.chain(i["jurisdiction"]):
+        for code in chain:
             changes.append({"op": "update", "layer": "jurisdictions", "id": f"jurisdiction:{code}",
                             "properties": self.jurisdiction_properties(code)})
         return changes
@@ -236,8 +243,10 @@ class SituationMap(ReadModel):
             changes.append(self._resource_upsert(d["resource"]))
         return changes
 
-    def _zone_upsert(self, z: dict[str, Any]) -> dict[str, Any]:
-        return {"op": "upsert", "layer": "zones", "id": f"zone:{z['id']}", "feature": f.zone_feature(z, self.now(), self.quiet_days)}
+    def _zone_upsert(self, z: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        feature = f.zone_feature(z, now or self.now(), self.quiet_days)
+        self._zone_days[z["id"]] = feature["properties"]["days_since_last_case"]
+        return {"op": "upsert", "layer": "zones", "id": f"zone:{z['id']}", "feature": feature}
 
     def _resource_upsert(self, rid: str) -> dict[str, Any]:
         r = self.state["resources"][rid]
@@ -268,31 +277,20 @@ class SituationMap(ReadModel):
             if z is None or z["lifted"] or zid in seen:
                 continue
             seen.add(zid)
-            changes.append({"op": "upsert", "layer": "zones", "id": f"zone:{zid}",
-                            "feature": f.zone_feature(z, now, self.quiet_days)})
+            if f.quiet_days_of(z, now) != self._zone_days.get(zid):
+                changes.append(self._zone_upsert(z, now))
             self._schedule_zone(z)
         return changes
 
     # -- queries ---------------------------------------------------------------------------------
 
     def jurisdiction_properties(self, code: str) -> dict[str, Any]:
-        worst, cases, count = self._status_of(code)
-        return f.jurisdiction_properties(self.geography.by_code[code], worst, cases, count)
-
-    def _status_of(self, code: str) -> tuple[str | None, dict[str, int], int]:
-        worst, total, count = None, Counts(), 0
-        for i in self.state["incidents"].values():
-            if i["status"] == "open" and code in self.geography.chain(i["jurisdiction"]):
-                count += 1
-                total = total + Counts(**i["counts"])
-                if i["level"] and (worst is None or f.LEVEL_RANK[i["level"]] > f.LEVEL_RANK[worst]):
-                    worst = i["level"]
-        return worst, total.as_dict(), count
+        return f.jurisdiction_properties(self.geography.by_code[code], *self._tally.status(code))
 
     def feature_collection(self, now: datetime | None = None) -> dict[str, Any]:
         now = now or self.now()
         s = self.state
-        features = [f.jurisdiction_feature(j, *self._status_of(j.code)) for j in self.geography]
+        features = [f.jurisdiction_feature(j, *self._tally.status(j.code)) for j in self.geography]
         features += [f.zone_feature(z, now, self.quiet_days) for z in s["zones"].values() if not z["lifted"]]
         features += [f.incident_feature(i) for i in s["incidents"].values()]
         for r in s["resources"].values():

@@ -16,18 +16,20 @@ from typing import Any
 
 from api.runtime import DRILL_MARKER
 from domain.settings import Settings
+from domain.values import Counts
 from projections.audit import AuditTrail
 from projections.events import Fact
 from projections.geography import Geography
 from projections.indicators import indicators
 from projections.ledger import Ledger
-from projections.situation_map import COUNT_KEYS, SituationMap
+from projections.situation_map import SituationMap
 from scenarios.expectations import Outcome, describe
 from scenarios.export import geography_of
 from scenarios.loader import offset_of
 from scenarios.store import EXPECTATIONS, StoreMissing, read_facts, read_json
 
 GRID = 240  # samples across the span, besides one at every event
+COUNT_KEYS = tuple(Counts.__dataclass_fields__)
 MILESTONES = (("reported", "事件报告"), ("level_set", "启动响应"), ("zone_declared", "划定区域"), ("first_on_scene", "首支队伍到场"))
 
 

@@ -8,10 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from conftest import IN_DONGSHAN, LiveServer, World, revoke
+from api.main import create_app
+from conftest import IN_DONGSHAN, LiveServer, World, build_world, revoke
 
 
 class Feed:
@@ -78,6 +80,14 @@ class Feed:
         self._reader.join(timeout=5)
 
 
+def metric(world: World, name: str) -> float:
+    """A value from GET /metrics (counters are per process, so compare before and after)."""
+    for line in world.client.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
 def report(world: World, incident: str, n: int = 1) -> dict[str, Any]:
     return world.commander.ok(f"/incidents/{incident}/reports", {"new": {"confirmed": n}})
 
@@ -141,13 +151,25 @@ def test_resuming_with_after_gives_exactly_the_missed_deltas(live_server: LiveSe
     resumed.close()
 
 
-def test_a_resume_beyond_what_the_server_keeps_or_knows_is_a_resync(live_server: LiveServer, live_world: World) -> None:
-    head = live_world.head()
-    for after in (0, head + 100):  # before this process started; ahead of the log (another store?)
-        feed = Feed(live_server, live_world.observer.token, after=after).start()
+def test_a_resume_from_before_this_process_started_is_a_resync(app: Any, settings: Any) -> None:
+    with TestClient(create_app(settings)) as client:  # an earlier run of the server on this store
+        world = build_world(client, settings)
+        world.incident()
+        head = world.head()
+    with LiveServer(app) as server:
+        feed = Feed(server, world.observer.token, after=2).start()
         first = feed.first()
-        assert first["type"] == "resync" and first["position"] == head, (after, first["type"])
+        assert first["type"] == "resync" and first["position"] == head
+        assert feed.positions() == list(range(1, head + 1))
         feed.close()
+
+
+def test_a_resume_ahead_of_the_log_is_a_resync(live_server: LiveServer, live_world: World) -> None:
+    head = live_world.head()
+    feed = Feed(live_server, live_world.observer.token, after=head + 100).start()
+    first = feed.first()
+    assert first["type"] == "resync" and first["position"] == head
+    feed.close()
 
 
 def test_an_idle_feed_sends_heartbeats_with_its_position(live_server: LiveServer, live_world: World) -> None:
@@ -168,16 +190,15 @@ def test_a_stalled_client_is_closed_with_a_resume_hint_and_never_delays_a_health
     tiny = socket.create_connection(("127.0.0.1", live_server.port))
     tiny.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled = Feed(live_server, world.as_field["dongshan"].token, sock=tiny, max_queue=1)
-    dropped = world.client.get("/metrics").text.count("lianfang_live_clients_dropped_total 1.0")
+    dropped = metric(world, "lianfang_live_clients_dropped_total")
     delays = []
     for _ in range(25):
         posted = time.monotonic()
         position = report(world, incident)["position"]
         delays.append(healthy.reached(position) - posted)
     assert max(delays) < 1.0, delays
-    metrics = world.client.get("/metrics").text
-    assert "lianfang_live_clients_dropped_total 1.0" in metrics and dropped == 0
-    assert "lianfang_live_clients 1.0" in metrics, "the stalled client is no longer served"
+    assert metric(world, "lianfang_live_clients_dropped_total") == dropped + 1
+    assert metric(world, "lianfang_live_clients") == 1, "the stalled client is no longer served"
     # Now the stalled client reads: what was sent, then the close with where to resume.
     stalled.start()
     stalled.wait(lambda: stalled.closed, timeout=15)

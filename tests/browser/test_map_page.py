@@ -307,7 +307,7 @@ SCALE_SCRIPT = """async () => {
   const snapshotMs = performance.now() - t0;
   await new Promise(r => requestAnimationFrame(() => r()));
   lianfang.stats.maxDeltaMs = 0;
-  for (let n = 0; n < 60; n++) {
+  for (let n = 0; n < (window.LOOPS ?? 60); n++) {
     const moved = point(n * 997 % 95000, 'resource');
     const zone = structuredClone(zones[n * 131 % 17649]);
     zone.properties.days_since_last_case += 1; zone.properties.version += 1;

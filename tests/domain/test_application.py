@@ -134,11 +134,6 @@ def test_a_stale_expected_version_records_nothing(app, run, events_in):
     assert [type(e).__name__ for e in events_in(app, incident)] == ["IncidentReported", "FieldReportFiled", "LevelSet"]
 
 
-@pytest.mark.xfail(
-    reason="BUG unit_of_work.py:50 compares str(thing.id) with the raw target: an id spelt another way "
-    "(upper case, hex, urn:uuid:) loads the thing but skips the expected-version check",
-    strict=True,
-)
 @pytest.mark.parametrize("spell", [str.upper, lambda s: UUID(s).hex, lambda s: f"urn:uuid:{s}"], ids=["upper", "hex", "urn"])
 def test_a_stale_version_is_caught_however_the_id_is_spelt(app, run, spell):
     incident = run("report_incident", **INCIDENT).id

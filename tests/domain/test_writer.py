@@ -251,11 +251,6 @@ def test_a_stopped_writer_ends_its_thread(app, signal):
     assert not writer._thread.is_alive()  # noqa: SLF001
 
 
-@pytest.mark.xfail(
-    reason="BUG writer.py Writer.submit: after stop() nothing reads the queue, so a late submit's Future never "
-    "completes and its caller waits forever instead of being told to retry",
-    strict=True,
-)
 def test_a_command_submitted_after_the_writer_stopped_is_refused_at_once(app, signal):
     writer = Writer(app, signal).start()
     writer.stop()

@@ -30,7 +30,7 @@ SHAPES = {
     "commit_dispatch": ["DispatchCommitted", "ResourceAssigned"], "depart": ["DispatchDeparted"],
     "arrive": ["DispatchArrived"], "release": ["DispatchReleased", "ResourceFreed"],
     "assign_task": ["TaskAssigned"], "claim_task": ["TaskClaimed"], "report_progress": ["ProgressReported"],
-    "complete_task": ["TaskCompleted"],
+    "complete_task": ["TaskCompleted"], "register_unit": ["UnitRegistered"],
 }
 MAIN = {"commit_dispatch": "DispatchCommitted", "release": "DispatchReleased"}
 

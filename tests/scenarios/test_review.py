@@ -99,6 +99,9 @@ def test_the_text_summary_without_html(drill_store: Path) -> None:
     assert "level set +160 min" in result.output
     assert "7 of 7 expectations held" in result.output
     assert summary(replay(drill_store)) in result.output
+    as_of = runner.invoke(cli, ["review", str(drill_store), "--at", "+34:00"])
+    assert as_of.exit_code == 0 and "to 2026-03-03 18:00 +0800" in as_of.output
+    assert runner.invoke(cli, ["review", str(drill_store), "--at", "2026-03-03 18:00"]).exit_code == 2  # no offset
 
 
 def test_a_live_store_is_reviewed_too(tmp_path: Path) -> None:
