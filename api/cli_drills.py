@@ -76,7 +76,10 @@ def _run(scenario, store, speed, serve, host, port, via, tokens, step, out):  # 
         from scenarios.via import run_via
 
         with httpx.Client(base_url=via.rstrip("/"), timeout=30) as client:
-            return run_via(scenario, client, tokens, speed=speed, on_step=step), via
+            try:
+                return run_via(scenario, client, tokens, speed=speed, on_step=step), via
+            except httpx.HTTPError as error:
+                raise ValueError(f"cannot reach the server at {via}: {error}") from None
     from scenarios.local import Serve, run_in_store
 
     serving = Serve(host, port, on_ready=lambda url: out.print(f"[green]map of the drill:[/] {url}")) if serve else None

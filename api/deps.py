@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import Actor, authenticate, bearer
-from api.permissions import check_allowed, check_jurisdiction
+from api.permissions import check_allowed, check_codes, check_jurisdiction
 from api.problems import Problem
 from api.runtime import Runtime
 from domain.base import Meta
@@ -50,17 +50,20 @@ async def submit(
     args = body.model_dump(exclude_unset=True, mode="json") if body is not None else {}
     expected = args.pop("expected_version", None)
     header_version = if_match(request.headers.get("if-match"))
-    args.update(extra or {})
-    check_jurisdiction(rt, actor, name, args, target)
-    request.state.target_field = target_field
-    meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source=source,
-                correlation_id=request.headers.get("x-request-id"),
-                idempotency_key=request.headers.get("idempotency-key"),
-                drill_run=(rt.drill or {}).get("run"))
+    if header_version is not None and expected is not None and header_version != expected:
+        raise Problem(422, "Invalid input", f"If-Match says version {header_version} but expected_version says {expected}; send one of them")
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 200:
         raise Problem(422, "Invalid input", "Idempotency-Key must be 1 to 200 characters")
-    command = Command(name, meta, args, target=target, expected_version=header_version or expected, idempotency_key=key)
+    args.update(extra or {})
+    check_codes(rt, name, args)
+    await asyncio.to_thread(check_jurisdiction, rt, actor, name, args, target)
+    request.state.target_field = target_field
+    meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source=source,
+                correlation_id=request.headers.get("x-request-id"), idempotency_key=key,
+                drill_run=(rt.drill or {}).get("run"))
+    version = header_version if header_version is not None else expected
+    command = Command(name, meta, args, target=target, expected_version=version, idempotency_key=key)
     receipt = await asyncio.wrap_future(rt.writer.submit(command))
     answer = receipt.as_dict()
     headers = {"ETag": f'"{receipt.version}"'}
@@ -73,6 +76,10 @@ async def caught_up(rt: Runtime, min_position: int | None) -> None:
     """Read your writes: wait (bounded) until the read side has reached `min_position`."""
     if min_position is None or min_position <= rt.projections.position:
         return
+    head = await asyncio.to_thread(rt.app.recorder.max_notification_id) or 0
+    if min_position > head:  # no commit has that position yet: waiting cannot help
+        raise Problem(422, "Invalid input", f"min_position {min_position} is beyond the last position of the log "
+                      f"({head}); pass the position a command answered")
     reached = await asyncio.to_thread(rt.projections.wait_for, min_position, rt.settings.read_wait_seconds)
     if not reached:
         raise Problem(503, "Read model behind", f"the read model is at position {rt.projections.position}, "

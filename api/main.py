@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import live, problems
 from api.deps import RuntimeDep
+from api.json_guard import JsonGuard
 from api.limits import BodyLimit, Metrics
 from api.routes import alerts, dispatches, health, incidents, records, resources, tasks, units, views, zones
 from api.runtime import Runtime
@@ -51,9 +52,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         v1.include_router(module.router)
     v1.include_router(live.router)
     v1.add_api_route("/config", page_config, methods=["GET"], tags=["views"])
-    app.include_router(v1)
+    app.include_router(v1, responses=problems.RESPONSES)
     app.include_router(health.router)
     _serve_page(app)
+    app.add_middleware(JsonGuard)  # inside BodyLimit: it only ever reads bodies within the limit
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Metrics)
     return app

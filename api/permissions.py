@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
 
 from api.problems import Problem
+from domain.dispatch import Dispatch
+from domain.incident import Incident
+from domain.unit import Unit
 
 if TYPE_CHECKING:
     from api.auth import Actor
@@ -43,6 +49,10 @@ MAY: dict[str, frozenset[str]] = {
 
 # Where a field team's command puts something on the map: it must be inside its unit's jurisdiction.
 PLACES = {"report_incident": "location", "file_report": "position", "move_resource": "position"}
+# A field team steps only dispatches bound for a place inside its unit's jurisdiction.
+DISPATCH_STEPS = frozenset({"depart", "arrive", "release"})
+# Commands that name a jurisdiction by its code.
+CODES = {"register_unit": "jurisdiction", "report_incident": "jurisdiction"}
 
 
 def check_allowed(actor: Actor, command: str) -> None:
@@ -51,22 +61,44 @@ def check_allowed(actor: Actor, command: str) -> None:
         raise Problem(403, "Forbidden", f"{command} is for {' or '.join(sorted(allowed))}; this token's role is {actor.role}")
 
 
+def check_codes(rt: Runtime, command: str, args: dict[str, Any]) -> None:
+    """A jurisdiction named by code must be one of this server's geography (an unknown id is 422)."""
+    code = args.get(CODES.get(command, ""))
+    if code is not None and code not in rt.geography.by_code:
+        root = rt.geography.root()
+        raise Problem(422, "Invalid input", f"jurisdiction: {code!r} is not a jurisdiction code of "
+                      f"{root.name if root else 'this geography'}; use a code from the map's jurisdictions layer")
+
+
 def check_jurisdiction(rt: Runtime, actor: Actor, command: str, args: dict[str, Any], target: str | None) -> None:
-    """A field team of one township cannot write into another's."""
-    if actor.role != F or command not in PLACES:
+    """A field team of one township cannot write into another's. Reads the store: call it off the event loop."""
+    if actor.role != F or (command not in PLACES and command not in DISPATCH_STEPS):
         return
-    code = rt.projections.map.state["units"].get(actor.unit or "", {}).get("jurisdiction")
-    if not code:
-        unit = rt.app.repository.get(actor.unit) if actor.unit else None
-        code = getattr(unit, "jurisdiction", None)
+    unit = _thing(rt, actor.unit, Unit)
+    code = getattr(unit, "jurisdiction", None)
     if not code or code not in rt.geography.by_code:
         raise Problem(403, "Forbidden", "this field team's unit has no known jurisdiction, so it cannot place reports")
-    points = [args.get(PLACES[command])]
-    if command == "file_report" and target:
-        incident = rt.projections.map.state["incidents"].get(target)
-        if incident:
-            points.append(incident["location"])
-    for point in points:
-        if point is not None and not rt.geography.holds(code, list(point)):
-            name = rt.geography.by_code[code].name
-            raise Problem(403, "Forbidden", f"{point} is outside {name} ({code}); a field team reports only inside its own unit's jurisdiction")
+    home = f"{rt.geography.by_code[code].name} ({code})"
+    point = args.get(PLACES.get(command, ""))
+    if point is not None and not rt.geography.holds(code, list(point)):
+        raise Problem(403, "Forbidden", f"{list(point)} is outside {home}; a field team reports only inside its own unit's jurisdiction")
+    named = args.get("jurisdiction") if command == "report_incident" else None
+    if named and code not in rt.geography.chain(named):
+        raise Problem(403, "Forbidden", f"jurisdiction {named} is not within {home}; a field team reports only inside its own unit's jurisdiction")
+    if command == "file_report" and (incident := _thing(rt, target, Incident)) is not None:
+        where = incident.jurisdiction or rt.geography.locate(incident.location)
+        if code not in rt.geography.chain(where):
+            raise Problem(403, "Forbidden", f"incident “{incident.title}” is outside {home}; a field team reports only on incidents in its own unit's jurisdiction")
+    if command in DISPATCH_STEPS and (dispatch := _thing(rt, target, Dispatch)) is not None:
+        if not rt.geography.holds(code, list(dispatch.destination)):
+            raise Problem(403, "Forbidden", f"this dispatch is bound for {dispatch.destination}, outside {home}; "
+                          "its steps are for the command center or the owning unit")
+
+
+def _thing(rt: Runtime, thing_id: str | None, kind: type) -> Any:
+    """The thing as the store has it now (not as a read model may lag behind), or None; the domain answers for a bad id."""
+    try:
+        found = rt.app.repository.get(UUID(str(thing_id)))
+    except (ValueError, AggregateNotFoundError):
+        return None
+    return found if isinstance(found, kind) else None

@@ -7,12 +7,34 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, NotPermitted, Refused, StaleVersion
 
 log = logging.getLogger("lianfang.api")
 PROBLEM = "application/problem+json"
+
+
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem details: every error the API answers has this shape."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = Field(None, description="per-field messages of a 422")
+
+
+_SCHEMA = ProblemDocument.model_json_schema()
+_ANSWERED = {401: "no token, or an unknown or revoked one", 403: "the token's role, unit or jurisdiction does not allow it",
+             404: "no such thing", 409: "stale version, a state that does not allow it, or an Idempotency-Key reused",
+             413: "request body too large", 422: "malformed input", 503: "the store or the read model is not ready; retry"}
+# Documented on every API operation, so clients (and schema-driven tests) know errors are problem+json.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": why, "content": {PROBLEM: {"schema": _SCHEMA}}} for status, why in _ANSWERED.items()
+}
 
 
 class Problem(Exception):
@@ -53,13 +75,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e.get("msg", "")}
-                  for e in error.errors()]
+        errors = [_field_error(e) for e in error.errors()]
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5]) or "invalid request"
         return problem(422, "Invalid input", detail, request, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI's answer to a body it cannot even decode (bad UTF-8, nesting too deep)
+            return problem(422, "Invalid input", "body: not a JSON document (UTF-8 JSON, nested at most a few hundred levels)",
+                           request, errors=[{"field": "body", "message": "not decodable as JSON"}])
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
         return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail), request,
                        headers=getattr(error, "headers", None))
@@ -70,6 +94,16 @@ def install(app: FastAPI) -> None:
         return problem(503 if _is_storage(error) else 500, "Server error",
                        "the server could not complete this request; nothing was acknowledged, so retry with the same Idempotency-Key",
                        request, headers={"Retry-After": "1"})
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    """The dotted field a validation error is about; a JSON syntax error is about the body, at a character."""
+    location = [str(p) for p in error.get("loc", ()) if p != "body"]
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "")
+        at = f" at character {location[0]}" if location else ""
+        return {"field": "body", "message": f"not valid JSON: {reason}{at}".rstrip()}
+    return {"field": ".".join(location), "message": error.get("msg", "")}
 
 
 def _is_storage(error: Exception) -> bool:

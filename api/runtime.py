@@ -47,7 +47,8 @@ class Runtime:
         signal = CommitSignal()
         geography = Geography.load(settings.geography_file)
         broker = broker or make_broker(settings)
-        view_clock = FixedClock(_end_of(drill)) if drill and drill.get("end") else clock
+        finished = drill and drill.get("end") and drill.get("status", "completed") != "running"
+        view_clock = FixedClock(_end_of(drill)) if finished else clock
         # Scale-out: the projection worker keeps the durable read models and publishes to Redis;
         # this process follows the log into memory for its own queries.
         projections = Projections(

@@ -88,7 +88,7 @@ def run_processes(target: Any, jobs: list[tuple]) -> list[Any]:
 def hammer(port: int, token: str, paths: list[str], processes: int, connections: int, seconds: float,
            limit: int = 200_000, keys: bool = True) -> dict[str, Any]:
     """Closed-loop load from `processes` client processes; acknowledged (2xx) per second and latencies."""
-    start_at = time.monotonic() + 3.0  # after the processes have spawned and connected
+    start_at = time.monotonic() + 2.0  # after the processes have spawned and connected
     jobs = [(port, token, paths, connections, start_at, seconds, limit // processes, keys) for _ in range(processes)]
     answers = run_processes(post_load, jobs)
     latencies = array("d")
@@ -119,7 +119,6 @@ async def _paced(port, token, paths, rate, start_at, count, connections) -> dict
     late = 0
 
     async def send(n: int) -> None:
-        nonlocal late
         conn = await idle.get()
         data = request(port, paths[n % len(paths)], token, report_body(n))
         status, body = await exchange(*conn, data)
@@ -200,7 +199,7 @@ async def _viewers(url, count, stalled, connected, stop) -> dict[str, Any]:  # n
                 if found and found[1] == "delta":
                     positions.append(int(found[2]))
                     times.append(now)
-        except websockets.ConnectionClosed as closed:
+        except websockets.ConnectionClosed:
             if not stop.value:
                 tally["closed_by_server"] += 1
         except Exception:  # noqa: BLE001

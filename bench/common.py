@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = Path(os.environ.get("LIANFANG_BENCH_RESULTS", ROOT / "bench" / "results"))
 SCRATCH = Path(os.environ.get("LIANFANG_BENCH_DIR", "/tmp/lianfang-bench"))
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests"))  # tests/servers.py: real PostgreSQL and Redis for --scale-out
@@ -83,8 +83,11 @@ def postgres_version() -> str | None:
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
         return None
+    import re
+
     out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True)
-    return out.stdout.strip().rsplit(" ", 1)[-1] or None
+    found = re.search(r"\d+(\.\d+)+", out.stdout)
+    return found[0] if found else None
 
 
 def _lines(path: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 `commands(seed)` yields batches of commands that keep the story consistent (only open incidents get
 reports, only free resources get committed, tasks go assigned → claimed → progress → completed), on
-a simulated clock that moves ~20 s per batch. `build(directory, events, seed)` writes them through
+a simulated clock that moves 5 minutes per batch of 100. `build(directory, events, seed)` writes them through
 `domain.writer.run_batch` (the server's own write path, one durable commit per batch) until the log
 holds at least `events` events, and caches the store by (events, seed).
 """
@@ -12,7 +12,6 @@ import json
 import random
 import shutil
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -137,12 +136,37 @@ class Story:
             self.tasks[thing] = ("assigned", command.args["lead"], 0)
 
 
-def build(directory: Path, events: int, seed: int = 9, batch: int = 500) -> dict[str, Any]:
+class Remembering:
+    """Coordination that keeps every thing it staged in memory, so loading skips the store's read and copy.
+
+    Only the generator uses it (one writer, nothing else touches the store): the events it writes are
+    the same, because every command still runs the same domain methods and the same `save`.
+    """
+
+    @staticmethod
+    def wrap(app: Any) -> Any:
+        live: dict[Any, Any] = {}
+        read, stage = app.repository.get, app.stage
+
+        def get(thing_id: Any, *args: Any, **kwargs: Any) -> Any:
+            return live.get(thing_id) or read(thing_id, *args, **kwargs)
+
+        def remember(main: Any, *others: Any) -> Any:
+            for thing in (main, *others):
+                live[thing.id] = thing
+            return stage(main, *others)
+
+        app.repository.get, app.stage = get, remember
+        return app
+
+
+def build(directory: Path, events: int, seed: int = 9, batch: int = 100) -> dict[str, Any]:
     """The store under `directory` with at least `events` events (cached: built once per size and seed)."""
     marker = directory / "history.json"
-    if marker.is_file() and json.loads(marker.read_text()).get("key") == [events, seed]:
+    if marker.is_file() and json.loads(marker.read_text()).get("key") == [events, seed, 2]:
         return json.loads(marker.read_text())
     shutil.rmtree(directory, ignore_errors=True)
+    from domain.access import token_hash
     from domain.application import Coordination
     from domain.clock import SeededIds, SimulatedClock
     from domain.eventstore import store_env
@@ -152,22 +176,76 @@ def build(directory: Path, events: int, seed: int = 9, batch: int = 500) -> dict
 
     settings = Settings(data_dir=directory)
     clock = SimulatedClock(START)
-    app = Coordination(store_env(settings), clock=clock, ids=SeededIds(seed))
+    app = Remembering.wrap(Coordination(store_env(settings), clock=clock, ids=SeededIds(seed)))
     geography = Geography.load(settings.geography_file)
     townships = [j for j in geography if j.level in ("township", "street")]
     setup = [Command("register_unit", CMD, {"name": f"{j.name}办事处", "kind": "township", "jurisdiction": j.code}) for j in townships]
     units = [str(r.id) for r in run_batch(app, setup)]
+    token = f"lf_bench-history-{seed}"  # a commander token for reading the history over HTTP
+    run_batch(app, [Command("issue_token", CMD, {"secret_hash": token_hash(token), "role": "commander", "name": "bench"})])
     story = Story(seed, geography, units)
     started, head, refused = time.perf_counter(), 0, 0
     while head < events:
-        clock.advance(timedelta(seconds=20))
+        clock.advance(timedelta(minutes=5))
         commands = [story.next_command(clock.now()) for _ in range(batch)]
         for command, outcome in zip(commands, run_batch(app, commands)):
             refused += isinstance(outcome, Exception)
             story.learn(command, outcome)
         head = app.recorder.max_notification_id() or 0
     app.close()
-    info = {"key": [events, seed], "events": head, "seconds": round(time.perf_counter() - started, 1),
+    info = {"key": [events, seed, 2], "events": head, "token": token, "seconds": round(time.perf_counter() - started, 1),
             "refused": refused, "start": START.isoformat(), "end": clock.now().isoformat()}
     marker.write_text(json.dumps(info))
     return info
+
+
+def build_map(directory: Path, zones: int, points: int, seed: int = 11, batch: int = 200) -> dict[str, Any]:
+    """A store whose map holds `zones` zones and `points` points (half incidents, half resources), for P6."""
+    marker = directory / "history.json"
+    if marker.is_file() and json.loads(marker.read_text()).get("key") == ["map", zones, points, seed]:
+        return json.loads(marker.read_text())
+    shutil.rmtree(directory, ignore_errors=True)
+    from domain.access import token_hash
+    from domain.application import Coordination
+    from domain.clock import SeededIds, SimulatedClock
+    from domain.eventstore import store_env
+    from domain.settings import Settings
+    from domain.writer import run_batch
+    from projections.geography import Geography
+
+    settings = Settings(data_dir=directory)
+    clock = SimulatedClock(START)
+    app = Remembering.wrap(Coordination(store_env(settings), clock=clock, ids=SeededIds(seed)))
+    geography = Geography.load(settings.geography_file)
+    unit = str(run_batch(app, [Command("register_unit", CMD, {"name": "县卫健局", "kind": "department",
+                                                              "jurisdiction": geography.root().code})])[0].id)
+    token = f"lf_bench-map-{seed}"
+    run_batch(app, [Command("issue_token", CMD, {"secret_hash": token_hash(token), "role": "commander", "name": "bench"})])
+    story = Story(seed, geography, [unit])
+    rng = story.rng
+    wanted = [("report_incident", points // 2), ("register_resource", points - points // 2), ("declare_zone", zones)]
+    incidents: list[str] = []
+    for verb, count in wanted:
+        for first in range(0, count, batch):
+            clock.advance(timedelta(minutes=1))
+            commands = [_map_command(verb, story, incidents, unit) for _ in range(min(batch, count - first))]
+            outcomes = run_batch(app, commands)
+            if verb == "report_incident":
+                incidents += [str(o.id) for o in outcomes if not isinstance(o, Exception)]
+    head = app.recorder.max_notification_id() or 0
+    app.close()
+    info = {"key": ["map", zones, points, seed], "events": head, "token": token, "incident": rng.choice(incidents)}
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def _map_command(verb: str, story: Story, incidents: list[str], unit: str) -> Command:
+    rng, where = story.rng, story.rng.choice(story.points)
+    if verb == "report_incident":
+        return Command(verb, CMD, {"kind": "cluster", "title": "发热聚集", "location": where, "counts": {"suspected": 1}})
+    if verb == "register_resource":
+        return Command(verb, CMD, {"kind": rng.choice(RESOURCES), "name": "应急队伍", "unit": unit, "position": where})
+    x, y = where
+    ring = [[x, y], [x + 0.002, y], [x + 0.002, y + 0.002], [x, y + 0.002], [x, y]]
+    return Command(verb, CMD, {"incident": rng.choice(incidents), "kind": rng.choice(("sealed", "controlled", "prevention")),
+                               "area": {"type": "Polygon", "coordinates": [ring]}})

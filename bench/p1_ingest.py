@@ -23,7 +23,7 @@ STATE = b'{"new":{"suspected":1,"close_contacts":3},"note":"\\u7b2c12\\u6b21\\u8
 
 
 def run(quick: bool = False, scaled: bool = False) -> Result:
-    seconds, processes, connections = (3, 1, 8) if quick else (12, 2, 32)
+    seconds, processes, connections = (1, 1, 8) if quick else (12, 2, 32)
     bare_runs = []
     base = fresh_dir("p1-bare")
     with serve_bare(base) as bare:
@@ -36,7 +36,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
             load = hammer(server.port, seeded.field, paths, processes, connections, seconds)
             time.sleep(0.5)
             written = _head(server.url) - head
-            raw = run_processes(raw_commits, [(info, 2.0 if quick else 4.0)])[0]
+            raw = run_processes(raw_commits, [(info, 0.5 if quick else 4.0)])[0]
         bare_runs.append(hammer(bare.port, "x", bare_paths, processes, connections, seconds))
     bare_rate = sum(r["per_second"] for r in bare_runs) / len(bare_runs)
     ratio = load["per_second"] / bare_rate

@@ -155,16 +155,16 @@ class Coordination(Application):
         found.commit(meta, committed)
         return self.stage(found, committed)
 
-    def depart(self, meta: Meta, dispatch: Any) -> UUID:
+    def depart(self, meta: Meta, dispatch: Any, *, reason: Any = None) -> UUID:
         """The committed resource has set off."""
         found, resource = self._dispatch_and_resource(dispatch)
-        found.depart(meta, resource)
+        found.depart(meta, resource, reason=reason)
         return self.stage(found)
 
-    def arrive(self, meta: Meta, dispatch: Any) -> UUID:
+    def arrive(self, meta: Meta, dispatch: Any, *, reason: Any = None) -> UUID:
         """The resource is on scene."""
         found, resource = self._dispatch_and_resource(dispatch)
-        found.arrive(meta, resource)
+        found.arrive(meta, resource, reason=reason)
         return self.stage(found)
 
     def release(self, meta: Meta, dispatch: Any, *, reason: Any = None) -> UUID:

@@ -31,10 +31,14 @@ class Dispatch(Thing):
             dispatch.state, dispatch.resource, dispatch.resource_unit = "committed", self.resource, self.resource_unit
 
     class DispatchDeparted(Thing.Event):
+        reason: str | None
+
         def apply(self, dispatch: Dispatch) -> None:
             dispatch.state = "en_route"
 
     class DispatchArrived(Thing.Event):
+        reason: str | None
+
         def apply(self, dispatch: Dispatch) -> None:
             dispatch.state = "on_scene"
 
@@ -81,11 +85,11 @@ class Dispatch(Thing):
         resource.assign(meta, str(self.id))
         self.happen(self.DispatchCommitted, meta, resource=str(resource.id), resource_unit=resource.unit)
 
-    def depart(self, meta: Meta, resource: Resource) -> None:
-        self._step("depart", self.DispatchDeparted, meta, resource)
+    def depart(self, meta: Meta, resource: Resource, *, reason: Any = None) -> None:
+        self._step("depart", self.DispatchDeparted, meta, resource, reason=text_of(reason, "reason", required=False, max_len=500))
 
-    def arrive(self, meta: Meta, resource: Resource) -> None:
-        self._step("arrive", self.DispatchArrived, meta, resource)
+    def arrive(self, meta: Meta, resource: Resource, *, reason: Any = None) -> None:
+        self._step("arrive", self.DispatchArrived, meta, resource, reason=text_of(reason, "reason", required=False, max_len=500))
 
     def release(self, meta: Meta, resource: Resource, *, reason: Any = None) -> None:
         self._step("release", self.DispatchReleased, meta, resource, reason=text_of(reason, "reason", required=False, max_len=500))

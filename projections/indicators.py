@@ -36,7 +36,7 @@ def indicators(tasks: list[dict[str, Any]], dispatches: list[dict[str, Any]], un
         if t["state"] == "completed":
             on_time = datetime.fromisoformat(t["completed_at"]) <= datetime.fromisoformat(t["due"])
             r["completed_on_time" if on_time else "completed_late"] += 1
-        elif t["colour"] == "red" and t["state"] != "refused":
+        elif t["overdue"]:  # past due and still open; red for an unanswered notice alone is not overdue
             r["overdue_open"] += 1
         r["_claim"].append(_minutes(t["assigned_at"], t["claimed_at"]))
         r["_progress"].append(_minutes(t["assigned_at"], t["first_progress_at"]))

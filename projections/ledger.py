@@ -152,9 +152,14 @@ class Ledger(ReadModel):
         return changes
 
     def row(self, t: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The task as it is now; a copy, since deltas are serialised after later events changed the task."""
         colour, reason_zh, reason_en = colour_of(t, now, self.due_soon, self.silence)
         units = self.state["units"]
-        return {**t, "colour": colour, "reason": reason_zh, "reason_en": reason_en,
+        open_ = t["state"] in ("assigned", "claimed")
+        return {**t, "cooperating": list(t["cooperating"]), "progress": [dict(p) for p in t["progress"]],
+                "supervision": [dict(n) for n in t["supervision"]],
+                "colour": colour, "reason": reason_zh, "reason_en": reason_en,
+                "overdue": open_ and now > datetime.fromisoformat(t["due"]),
                 "lead_name": units.get(t["lead"], t["lead"]),
                 "cooperating_names": [units.get(u, u) for u in t["cooperating"]]}
 

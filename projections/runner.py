@@ -66,6 +66,7 @@ class Projections:
                 model.restore(blob)
             self.models[name] = model
         self.lock = threading.RLock()
+        self._running = threading.Lock()
         self._advanced = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -132,6 +133,10 @@ class Projections:
 
     def run_once(self, limit: int = 1000) -> int:
         """Process the next notifications after our position; the number processed."""
+        with self._running:  # one reader at a time: catch_up() may run beside the follower thread
+            return self._run_once(limit)
+
+    def _run_once(self, limit: int) -> int:
         notifications = self.app.recorder.select_notifications(self.position + 1, limit)
         if not notifications:
             return 0
@@ -139,11 +144,17 @@ class Projections:
         with self.lock:
             entries = {e["position"]: e for e in self.audit.append(facts)} if self.writes else {}
             deltas = []
+            saved = {name: self.stores[name].position() for name in self.models} if self.writes else {}
+            every = self.settings.checkpoint_every
             for fact in facts:
                 changes: list[dict[str, Any]] = []
-                for model in self.models.values():
+                for name, model in self.models.items():
                     if fact.position > model.position:
                         changes += model.apply(fact)
+                        # Every N events, also under sustained load (the idle loop's timed checkpoint may never come).
+                        if name in saved and model.position // every > saved[name] // every:
+                            self.stores[name].save(model.position, model.at, model.dump())
+                            saved[name] = model.position
                 if fact.position in entries:
                     changes.append({"op": "append", "layer": "audit", "entry": entries[fact.position]})
                 deltas.append((fact, changes))

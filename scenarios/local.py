@@ -36,10 +36,19 @@ DIRECTOR = "director"  # registers the scenario's units before the first inject
 
 class LocalTarget:
     def __init__(self, scenario: Scenario, run: str, app: Coordination, clock: SimulatedClock,
-                 projections: Projections, geography: Geography, send: Callable[[Command], Receipt]) -> None:
+                 projections: Projections, geography: Geography, send: Callable[[Command], Receipt],
+                 followed: bool = False) -> None:
         self.scenario, self.run, self.app, self.clock = scenario, run, app, clock
         self.projections, self.geography, self.send = projections, geography, send
+        self.followed = followed  # a projection thread follows the log (--serve): wait for it, never race it
         self.last_position = 0
+
+    def sync(self) -> None:
+        """The read side has seen every command sent so far."""
+        if self.followed:
+            self.projections.wait_for(self.last_position, 10)
+        else:
+            self.projections.catch_up()
 
     def meta(self, actor: Actor | None, unit: str | None, correlation: str | None = None) -> Meta:
         if actor is None:
@@ -63,7 +72,7 @@ class LocalTarget:
         try:
             check_allowed(as_api, name)
             if actor.role == "field" and name in PLACES:
-                self.projections.catch_up()
+                self.sync()
                 check_jurisdiction(SimpleNamespace(projections=self.projections, app=self.app, geography=self.geography),
                                    as_api, name, args, target)
         except Problem as problem:
@@ -83,8 +92,7 @@ class LocalTarget:
             self.clock.advance_to(moment)
 
     def observe(self, moment: datetime) -> dict[str, Any]:
-        self.projections.catch_up()
-        self.projections.wait_for(self.last_position, 10)
+        self.sync()
         self.projections.tick(moment)
         with self.projections.lock:
             return {**self.projections.map.counts(), "tasks": self.projections.ledger.colours(moment)}
@@ -108,7 +116,7 @@ def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float 
     store.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(scenario.geography, store / GEOGRAPHY)
     settings = drill_settings(store, store / GEOGRAPHY)
-    marker = {"run": run, "scenario": scenario.name, "file": str(scenario.path), "start": scenario.start.isoformat(),
+    marker = {"run": run, "scenario": scenario.name, "file": str(scenario.path.resolve()), "start": scenario.start.isoformat(),
               "end": scenario.moment(scenario.end).isoformat(), "geography": GEOGRAPHY, "status": "running"}
     write_json(store / DRILL_MARKER, marker)
     clock = SimulatedClock(scenario.start)
@@ -130,15 +138,19 @@ def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float 
 
 
 def _play(drill: Drill, store: Path, marker: dict[str, Any]) -> DrillReport:
+    """Run the drill; the marker (also what a served map's banner shows) says how it ended."""
     try:
         report = drill.run()
     except InjectRefused as refusal:
-        write_json(store / DRILL_MARKER, {**marker, "status": "refused", "refused": str(refusal)})
+        marker.update(status="refused", refused=str(refusal))
         raise
     except KeyboardInterrupt:
-        write_json(store / DRILL_MARKER, {**marker, "status": "interrupted"})
+        marker.update(status="interrupted")
         raise
-    write_json(store / EXPECTATIONS, {"run": drill.run_id, "scenario": marker["scenario"],
-                                      "outcomes": [o.as_dict() for o in report.outcomes]})
-    write_json(store / DRILL_MARKER, {**marker, "status": "completed"})
+    else:
+        write_json(store / EXPECTATIONS, {"run": drill.run_id, "scenario": marker["scenario"],
+                                          "outcomes": [o.as_dict() for o in report.outcomes]})
+        marker.update(status="completed")
+    finally:
+        write_json(store / DRILL_MARKER, marker)
     return report

@@ -132,7 +132,8 @@ def replay(store: Path | str, at: str | None = None) -> Record:
     samples, snapshots = _walk(facts, start, end, situation, ledger, moments)
     units = {uid: u["name"] for uid, u in situation.state["units"].items()}
     rows = ledger.rows(end)
-    outcomes = [Outcome.from_dict(o) for o in (read_json(store / EXPECTATIONS) or {}).get("outcomes", [])]
+    outcomes = [Outcome.from_dict(o) for o in (read_json(store / EXPECTATIONS) or {}).get("outcomes", [])
+                if datetime.fromisoformat(o["moment"]) <= end]  # as of T: only what was graded by then
     entries = _audit(facts)
     return Record(store, marker, geography, start, end, facts, entries, samples, snapshots, key_times,
                   indicators(rows, list(situation.state["dispatches"].values()), units),

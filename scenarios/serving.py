@@ -44,7 +44,8 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
             time.sleep(0.05)
         if not thread.is_alive():
             raise RuntimeError(f"the server could not start on {serve.host}:{serve.port}")
-        target = LocalTarget(scenario, run, app, clock, projections, geography, lambda c: runtime.writer.submit(c).result())
+        target = LocalTarget(scenario, run, app, clock, projections, geography,
+                             lambda c: runtime.writer.submit(c).result(), followed=True)
         token = _viewer_token(target)
         if serve.on_ready:
             serve.on_ready(f"http://{serve.host}:{serve.port}/?access_token={token}")

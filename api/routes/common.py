@@ -6,11 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Path
+from fastapi import Path, Query
 
 from api.problems import Problem
 
 ThingId = Annotated[str, Path(min_length=1, max_length=64, description="the thing's id (UUID)")]
+MAX_POSITION = 2**63 - 1  # positions are SQLite/PostgreSQL 64-bit integers
+Position = Annotated[int, Query(ge=0, le=MAX_POSITION, description="a position in the global log")]
+MinPosition = Annotated[int | None, Query(ge=0, le=MAX_POSITION, description="wait until the read model has reached this position")]
 T = TypeVar("T")
 
 
@@ -21,7 +24,12 @@ async def view(rt: Any, at: datetime | None, read: Callable[[int, Any, Any], T])
             with rt.projections.lock:  # the projection thread mutates these; read a consistent state
                 return read(rt.projections.position, rt.projections.map, rt.projections.ledger)
         return await asyncio.to_thread(live)
-    if at.tzinfo is None:
-        raise Problem(422, "Invalid input", "at needs a UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+    check_offset(at, "at")
     position, situation, ledger = await asyncio.to_thread(rt.projections.as_of, at)
     return read(position, situation, ledger)
+
+
+def check_offset(moment: datetime | None, name: str) -> None:
+    """Times in queries are compared with recorded times: they need their UTC offset."""
+    if moment is not None and moment.tzinfo is None:
+        raise Problem(422, "Invalid input", f"{name} needs a UTC offset, e.g. 2026-03-01T08:00:00+08:00")

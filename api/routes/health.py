@@ -5,7 +5,7 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import RuntimeDep
@@ -14,7 +14,7 @@ from api.metrics import LIVE_CLIENTS, PROJECTION_LAG, PROJECTION_POSITION, REGIS
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={503: {"description": "the store is unreachable"}})
 async def healthz(rt: RuntimeDep) -> Any:
     """Is the store reachable, and how far behind are the projections?"""
     try:
@@ -26,7 +26,7 @@ async def healthz(rt: RuntimeDep) -> Any:
             "drill": rt.drill is not None}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(rt: RuntimeDep) -> Response:
     """Prometheus metrics: requests, latencies, projection lag, live clients, deltas sent."""
     head = await asyncio.to_thread(rt.app.recorder.max_notification_id) or 0

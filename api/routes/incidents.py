@@ -10,7 +10,7 @@ from api import bodies as b
 from api.deps import ActorDep, RuntimeDep, caught_up, submit
 from api.permissions import check_allowed
 from api.problems import Problem
-from api.routes.common import ThingId, view
+from api.routes.common import MinPosition, ThingId, view
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -42,7 +42,7 @@ async def close_incident(incident_id: ThingId, body: b.WithReason, request: Requ
 @router.get("")
 async def incident_board(
     rt: RuntimeDep, actor: ActorDep, at: Annotated[datetime | None, Query(description="ISO-8601: the board as it stood then")] = None,
-    min_position: Annotated[int | None, Query(ge=0)] = None,
+    min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """The incident board: every incident with its level, counts and state."""
     check_allowed(actor, "read")
@@ -58,7 +58,7 @@ async def incident_board(
 @router.get("/{incident_id}")
 async def incident_history(
     incident_id: ThingId, rt: RuntimeDep, actor: ActorDep,
-    at: Annotated[datetime | None, Query()] = None, min_position: Annotated[int | None, Query(ge=0)] = None,
+    at: Annotated[datetime | None, Query()] = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """One incident, with its history (every event, who, when, why)."""
     check_allowed(actor, "read")

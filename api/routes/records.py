@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, RuntimeDep, caught_up
 from api.permissions import check_allowed
+from api.routes.common import MinPosition, Position, check_offset
 from api.problems import Problem
 from projections.audit import verify
 from projections.events import data_of, decode
@@ -23,11 +24,13 @@ async def audit_trail(
     by: Annotated[str | None, Query(max_length=64, description="actor id")] = None,
     unit: Annotated[str | None, Query(max_length=64)] = None,
     since: datetime | None = None, until: datetime | None = None,
-    after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    newest_first: bool = False, min_position: Annotated[int | None, Query(ge=0)] = None,
+    after: Position = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    newest_first: bool = False, min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """The audit trail: each entry's position, time, actor, what and why; filter by thing, actor, unit, time."""
     check_allowed(actor, "read")
+    check_offset(since, "since")
+    check_offset(until, "until")
     await caught_up(rt, min_position)
     await audit_caught_up(rt, min_position)
     entries = await asyncio.to_thread(
@@ -62,7 +65,7 @@ async def audit_verify(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
 @router.get("/events")
 async def raw_events(
     rt: RuntimeDep, actor: ActorDep,
-    after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    after: Position = 0, limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
     """The raw global log after a position, for integrators and for catching up."""
     check_allowed(actor, "read")

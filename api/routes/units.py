@@ -6,9 +6,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api import bodies as b
-from api.deps import ActorDep, RuntimeDep, submit
+from api.deps import ActorDep, RuntimeDep, caught_up, submit
 from api.permissions import check_allowed
-from api.routes.common import view
+from api.routes.common import MinPosition, view
 
 router = APIRouter(prefix="/units", tags=["units"])
 
@@ -20,7 +20,8 @@ async def register_unit(body: b.RegisterUnit, request: Request, rt: RuntimeDep, 
 
 
 @router.get("")
-async def list_units(rt: RuntimeDep, actor: ActorDep) -> dict[str, Any]:
+async def list_units(rt: RuntimeDep, actor: ActorDep, min_position: MinPosition = None) -> dict[str, Any]:
     """Every registered unit."""
     check_allowed(actor, "read")
+    await caught_up(rt, min_position)
     return await view(rt, None, lambda p, m, _: {"position": p, "units": [dict(u) for u in m.state["units"].values()]})

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, RuntimeDep, caught_up
 from api.permissions import check_allowed
-from api.routes.common import view
+from api.routes.common import MinPosition, view
 from projections.indicators import indicators
 
 router = APIRouter(tags=["views"])
 At = Annotated[datetime | None, Query(description="ISO-8601 with offset: as it stood then")]
-MinPosition = Annotated[int | None, Query(ge=0, description="wait until the read model has reached this position")]
 
 
 @router.get("/map")

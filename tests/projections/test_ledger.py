@@ -182,3 +182,23 @@ def test_applying_the_same_fact_twice_is_refused_and_changes_nothing(story, unit
             ledger.apply(again)
         assert (ledger.state, ledger.position, ledger.at) == before
     assert len(ledger.state["tasks"][task]["progress"]) == 1
+
+
+def test_each_delta_shows_the_task_as_it_was_at_its_own_event(story, deltas, units):
+    health, _ = units
+    task = story.task(health, START + 5 * DAY)
+    story.do("claim_task", task, meta=unit_meta(health))
+    for percent in (10, 40, 70):
+        story.later(hours=1)
+        story.do("report_progress", task, percent=percent, meta=unit_meta(health))
+    # All five task events are projected in one batch; each delta still shows its own moment.
+    deltas.projections.catch_up()
+    rows = [c["task"] for c in deltas.changes("tasks")]
+    assert [r["percent"] for r in rows] == [0, 0, 10, 40, 70]
+    assert [[p["percent"] for p in r["progress"]] for r in rows] == [[], [], [10], [10, 40], [10, 40, 70]]
+    # A row read now is not changed by what happens later.
+    before = row(deltas.projections, task)
+    story.do("supervise_task", task, notice="请报告", answer_by=(story.now + DAY).isoformat())
+    story.do("report_progress", task, percent=90, meta=unit_meta(health))
+    deltas.projections.catch_up()
+    assert (len(before["progress"]), before["supervision"]) == (3, [])

@@ -5,6 +5,7 @@ reading the whole global log, and checking a command's events by its Idempotency
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -199,6 +200,18 @@ class World:
         body = {"title": "密接人员集中隔离转运", "lead": self.units[lead], "due": due_in(due_hours),
                 "cooperating": [self.units["health"]]}
         return self.commander.created("/tasks", body)
+
+
+async def patient(send: Any, tries: int = 4) -> httpx.Response:
+    """Send again on a dropped connection (a keep-alive closed under us): safe, requests carry their key."""
+    for attempt in range(tries):
+        try:
+            return await send()
+        except httpx.TransportError:
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def read_log(client: httpx.Client, token: str, after: int = 0) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from domain.access import token_hash, token_id
-from reliability.served import IN_DONGSHAN, World, by_key, key, read_log, shape_of, sizes
+from reliability.served import IN_DONGSHAN, World, by_key, key, patient, read_log, shape_of, sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 COUNTS = ("confirmed", "suspected", "asymptomatic", "close_contacts")
@@ -42,8 +42,8 @@ async def send_all(url: str, token: str, planned: list[dict[str, Any]], in_fligh
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
 
         async def once(post: dict[str, Any]) -> httpx.Response:
-            return await client.post(f"/api/v1/incidents/{post['incident']}/reports", json=post["body"],
-                                     headers={**headers, "Idempotency-Key": post["key"]})
+            return await patient(lambda: client.post(f"/api/v1/incidents/{post['incident']}/reports", json=post["body"],
+                                                     headers={**headers, "Idempotency-Key": post["key"]}))
 
         async def one(post: dict[str, Any]) -> None:
             async with gate:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,34 @@ def test_serve_shows_the_drill_on_the_map_while_it_runs(tmp_path: Path) -> None:
     assert len(set(positions)) > 1 and positions == sorted(positions)  # the map moved on as the drill ran
     assert all(at.startswith("2026-03-01") for _, at, _ in seen)  # on the drill's simulated clock
     assert {run for _, _, run in seen} == {report.run}
+
+
+def test_a_live_record_exports_to_a_scenario_that_replays_the_same(tmp_path: Path) -> None:
+    from uuid import uuid4
+
+    from scenarios.review import replay
+
+    # A live store as the API leaves it: actors are token ids, times are the wall clock's
+    live = Settings(data_dir=tmp_path / "live")
+    app = Coordination(store_env(live))
+    desk = Meta(actor=str(uuid4()), role="commander", actor_name="值班指挥员")
+    unit = execute(app, Command("register_unit", desk, {"name": "城关街道办事处", "kind": "township", "jurisdiction": "510199001"})).id
+    grid = Meta(actor=str(uuid4()), role="field", unit=str(unit), actor_name="北街社区网格员")
+    office = Meta(actor=str(uuid4()), role="unit", unit=str(unit), actor_name="街道值班室")
+    incident = execute(app, Command("report_incident", grid, {"kind": "cluster", "title": "发热聚集", "location": [104.058, 30.685],
+                                                             "counts": {"suspected": 4}})).id
+    execute(app, Command("file_report", grid, {"new": {"confirmed": 2}, "note": "首轮检测"}, target=str(incident)))
+    due = (datetime.now(timezone(timedelta(hours=8))) + timedelta(hours=30)).isoformat()
+    task = execute(app, Command("assign_task", desk, {"title": "入户排查", "lead": str(unit), "due": due})).id
+    execute(app, Command("claim_task", office, {}, target=str(task)))
+    app.close()
+    # Exported, it is a valid scenario whose replay shows the same map and ledger
+    result = runner.invoke(cli, ["drill", "export", str(live.data_dir), "-o", str(tmp_path / "incident.yaml")])
+    assert result.exit_code == 0, result.output
+    scenario = load(tmp_path / "incident.yaml")
+    assert {a.role for a in scenario.actors.values()} == {"commander", "unit", "field"}
+    assert [i.do for i in scenario.injects] == ["report_incident", "file_report", "assign_task", "claim_task"]
+    _, store = run_in_store(scenario, tmp_path / "drill", live=live)
+    original, again = replay(live.data_dir).samples[-1], replay(store).samples[-1]
+    assert again.counts == original.counts and again.colours == original.colours
+    assert runner.invoke(cli, ["drill", "export", str(tmp_path / "nothing")]).exit_code == 2

@@ -63,6 +63,7 @@ def test_as_of_a_moment_the_review_stops_there(drill_store: Path) -> None:
     assert final.colours == {"green": 1, "yellow": 2}
     assert all(e["recorded_at"] <= "2026-03-03T18:00:00+08:00" for e in record.entries)
     assert len(record.entries) < len(replay(drill_store).entries)
+    assert [o.at for o in record.expectations] == ["+06:00", "+34:00"]  # graded by then
     with pytest.raises(ReviewError):
         replay(drill_store, "yesterday")
 

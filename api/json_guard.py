@@ -1,0 +1,128 @@
+"""JSON bodies that parse but cannot be meant are refused with 422 before any route sees them.
+
+Python's parser accepts what RFC 8259 leaves undefined or forbids: duplicate keys (the last one
+silently wins), NaN and Infinity, numbers no other system can hold, unpaired surrogates that no
+UTF-8 store can keep, and nesting deep enough to exhaust the stack. Each of those is refused
+here with a detail that says what to fix; a body that does not parse at all is left to the
+route, which answers its own 422.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_DEPTH = 32
+MAX_INT = 2**63 - 1
+
+
+class Unmeant(ValueError):
+    """A body that parses but cannot be meant."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise Unmeant(f"the key {name!r} appears twice in one object; send each key once")
+        seen[name] = value
+    return seen
+
+
+def _constant(name: str) -> Any:
+    raise Unmeant(f"{name} is not a JSON number; send a finite number")
+
+
+def _integer(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_INT:
+        raise Unmeant(f"the number {text[:30]}{'…' if len(text) > 30 else ''} is too large; whole numbers fit in 64 bits")
+    return value
+
+
+def _real(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise Unmeant(f"the number {text[:30]} is too large to be a finite number")
+    return value
+
+
+def check(body: bytes) -> None:
+    """Raise Unmeant if `body` parses as JSON but holds something no one can mean."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Unmeant(f"the body is not valid UTF-8 (byte {error.start}); send JSON encoded as UTF-8") from None
+    try:
+        parsed = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_int=_integer,
+                            parse_float=_real)
+    except RecursionError:
+        raise Unmeant(f"the body is nested too deeply; at most {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError:
+        return  # not JSON at all: the route says so
+    stack: list[tuple[Any, int]] = [(parsed, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise Unmeant(f"the body is nested too deeply; at most {MAX_DEPTH} levels")
+            items = list(value.items()) if isinstance(value, dict) else [(None, v) for v in value]
+            for name, item in items:
+                if name is not None:
+                    _text(name)
+                stack.append((item, depth + 1))
+        elif isinstance(value, str):
+            _text(value)
+
+
+def _text(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise Unmeant(f"a string holds an unpaired surrogate (\\u{ord(value[error.start]):04x}); "
+                      "send text as UTF-8 or as surrogate pairs") from None
+
+
+def _is_json(scope: Scope) -> bool:
+    content_type = dict(scope.get("headers") or []).get(b"content-type", b"").split(b";")[0].strip().lower()
+    return content_type == b"application/json" or content_type.endswith(b"+json")
+
+
+class JsonGuard:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+        body = b""
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        try:
+            check(body)
+        except Unmeant as error:
+            await _refuse(send, scope, str(error))
+            return
+
+        async def replay() -> Message:
+            return received.pop(0) if received else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, scope: Scope, detail: str) -> None:
+    body = orjson.dumps({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": detail,
+                         "instance": scope.get("path")})
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

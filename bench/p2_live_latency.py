@@ -1,0 +1,100 @@
+"""P2: from a POST's acknowledgement to the websocket message that carries it, with many viewers.
+
+Field reports are posted at a steady 200 commands/s (open loop) while 100, then 1,000 viewers
+follow /api/v1/live from processes of their own. For every viewer and every acknowledged command,
+the latency is the time of the first frame whose position reaches the command's position minus the
+time its 2xx arrived (one monotonic clock for all processes). A frame that arrives before the 2xx
+counts as 0 ms.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bench.clients import Viewers, paced_posts, run_processes
+from bench.common import Result, cpu_seconds, rss_kib
+from bench.stores import lianfang
+
+NAME, TITLE = "P2", "POST acknowledged → websocket message"
+GOAL = "p99 ≤ 50 ms at 1,000 viewers"
+
+
+def latencies(acks: dict[str, Any], answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every (viewer, command) latency in seconds, and how many commands a viewer never saw."""
+    positions = np.frombuffer(acks["positions"], dtype=np.int64)
+    acked = np.frombuffer(acks["acks"], dtype=np.float64)
+    found, missed, viewers = [], 0, 0
+    for answer in answers:
+        for raw_positions, raw_times in answer["frames"]:
+            viewers += 1
+            seen = np.maximum.accumulate(np.frombuffer(raw_positions, dtype=np.int64)) if raw_positions else np.zeros(0, np.int64)
+            times = np.frombuffer(raw_times, dtype=np.float64)
+            index = np.searchsorted(seen, positions, side="left")
+            ok = index < len(seen)
+            missed += int((~ok).sum())
+            found.append(np.maximum(times[index[ok]] - acked[ok], 0.0))
+    values = np.concatenate(found) if found else np.zeros(0)
+    return {"values": values, "missed": missed, "viewers": viewers}
+
+
+def summary(values: np.ndarray) -> dict[str, float | int | None]:
+    if not len(values):
+        return {"n": 0, "p50": None, "p90": None, "p99": None, "max": None}
+    at = np.percentile(values, [50, 90, 99, 100]) * 1000
+    return {"n": int(len(values)), "p50": round(at[0], 2), "p90": round(at[1], 2), "p99": round(at[2], 2), "max": round(at[3], 2)}
+
+
+def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bool, name: str) -> dict[str, Any]:
+    """A fresh seeded server, `viewers` feeds (`stalled` of them stop reading), commands at `rate`/s."""
+    processes = max(1, min(4, viewers // 250))
+    counts = [viewers // processes + (i < viewers % processes) for i in range(processes)]
+    stalls = [stalled // processes + (i < stalled % processes) for i in range(processes)]
+    with lianfang(name, scaled) as (server, seeded, info):
+        paths = [f"/api/v1/incidents/{i}/reports" for i in seeded.incidents]
+        rss_before = rss_kib(server.pid)
+        url = f"ws://127.0.0.1:{server.port}/api/v1/live?access_token={seeded.commander}"
+        feeds = Viewers(url, counts, stalls)
+        began = time.monotonic()
+        connected = feeds.wait_connected(viewers, timeout=600)
+        connect_seconds = time.monotonic() - began
+        time.sleep(2.0)
+        rss_connected = rss_kib(server.pid)
+        cpu = cpu_seconds(server.pid)
+        acks = run_processes(paced_posts, [(server.port, seeded.field, paths, rate, time.monotonic() + 3, int(rate * seconds))])[0]
+        time.sleep(3.0)  # the last deltas on their way
+        cpu = cpu_seconds(server.pid) - cpu
+        metrics = httpx.get(server.url + "/metrics", timeout=30).text
+        answers = feeds.finish()
+    measured = latencies(acks, answers)
+    return {"viewers": viewers, "stalled": stalled, "connected": connected, "connect_seconds": round(connect_seconds, 1),
+            "commands": len(acks["acks"]) // 8, "late_sends": acks["late_sends"], "latency_ms": summary(measured["values"]),
+            "values": measured["values"], "missed": measured["missed"], "healthy_viewers": measured["viewers"],
+            "server_rss_kib": [rss_before, rss_connected], "server_cpu_s": round(cpu, 1),
+            "kib_per_connection": round((rss_connected - rss_before) / max(1, connected), 1),
+            "snapshot_bytes": max(a["snapshot_bytes"] for a in answers),
+            "closed_by_server": sum(a["closed_by_server"] for a in answers), "failed": sum(a["failed"] for a in answers),
+            "dropped_metric": _metric(metrics, "lianfang_live_clients_dropped_total"), "mode": info["mode"]}
+
+
+def _metric(text: str, name: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def run(quick: bool = False, scaled: bool = False) -> Result:
+    rate, seconds = (50, 3) if quick else (200, 10)
+    sizes = [10, 50] if quick else [100, 1000]
+    runs = [live_run(v, 0, rate, seconds, scaled, f"p2-{v}") for v in sizes]
+    figures = {f"viewers_{r['viewers']}": {k: v for k, v in r.items() if k != "values"} for r in runs}
+    figures["rate_per_s"], figures["seconds"] = rate, seconds
+    last = runs[-1]["latency_ms"]
+    first = runs[0]["latency_ms"]
+    met = last["p99"] is not None and last["p99"] <= 50 and runs[-1]["missed"] == 0
+    headline = (f"p99 {first['p99']} ms at {sizes[0]} viewers, {last['p99']} ms at {sizes[-1]} "
+                f"(p50 {last['p50']} ms, max {last['max']} ms)")
+    return Result(NAME, TITLE, GOAL, f"{rate}/s × {seconds} s; {' and '.join(map(str, sizes))} viewers", met, headline, figures)

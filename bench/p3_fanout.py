@@ -1,0 +1,36 @@
+"""P3: fan-out to 5,000 concurrent viewers on one node, then the same with 10% of them stalled.
+
+A stalled viewer connects, takes its snapshot and stops reading (its socket is paused): the server's
+kernel buffers fill, then its bounded queue, and it should be closed with 4008, never waited for.
+Baseline in the same run: the healthy viewers' latencies with 0% stalled. Memory per connection is
+the server's RSS growth while the feeds connect, divided by their number.
+"""
+from __future__ import annotations
+
+from bench.common import Result
+from bench.p2_live_latency import live_run
+
+NAME, TITLE = "P3", "fan-out to 5,000 viewers, 10% stalled"
+GOAL = "every delta to every healthy viewer ≤ 1 s; ≤ 30 KiB/connection; p99 with 10% stalled ≤ 1.5× p99 without"
+
+
+def run(quick: bool = False, scaled: bool = False) -> Result:
+    viewers, rate, seconds = (100, 10, 3) if quick else (5000, 20, 15)
+    calm = live_run(viewers, 0, rate, seconds, scaled, "p3-calm")
+    stalled = live_run(viewers, viewers // 10, rate, seconds, scaled, "p3-stalled")
+    figures = {"no_stalled": _public(calm), "stalled_10pct": _public(stalled), "rate_per_s": rate, "seconds": seconds}
+    base, hit = calm["latency_ms"], stalled["latency_ms"]
+    worst = max(base["max"] or 1e9, hit["max"] or 1e9)
+    within = worst <= 1000 and calm["missed"] == 0 and stalled["missed"] == 0
+    kib = max(calm["kib_per_connection"], stalled["kib_per_connection"])
+    unchanged = hit["p99"] is not None and base["p99"] is not None and hit["p99"] <= 1.5 * base["p99"]
+    all_connected = calm["connected"] == viewers and stalled["connected"] == viewers
+    figures.update({"within_1s": within, "memory_ok": kib <= 30, "p99_unchanged": unchanged, "all_connected": all_connected})
+    headline = (f"p99 {base['p99']} ms (0% stalled) vs {hit['p99']} ms (10% stalled), max {worst:.0f} ms; "
+                f"{kib:.1f} KiB/conn; missed {calm['missed'] + stalled['missed']}")
+    met = within and kib <= 30 and unchanged and all_connected
+    return Result(NAME, TITLE, GOAL, f"{viewers:,} viewers, {rate}/s × {seconds} s", met, headline, figures)
+
+
+def _public(run: dict) -> dict:
+    return {k: v for k, v in run.items() if k != "values"}

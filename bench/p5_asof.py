@@ -1,0 +1,85 @@
+"""P5: GET /api/v1/map?at=T on a large generated history, T random (seeded) between its first and last event.
+
+Measured on a server whose read models carry history checkpoints (what `projections rebuild` leaves;
+P4 runs it, and so does this benchmark when P4 did not). For contrast, a few as-of reads are also
+timed in-process (`Projections.as_of` alone), to split the replay from the HTTP answer.
+"""
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from bench.common import Result, serve, spread
+from bench.p4_rebuild import caught_up, history_store, rebuild_once
+
+NAME, TITLE = "P5", "GET /api/v1/map?at=T on a large history"
+GOAL = "≤ 1 s (p99)"
+
+
+def moments(info: dict, count: int, seed: int = 5) -> list[datetime]:
+    rng = random.Random(seed)
+    start, end = datetime.fromisoformat(info["start"]), datetime.fromisoformat(info["end"])
+    return [start + (end - start) * rng.random() for _ in range(count)]
+
+
+def checkpoints(directory: Path) -> int:
+    from projections.files import model_file
+
+    with sqlite3.connect(model_file(directory / "projections", "situation_map")) as db:
+        return db.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+
+
+def in_process(directory: Path, when: list[datetime], budget: float) -> list[float]:
+    """`Projections.as_of` alone on the same read models (no HTTP, no JSON), within a time budget."""
+    from domain.application import Coordination
+    from domain.eventstore import store_env
+    from domain.settings import Settings
+    from projections.geography import Geography
+    from projections.runner import Projections
+
+    settings = Settings(data_dir=directory)
+    app = Coordination(store_env(settings))
+    projections = Projections(app, settings, Geography.load(settings.geography_file), directory / "projections")
+    seconds, deadline = [], time.monotonic() + budget
+    for at in when:
+        if time.monotonic() > deadline:
+            break
+        began = time.perf_counter()
+        projections.as_of(at)
+        seconds.append(time.perf_counter() - began)
+    app.close()
+    return seconds
+
+
+def run(quick: bool = False, scaled: bool = False) -> Result:
+    directory, info = history_store(quick)
+    caught_up(directory)
+    if not (directory / "projections" / "current.json").is_file():
+        rebuild_once(directory)
+    when = moments(info, 4 if quick else 40)
+    started = time.monotonic()
+    with serve(directory) as server:
+        startup = time.monotonic() - started
+        headers = {"Authorization": f"Bearer {info['token']}"}
+        seconds, features = [], 0
+        with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
+            client.get("/api/v1/map", params={"at": when[0].isoformat()})  # warm-up, not counted
+            for at in when:
+                began = time.perf_counter()
+                answer = client.get("/api/v1/map", params={"at": at.isoformat()})
+                seconds.append(time.perf_counter() - began)
+                answer.raise_for_status()
+                features = max(features, len(answer.json()["features"]))
+    alone = in_process(directory, when[:10], 3 if quick else 60)
+    figures = {"latency_ms": spread(seconds), "history_checkpoints": checkpoints(directory),
+               "checkpoint_every": 2000, "largest_map_features": features, "server_start_s": round(startup, 1),
+               "as_of_in_process_ms": spread(alone), "history": info}
+    p99 = figures["latency_ms"]["p99"]
+    headline = (f"p50 {figures['latency_ms']['p50']:.0f} ms, p99 {p99:.0f} ms over {len(seconds)} random T; "
+                f"as_of alone p50 {figures['as_of_in_process_ms']['p50']} ms")
+    return Result(NAME, TITLE, GOAL, f"{info['events']:,} events", p99 <= 1000, headline, figures)
