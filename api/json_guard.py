@@ -31,21 +31,28 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+class _Unmeant:
+    """A number the parser met that no one can mean; reported with the field it is in."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
 def _constant(name: str) -> Any:
-    raise Unmeant(f"{name} is not a JSON number; send a finite number")
+    return _Unmeant(f"{name} is not a JSON number; send a finite number")
 
 
-def _integer(text: str) -> int:
+def _integer(text: str) -> Any:
     value = int(text)
     if abs(value) > MAX_INT:
-        raise Unmeant(f"the number {text[:30]}{'…' if len(text) > 30 else ''} is too large; whole numbers fit in 64 bits")
+        return _Unmeant(f"the number {text[:30]}{'…' if len(text) > 30 else ''} is too large; whole numbers fit in 64 bits")
     return value
 
 
-def _real(text: str) -> float:
+def _real(text: str) -> Any:
     value = float(text)
     if value in (float("inf"), float("-inf")):
-        raise Unmeant(f"the number {text[:30]} is too large to be a finite number")
+        return _Unmeant(f"the number {text[:30]} is too large to be a finite number")
     return value
 
 
@@ -62,19 +69,21 @@ def check(body: bytes) -> None:
         raise Unmeant(f"the body is nested too deeply; at most {MAX_DEPTH} levels") from None
     except json.JSONDecodeError:
         return  # not JSON at all: the route says so
-    stack: list[tuple[Any, int]] = [(parsed, 1)]
+    stack: list[tuple[Any, int, str]] = [(parsed, 1, "")]
     while stack:
-        value, depth = stack.pop()
+        value, depth, path = stack.pop()
         if isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
                 raise Unmeant(f"the body is nested too deeply; at most {MAX_DEPTH} levels")
-            items = list(value.items()) if isinstance(value, dict) else [(None, v) for v in value]
+            items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
             for name, item in items:
-                if name is not None:
+                if isinstance(name, str):
                     _text(name)
-                stack.append((item, depth + 1))
+                stack.append((item, depth + 1, f"{path}.{name}" if path else str(name)))
         elif isinstance(value, str):
             _text(value)
+        elif isinstance(value, _Unmeant):
+            raise Unmeant(f"{path or 'body'}: {value.why}")
 
 
 def _text(value: str) -> None:

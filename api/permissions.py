@@ -44,6 +44,8 @@ MAY: dict[str, frozenset[str]] = {
     "answer_supervision": frozenset({U}),
     "issue_alert": frozenset({C}),
     "import_alert": frozenset({C}),
+    "update_alert": frozenset({C}),
+    "cancel_alert": frozenset({C}),
     "read": READ,
 }
 

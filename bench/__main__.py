@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common import RESULTS, Result, not_run
+from bench.profiles import ENABLED, spy
 
 MODULES = {"P1": "p1_ingest", "P2": "p2_live_latency", "P3": "p3_fanout", "P4": "p4_rebuild",
            "P5": "p5_asof", "P6": "p6_page", "P7": "p7_drill"}
@@ -26,8 +27,10 @@ def run_one(name: str, quick: bool, scaled: bool) -> Result:
     if scaled and name not in SCALE_OUT:
         return not_run(name, module.TITLE, module.GOAL, "embedded mode only")
     began, load = time.monotonic(), os.getloadavg()[0]
+    os.environ["LIANFANG_BENCH_CURRENT"] = name + ("-scale-out" if scaled else "")
     try:
-        result = module.run(quick=quick, scaled=scaled)
+        with spy(os.getpid(), f"{name}{'-scale-out' if scaled else ''}-bench"):
+            result = module.run(quick=quick, scaled=scaled)
     except Exception as error:  # one broken benchmark must not hide the others' figures
         traceback.print_exc()
         result = Result(name, module.TITLE, module.GOAL, "-", False, f"failed: {type(error).__name__}: {error}"[:200])
@@ -61,7 +64,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run; figures mean little)")
     parser.add_argument("--only", help="comma-separated benchmark names, e.g. P1,P4")
     parser.add_argument("--scale-out", action="store_true", help="PostgreSQL + Redis mode (P1 and P2)")
+    parser.add_argument("--profile", action="store_true", help="sample the bench and its servers with py-spy (results/profiles/)")
+    parser.add_argument("--events", type=int, help="size of the generated history for P4 and P5 (default 100,000)")
     args = parser.parse_args()
+    if args.events:
+        os.environ["LIANFANG_BENCH_EVENTS"] = str(args.events)
+    if args.profile:
+        os.environ[ENABLED] = "1"
     names = [n.strip().upper() for n in args.only.split(",")] if args.only else list(SCALE_OUT if args.scale_out else MODULES)
     unknown = [n for n in names if n not in MODULES]
     if unknown:

@@ -5,6 +5,7 @@ two cores and other work on it. Servers always run in processes of their own, on
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.profiles import spy
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(os.environ.get("LIANFANG_BENCH_RESULTS", ROOT / "bench" / "results"))
@@ -126,6 +129,12 @@ class Process:
         with open(log, "ab") as out:
             self.popen = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
                                           start_new_session=True, preexec_fn=_raise_fd_limit)
+        self._profile = contextlib.ExitStack()
+
+    def profiled(self) -> Process:
+        """Sample this process with py-spy from now until it stops (with `--profile`)."""
+        self._profile.enter_context(spy(self.pid, f"{os.environ.get('LIANFANG_BENCH_CURRENT', 'bench')}-{self.log.stem}"))
+        return self
 
     @property
     def pid(self) -> int:
@@ -142,13 +151,14 @@ class Process:
                 raise RuntimeError(f"server exited ({self.popen.returncode}):\n{self.log.read_text()[-3000:]}")
             try:
                 if httpx.get(self.url + path, timeout=2).status_code == 200:
-                    return self
+                    return self.profiled()
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"server on port {self.port} not ready after {timeout}s")
 
     def stop(self) -> None:
+        self._profile.close()
         if self.popen.poll() is None:
             self.popen.terminate()
             try:
@@ -190,7 +200,7 @@ def serve_bare(data_dir: Path) -> Process:
 
 def projection_worker(data_dir: Path, cluster: dict[str, str]) -> Process:
     argv = [str(BIN / "lianfang"), "projections", "run", "--data-dir", str(data_dir)]
-    return Process(argv, env_for(data_dir, cluster), data_dir / "worker.log")
+    return Process(argv, env_for(data_dir, cluster), data_dir / "worker.log").profiled()
 
 
 def fresh_dir(name: str) -> Path:

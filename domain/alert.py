@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -238,6 +239,12 @@ class Alert(Thing):
     def check_live(self) -> None:
         if self.cancelled:
             raise Refused("this alert was cancelled; issue a new one")
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the original message was sent: the imported original's time (with its own offset), else when issued here."""
+        sent = self.fields.get("sent")
+        return datetime.fromisoformat(sent) if sent else self.created_on
 
 
 # The content of an alert: every field of AlertIssued but the event's own bookkeeping.

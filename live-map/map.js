@@ -61,7 +61,7 @@ const state = {
 
 // Measurements, read by the browser tests and handy in the console on the wall's machine.
 const stats = { deltas: 0, changes: 0, lastDeltaMs: 0, maxDeltaMs: 0, recentDeltaMs: [], lastSnapshotMs: 0,
-  lastClusterMs: 0, lastPanelsMs: 0, resumes: [], messages: [] };
+  lastClusterMs: 0, lastPanelsMs: 0, resumes: [], messages: [], connStates: [] };
 
 let map;
 const layers = {};
@@ -311,8 +311,13 @@ function labelOf(layer, feature) {
   const p = feature.properties;
   switch (p.kind) {
     case 'jurisdiction': return p.level === 'township' || p.level === 'street' ? escapeHtml(p.name) : null;
-    case 'incident':
-      return layer.labelled ? `${escapeHtml(p.title)} · ${term('count', 'confirmed')} ${p.counts?.confirmed ?? 0}` : null;
+    case 'incident': {
+      if (!layer.labelled) return null;
+      // The case counts that are not zero (a food poisoning may have only suspected cases).
+      const cases = ['confirmed', 'suspected', 'asymptomatic'].filter((k) => p.counts?.[k]);
+      const counts = (cases.length ? cases : ['confirmed']).map((k) => `${term('count', k)} ${p.counts?.[k] ?? 0}`);
+      return `${escapeHtml(p.title)} · ${counts.join(' ')}`;
+    }
     case 'zone': {
       if (!layer.labelled) return null;
       const due = p.downgrade_due ? ` · <b>${t('downgradeDue')}</b>` : '';
@@ -607,7 +612,8 @@ async function onSocketClosed(socket, event, opened) {
     showLogin('login.invalid');
     return;
   }
-  if (state.mode !== 'live' || !state.token) return;
+  // Meanwhile the user may have gone to review, logged out, or gone back to live on a new socket.
+  if (state.mode !== 'live' || !state.token || state.socket) return;
   scheduleRetry(event.code === 4008 ? 0 : null);  // 4008: we were too slow; resume at once
 }
 
@@ -737,6 +743,7 @@ function fitCountyOnce() {
 // -- the connection badge ------------------------------------------------------------------------
 
 function setConn(conn) {
+  if (conn !== state.conn) stats.connStates = [...stats.connStates.slice(-19), conn];
   state.conn = conn;
   el('conn').dataset.state = conn;
   showPosition();
@@ -1161,6 +1168,8 @@ window.lianfang = {
   status: () => ({ conn: state.conn, mode: state.mode, position: state.position, at: state.at, attempt: state.attempt }),
   sizes: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].features.size])),
   drawn: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].drawn.size])),
+  feature: (layer, id) => layers[layer].features.get(id) ?? null,
+  drawnAt: (layer, id) => layers[layer].drawn.get(id)?.getLatLng?.() ?? null,
 };
 
 main();

@@ -87,7 +87,7 @@ def _sender(alert: Any, message: Mapping[str, Any]) -> str:
 
 def _sent(alert: Any, message: Mapping[str, Any]) -> datetime:
     if _is_original(message) and alert.fields.get("sent"):
-        return datetime.fromisoformat(alert.fields["sent"])  # the original's, with its own offset
+        return alert.issued_at  # an imported original's, with its own offset
     return message["at"].astimezone(BEIJING)
 
 

@@ -17,7 +17,7 @@ from api import bodies as b
 from api.cap import DEFAULT_MAX_BYTES, CapError, from_cap_xml, to_cap_xml
 from api.cap.alerts import alert_to_cap, import_fields
 from api.deps import ActorDep, RuntimeDep, caught_up, submit
-from api.permissions import MAY, check_allowed
+from api.permissions import check_allowed
 from api.problems import Problem
 from api.routes.common import ThingId, view
 from domain.alert import Alert
@@ -25,10 +25,6 @@ from domain.errors import InvalidInput
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
-# Updating and cancelling an alert are the commander's, like issuing it. (setdefault: the table in
-# api/permissions.py may already name them.)
-MAY.setdefault("update_alert", frozenset({"commander"}))
-MAY.setdefault("cancel_alert", frozenset({"commander"}))
 
 CAP_MEDIA_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 CAP_XML = "application/xml; charset=utf-8"

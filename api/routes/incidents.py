@@ -1,6 +1,7 @@
 """Incidents: report, field reports, response level, close; the incident board and one incident's history."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -66,5 +67,5 @@ async def incident_history(
     position, incident = await view(rt, at, lambda p, m, _: (p, dict(m.state["incidents"].get(incident_id) or {}) or None))
     if incident is None:
         raise Problem(404, "Not found", f"no incident {incident_id}" + (f" as of {at.isoformat()}" if at else ""))
-    history = rt.projections.audit.query(thing=incident_id, limit=10_000, until=at)
+    history = await asyncio.to_thread(rt.projections.audit.query, thing=incident_id, limit=10_000, until=at)
     return {"position": position, "incident": incident, "history": history}

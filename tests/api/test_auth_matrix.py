@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import IN_DONGSHAN, IN_SHIQIAO, SQUARE_IN_DONGSHAN, Api, World, assert_problem, due_in, revoke
+from domain.access import token_hash
 
 Setup = Callable[[World], tuple[str, Any]]
 
@@ -216,3 +217,14 @@ def test_every_command_without_a_valid_token_is_401_and_records_nothing(world: W
             failed.append(f"{path}: {response.status_code}")
     assert failed == []
     assert world.head() == before
+
+
+def test_a_token_is_stored_only_as_its_hash(world: World) -> None:
+    secret = world.token("field", "dongshan")
+    assert Api(world.client, secret, "field").post("/incidents", {"kind": "cluster", "title": "t", "location": IN_DONGSHAN}).status_code == 201
+    world.head()
+    stored = b"".join(path.read_bytes() for path in world.settings.data_dir.rglob("*") if path.is_file())
+    assert secret.encode() not in stored
+    assert token_hash(secret).encode() in stored
+    log = world.observer.get("/events", limit=5000).text
+    assert secret not in log

@@ -1,9 +1,14 @@
 """Liveness and Prometheus metrics; the 413 body limit that comes before any parsing."""
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
 from conftest import World, assert_problem
+from domain.settings import Settings
 
 
 def test_healthz_says_the_store_is_reachable_without_a_token(world: World) -> None:
@@ -48,3 +53,12 @@ def test_a_chunked_body_over_the_limit_is_413_too(world: World) -> None:
 def test_unknown_paths_and_methods_are_problems_too(world: World) -> None:
     assert_problem(world.commander.get("/nowhere"), 404)
     assert_problem(world.commander.client.delete("/api/v1/incidents", headers=world.commander.headers()), 405)
+
+
+def test_the_body_limit_is_a_setting_from_the_environment(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIANFANG_MAX_BODY_BYTES", "300")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.max_body_bytes == 300
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/api/v1/incidents", content=b"{" + b" " * 300 + b"}", headers={"content-type": "application/json"})
+        assert_problem(response, 413, "300")

@@ -151,6 +151,8 @@ def seed_county(api: Api) -> Seeded:
                                                "cooperating": [s.units["chengguan"]], "due": later(72)})["id"]
     s.tasks["traffic"] = api.post("/tasks", {"title": "封控区交通管制", "lead": s.units["police"], "due": later(6)})["id"]
     api.post(f"/tasks/{s.tasks['traffic']}/supervise", {"notice": "请于今日内落实卡口值守", "answer_by": later(3)})
+    api.post("/alerts", {"headline": "城关街道聚集性疫情风险提示", "severity": "Moderate", "urgency": "Expected",
+                         "certainty": "Likely", "area": square(104.02, 30.63, 0.08), "incident": s.incidents["kindergarten"]})
     return s
 
 

@@ -78,8 +78,3 @@ def test_counts_and_medians_of_a_known_story(story, projections):
     assert p["median_minutes_to_first_progress"] is None and p["median_minutes_to_complete"] is None
     assert (p["dispatches"], p["median_minutes_request_to_commit"]) == (0, None)
 
-
-def test_a_unit_without_tasks_or_dispatches_has_no_row_and_nothing_is_a_median_of_nothing(story, projections):
-    story.unit("县卫健局")
-    projections.catch_up()
-    assert indicators(projections.ledger.rows(), [], {}) == []

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+import projections
 from domain.application import Coordination
 from domain.clock import SimulatedClock
 from domain.eventstore import CommitSignal, store_env
@@ -34,7 +35,7 @@ from story import START, Deltas
 from story_commands import Plot, RandomChoice
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+CODE = Path(projections.__file__).resolve().parent.parent  # the code under test, for the child process too
 
 
 class DrawnChoice:
@@ -228,11 +229,11 @@ def recount(app: Coordination) -> dict:
 def test_killing_the_process_at_random_moments_loses_and_doubles_nothing(tmp_path, geography):
     data_dir = tmp_path / "store"
     rng = random.Random(5)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CODE), str(HERE)])}
     reached = []
     for cycle in range(4):
         process = subprocess.Popen([sys.executable, str(HERE / "crashing_writer.py"), str(data_dir), str(cycle)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=CODE)
         first = process.stdout.readline()  # started and caught up: now kill it at a random moment
         assert first, process.stderr.read()
         time.sleep(rng.uniform(0.05, 0.6))

@@ -92,32 +92,3 @@ def test_each_retried_field_post_has_exactly_one_effect(world: World, posts: int
                 p["body"]["new"][count] for p in planned if p["incident"] == incident_id)
             assert board["counts"][count] == expected, (incident_id, count)
 
-
-def test_the_same_key_with_a_different_body_races_to_one_effect_and_a_409(world: World) -> None:
-    server, field = world.server, world.field_tokens["dongshan"]
-    incident = world.incident()["id"]
-    head = server.caught_up()
-    pairs = [(key(), {"new": {"confirmed": 1}}, {"new": {"confirmed": 2}}) for _ in range(50)]
-
-    async def race() -> list[list[httpx.Response]]:
-        headers = {"Authorization": f"Bearer {field}"}
-        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-            async def both(k: str, a: dict[str, Any], b: dict[str, Any]) -> list[httpx.Response]:
-                return list(await asyncio.gather(*(
-                    client.post(f"/api/v1/incidents/{incident}/reports", json=body, headers={**headers, "Idempotency-Key": k})
-                    for body in (a, b))))
-            return list(await asyncio.gather(*(both(*p) for p in pairs)))
-
-    outcomes = asyncio.run(race())
-
-    won = []
-    for (k, a, b), (first, second) in zip(pairs, outcomes):
-        assert sorted([first.status_code, second.status_code]) == [200, 409], (first.text, second.text)
-        loser = first if first.status_code == 409 else second
-        assert "Idempotency-Key" in loser.json()["detail"]
-        won.append(a if first.status_code == 200 else b)
-    groups = by_key(read_log(world.client, world.commander.token, after=head))
-    for (k, *_), body in zip(pairs, won):
-        group = groups[(actor_of(field), k)]
-        assert shape_of(group) == ["FieldReportFiled", "KeyRecorded"]
-        assert next(e for e in group if e["type"] == "FieldReportFiled")["data"]["new"]["confirmed"] == body["new"]["confirmed"]

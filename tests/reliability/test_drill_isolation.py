@@ -1,0 +1,163 @@
+"""Drill isolation: no drill command reaches the live store, whatever it is called and wherever it lives.
+
+The live store is served by a real `lianfang serve` while the drill commands run as real processes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from domain.settings import PROJECT_ROOT
+from reliability.served import LIANFANG, Server, World
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+SCENARIO = f"""\
+scenario: 隔离演练
+start: "2026-03-01T08:00:00+08:00"
+geography: {PROJECT_ROOT / "scenarios" / "demo-county.geojson"}
+actors:
+  cmd:    {{role: commander, name: 县指挥部}}
+  health: {{role: unit, name: 县卫健局, kind: department, jurisdiction: "510199"}}
+  team-a: {{role: field, unit: health, name: 采样一组}}
+injects:
+  - at: "+00:05"
+    by: team-a
+    do: report_incident
+    ref: inc1
+    with: {{kind: cluster, title: 幼儿园发热聚集, location: [104.058, 30.685], counts: {{confirmed: 3}}}}
+  - at: "+00:30"
+    by: cmd
+    do: set_level
+    with: {{incident: $inc1, level: IV, reason: 演练升级}}
+expect:
+  - at: "+01:00"
+    holds: {{open_incidents: 1, cases: {{confirmed: 3}}}}
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "isolation.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def live(fresh_server: Server) -> World:
+    """The live store, served, with a little in it."""
+    server = fresh_server.start()
+    client = httpx.Client(base_url=server.url, timeout=60)
+    world = World.build(server, client)
+    world.incident()
+    return world
+
+
+def drill(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([LIANFANG, "drill", "run", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def events_of(store: Path) -> list[dict[str, Any]]:
+    """The metadata of every event in an embedded store, read straight from its file."""
+    import json
+
+    with sqlite3.connect(f"file:{store / 'events.sqlite'}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT state FROM stored_events ORDER BY rowid").fetchall()
+    return [json.loads(bytes(r[0])).get("meta", {}) for r in rows]
+
+
+def fingerprint(directory: Path) -> dict[str, str]:
+    """What a store's files hold (the shared-memory index of SQLite's WAL aside)."""
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file() and not p.name.endswith("-shm")}
+
+
+def assert_live_untouched(world: World, head: int) -> None:
+    assert world.server.head() == head
+    log = world.client.get("/api/v1/events", params={"limit": 5000},
+                           headers={"Authorization": f"Bearer {world.commander.token}"}).json()["events"]
+    assert not [e for e in log if e["meta"].get("source") == "drill" or e["meta"].get("drill_run")]
+    assert not (world.server.data_dir / "drill.json").exists()
+
+
+def test_a_drill_beside_a_running_live_server_writes_only_into_its_own_store(live: World, scenario: Path) -> None:
+    head = live.server.head()
+    ran = drill(live.server.env, str(scenario), "--as-fast-as-possible")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert_live_untouched(live, head)
+    (store,) = (live.server.data_dir / "drills").iterdir()
+    recorded = events_of(store)
+    assert len(recorded) >= 4
+    assert {m.get("source") for m in recorded} == {"drill"} and len({m.get("drill_run") for m in recorded}) == 1
+
+
+def test_the_live_store_is_refused_under_any_of_its_names(live: World, scenario: Path, tmp_path: Path) -> None:
+    data_dir = live.server.data_dir
+    (tmp_path / "alias").symlink_to(data_dir, target_is_directory=True)
+    borrowed = tmp_path / "borrowed"
+    borrowed.mkdir()
+    (borrowed / "events.sqlite").symlink_to(data_dir / "events.sqlite")
+    names = [str(data_dir), f"{data_dir}/", str(data_dir / ".." / data_dir.name), str(tmp_path / "alias"),
+             os.path.relpath(data_dir, tmp_path), str(borrowed)]
+    head = live.server.head()
+    for name in names:
+        ran = drill(live.server.env, str(scenario), "--store", name, cwd=tmp_path)
+        assert ran.returncode == 2, (name, ran.stdout, ran.stderr)
+        assert "live store" in ran.stderr + ran.stdout or "not a drill store" in ran.stderr + ran.stdout, (name, ran.stderr)
+        assert_live_untouched(live, head)
+    assert not (data_dir / "drills").exists()
+
+
+def test_a_drill_beside_a_postgresql_live_store_never_writes_to_postgresql(postgres_server: Any, scenario: Path,
+                                                                           tmp_path: Path) -> None:
+    dsn = postgres_server.create_database()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIANFANG_")}
+        env.update(LIANFANG_DATABASE_URL=dsn, LIANFANG_DATA_DIR=str(tmp_path / "var"))
+        made = subprocess.run([LIANFANG, "tokens", "create", "--role", "commander"], env=env, capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+
+        def count() -> int:
+            with psycopg.connect(dsn) as db:
+                return db.execute("SELECT count(*) FROM coordination_events").fetchone()[0]
+
+        before = count()
+        for store in ([], ["--store", str(tmp_path / "drill")]):
+            ran = drill(env, str(scenario), "--as-fast-as-possible", *store)
+            assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert count() == before == 1
+        assert len(events_of(tmp_path / "drill")) >= 4
+        (default,) = (tmp_path / "var" / "drills").iterdir()
+        assert len(events_of(default)) >= 4
+    finally:
+        postgres_server.drop_database(dsn.rsplit("/", 1)[1])
+
+
+def test_reviewing_or_exporting_the_live_store_changes_none_of_its_files(live: World, tmp_path: Path) -> None:
+    live.server.stop()
+    data_dir = live.server.data_dir
+    before = fingerprint(data_dir)
+    for command in (["review", str(data_dir)], ["review", str(data_dir), "--html", str(tmp_path / "review.html")],
+                    ["drill", "export", str(data_dir), "-o", str(tmp_path / "exported.yaml")]):
+        ran = subprocess.run([LIANFANG, *command], env=live.server.env, capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0, (command, ran.stdout, ran.stderr)
+        assert fingerprint(data_dir) == before, command
+
+
+@pytest.mark.xfail(strict=True, reason="BUG scenarios/via.py run_via (and api/cli_drills.py `drill run --via`): it sends "
+                                       "a drill's injects into whatever server it is given, the live one included, as "
+                                       "source=api events with no drill run id; it should first read GET /api/v1/config "
+                                       "and refuse (exit 2) a server whose `drill` is null")
+def test_a_drill_sent_over_http_to_the_live_server_is_refused(live: World, scenario: Path) -> None:
+    head = live.server.head()
+    ran = drill(live.server.env, str(scenario), "--via", live.server.url, "--token", live.commander.token)
+    assert_live_untouched(live, head)
+    assert ran.returncode == 2, ran.stdout + ran.stderr
