@@ -133,7 +133,8 @@ async def _paced(port, token, paths, rate, start_at, count, connections) -> dict
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         late += time.monotonic() - due > 0.05
         tasks.append(asyncio.create_task(send(n)))
-    await asyncio.gather(*tasks)
+    # bounded in time too: what is not acknowledged within a minute after the last send is left out
+    await asyncio.wait(tasks, timeout=60)
     return {"positions": positions.tobytes(), "acks": acks.tobytes(), "late_sends": late}
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bench.clients import hammer, run_processes
-from bench.common import Result, fresh_dir, serve_bare, spread
+from bench.common import Result, cpu_seconds, fresh_dir, serve_bare, spread
 from bench.stores import lianfang
 
 NAME, TITLE = "P1", "durable ingest of field reports over HTTP"
@@ -28,16 +28,16 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     base = fresh_dir("p1-bare")
     with serve_bare(base) as bare:
         bare_paths = [f"/api/v1/incidents/{'0' * 31}{n}/reports" for n in range(8)]
-        bare_runs.append(hammer(bare.port, "x", bare_paths, processes, connections, seconds))
+        bare_runs.append(_with_cpu(bare.pid, hammer, bare.port, "x", bare_paths, processes, connections, seconds))
         with lianfang("p1", scaled) as (server, seeded, info):
             paths = [f"/api/v1/incidents/{i}/reports" for i in seeded.incidents]
             hammer(server.port, seeded.field, paths, processes, connections, 1.0)  # warm-up, not counted
             head = _head(server.url)
-            load = hammer(server.port, seeded.field, paths, processes, connections, seconds)
+            load = _with_cpu(server.pid, hammer, server.port, seeded.field, paths, processes, connections, seconds)
             time.sleep(0.5)
             written = _head(server.url) - head
             raw = run_processes(raw_commits, [(info, 0.5 if quick else 4.0)])[0]
-        bare_runs.append(hammer(bare.port, "x", bare_paths, processes, connections, seconds))
+        bare_runs.append(_with_cpu(bare.pid, hammer, bare.port, "x", bare_paths, processes, connections, seconds))
     bare_rate = sum(r["per_second"] for r in bare_runs) / len(bare_runs)
     ratio = load["per_second"] / bare_rate
     durable = written >= 2 * load["acknowledged"]
@@ -46,13 +46,24 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
         "acknowledged_per_s": load["per_second"], "bare_per_s": [r["per_second"] for r in bare_runs],
         "ratio_to_bare": round(ratio, 3), "latency_ms": spread(load["latencies"]),
         "bare_latency_ms": spread(bare_runs[0]["latencies"]), "statuses": load["statuses"],
+        "server_cpu_ms_per_ack": load["cpu_ms_per_ack"], "bare_cpu_ms_per_request": [r["cpu_ms_per_ack"] for r in bare_runs],
+        "cpu_ratio_bare_to_lianfang": round(sum(r["cpu_ms_per_ack"] for r in bare_runs) / len(bare_runs) / load["cpu_ms_per_ack"], 3),
         "events_written": written, "all_acknowledged_durable": durable, **raw,
         "clients": f"{processes} processes × {connections} keep-alive connections, {seconds} s, Idempotency-Key on each",
     }
     headline = (f"{load['per_second']:,.0f}/s acked = {ratio:.2f}× bare ({bare_rate:,.0f}/s); "
+                f"server CPU {load['cpu_ms_per_ack']:.1f} ms/ack vs bare {bare_runs[0]['cpu_ms_per_ack']:.2f} ms; "
                 f"p99 {figures['latency_ms']['p99']} ms; raw 1/txn {raw['raw_one_per_txn_per_s']:,.0f}/s, "
                 f"batched {raw['raw_batched_per_s']:,.0f}/s")
     return Result(NAME, TITLE, GOAL, f"{seconds} s × {processes * connections} clients", met, headline, figures)
+
+
+def _with_cpu(pid: int, load: Any, *args: Any) -> dict[str, Any]:
+    """Run a load and add the server's CPU time per acknowledged request (robust on a shared machine)."""
+    before = cpu_seconds(pid)
+    answer = load(*args)
+    answer["cpu_ms_per_ack"] = round((cpu_seconds(pid) - before) * 1000 / max(1, answer["acknowledged"]), 3)
+    return answer
 
 
 def _head(url: str) -> int:

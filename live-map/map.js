@@ -137,7 +137,7 @@ async function probeToken() {
     if (first.events.length) state.review.start = Date.parse(first.events[0].recorded_at);
     return 'ok';
   } catch (error) {
-    return error instanceof AuthError ? 'invalid' : 'unreachable';
+    return 'unreachable';
   }
 }
 
@@ -189,7 +189,7 @@ function createMap() {
   });
   ZONE_KINDS.forEach((kind, i) => {
     map.createPane(`zones-${kind}`).style.zIndex = String(411 + i);
-    zoneRenderers[kind] = L.canvas({ pane: `zones-${kind}`, padding: 0.3 });
+    zoneRenderers[kind] = L.canvas({ pane: `zones-${kind}`, padding: 0.1 });
   });
   map.on('moveend', () => {
     for (const layer of Object.values(layers)) if (layer.clustered) drawClusters(layer);
@@ -197,7 +197,7 @@ function createMap() {
 }
 
 function createLayer(name) {
-  const renderer = L.canvas({ pane: name, padding: 0.3 });
+  const renderer = L.canvas({ pane: name, padding: 0.1 });
   const layer = { name, features: new Map(), drawn: new Map(), clustered: false, labelled: true,
     visible: true, clusterTimer: null, geo: null };
   layer.geo = L.geoJSON(null, {
@@ -439,9 +439,15 @@ function redrawInPlace(layer, drawn, feature) {
       return false;
   }
   drawn.feature = feature;
-  drawn.setStyle(styleOf(feature));
+  restyle(drawn, feature);
   refreshLabel(layer, drawn);
   return true;
+}
+
+/** Restyle only if the style changed: each restyle repaints the feature's box on its canvas. */
+function restyle(drawn, feature) {
+  const style = styleOf(feature);
+  if (Object.keys(style).some((key) => drawn.options[key] !== style[key])) drawn.setStyle(style);
 }
 
 function removeFeature(layer, id) {
@@ -450,14 +456,15 @@ function removeFeature(layer, id) {
   else eraseFeature(layer, id);
 }
 
-/** Jurisdictions change colour and counts, never shape: restyle the drawn polygon. */
+/** Jurisdictions change colour and counts, never shape: restyle the drawn polygon if need be. */
 function updateProperties(layer, id, properties) {
   const feature = layer.features.get(id);
   if (!feature) return;
   feature.properties = properties;  // the drawn layer holds this same feature object
   const leaflet = layer.drawn.get(id);
   if (leaflet) {
-    leaflet.setStyle(styleOf(feature));
+    // Every report sends the whole chain (county to grid); most keep their colour: no repaint then.
+    restyle(leaflet, feature);
     refreshLabel(layer, leaflet);
   }
 }
@@ -523,12 +530,14 @@ function scheduleClusters(layer) {
  */
 function drawClusters(layer) {
   const started = performance.now();
-  const scale = 256 * 2 ** map.getZoom();
+  const zoom = map.getZoom();
+  const scale = 256 * 2 ** zoom;
   const view = map.getPixelBounds().pad(0.25);
-  // Cells counted from the view's corner: small integer keys hash fast, however far the zoom.
-  const x0 = view.min.x;
-  const y0 = view.min.y;
-  const columns = Math.ceil((view.max.x - x0) / CLUSTER_CELL_PX) + 1;
+  // Cells on a grid fixed to the world, counted from the view's corner: small integer keys hash
+  // fast while bucketing, and a cell keeps its id as the map pans.
+  const column0 = Math.floor(view.min.x / CLUSTER_CELL_PX);
+  const row0 = Math.floor(view.min.y / CLUSTER_CELL_PX);
+  const columns = Math.ceil(view.max.x / CLUSTER_CELL_PX) - column0 + 1;
   const buckets = new Map();
   for (const feature of layer.features.values()) {
     if (feature.geometry?.type !== 'Point') continue;
@@ -537,7 +546,7 @@ function drawClusters(layer) {
     const sin = Math.sin((lat * Math.PI) / 180);
     const y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale;
     if (x < view.min.x || x > view.max.x || y < view.min.y || y > view.max.y) continue;
-    const key = Math.floor((y - y0) / CLUSTER_CELL_PX) * columns + Math.floor((x - x0) / CLUSTER_CELL_PX);
+    const key = (Math.floor(y / CLUSTER_CELL_PX) - row0) * columns + (Math.floor(x / CLUSTER_CELL_PX) - column0);
     const bucket = buckets.get(key);
     if (bucket) {
       bucket.count += 1;
@@ -548,16 +557,38 @@ function drawClusters(layer) {
       buckets.set(key, { first: feature, count: 1, lon, lat, level: feature.properties.level });
     }
   }
-  const shown = [];
-  for (const [key, b] of buckets) shown.push(b.count === 1 ? b.first : clusterFeature(layer.name, key, b));
-  layer.geo.clearLayers();
-  layer.drawn.clear();
-  layer.geo.addData(shown);
+  const shown = new Map();
+  for (const [key, b] of buckets) {
+    const cell = `${zoom}/${column0 + (key % columns)}/${row0 + Math.floor(key / columns)}`;
+    const feature = b.count === 1 ? b.first : clusterFeature(layer.name, cell, b);
+    shown.set(feature.id, feature);
+  }
+  showClustered(layer, shown);
   stats.lastClusterMs = performance.now() - started;
 }
 
-function clusterFeature(name, key, bucket) {
-  return { type: 'Feature', id: `cluster:${name}:${key}`,
+/** Draw what changed since the last clustering: a moving team changes a cell or two, not hundreds. */
+function showClustered(layer, shown) {
+  for (const [id, drawn] of layer.drawn) {
+    const next = shown.get(id);
+    if (next && sameCluster(drawn.feature, next)) {
+      if (next !== drawn.feature) drawn.setLatLng(L.GeoJSON.coordsToLatLng(next.geometry.coordinates));
+      drawn.feature = next;
+    } else if (!next || !(next.properties.kind !== 'cluster' && redrawInPlace(layer, drawn, next))) {
+      layer.geo.removeLayer(drawn);
+      layer.drawn.delete(id);
+    }
+  }
+  layer.geo.addData([...shown.values()].filter((feature) => !layer.drawn.has(feature.id)));
+}
+
+function sameCluster(a, b) {
+  return a === b || (a.properties.kind === 'cluster' && b.properties.kind === 'cluster'
+    && a.properties.count === b.properties.count && a.properties.colour === b.properties.colour);
+}
+
+function clusterFeature(name, cell, bucket) {
+  return { type: 'Feature', id: `cluster:${name}:${cell}`,
     geometry: { type: 'Point', coordinates: [bucket.lon / bucket.count, bucket.lat / bucket.count] },
     properties: { kind: 'cluster', of: name, count: bucket.count, colour: colourOfLevel(bucket.level) } };
 }
@@ -656,8 +687,7 @@ function handleMessage(msg) {
       applyDelta(msg);
       break;
     case 'heartbeat':
-      if (state.position === null || msg.position >= state.position) showPosition();
-      break;
+      break;  // proof of life: the socket's listener has already noted the time
     default:
       console.warn('live feed: unknown message type', msg.type, msg);
   }
@@ -1006,6 +1036,7 @@ async function loadAt(at) {
   review.at = at;
   el('time-slider').value = String(at - review.start);
   el('review-time').textContent = formatTime(new Date(at));
+  showPosition();  // the stamp says the moment at once; the map follows when it has loaded
   if (review.loading) {
     review.pending = at;
     return;

@@ -339,7 +339,7 @@ SCALE_SCRIPT = """async () => {
     map: { type: 'FeatureCollection', features: [...jurisdictions, ...zones, ...points] }, ledger: [], activity: [] });
   const snapshotMs = performance.now() - t0;
   // Let the browser finish drawing and collecting after the snapshot: its pauses are not a delta's.
-  await new Promise(r => requestIdleCallback(r, { timeout: 5000 }));
+  await new Promise(r => requestIdleCallback(r, { timeout: 3000 }));
   lianfang.stats.maxDeltaMs = 0;
   lianfang.stats.recentDeltaMs = [];
   // Delta m moves a team, ages a zone, recolours the county, moves an incident, adds an audit entry.
@@ -371,7 +371,7 @@ SCALE_SCRIPT = """async () => {
     } while (tries.at(-1) >= 10 && tries.length < 3);
     retried += tries.length - 1;
     costs.push(Math.min(...tries));
-    await new Promise(r => requestAnimationFrame(() => r()));
+    if (n % 4 === 3) await new Promise(r => requestAnimationFrame(() => r()));  // deltas outpace frames
   }
   await new Promise(r => setTimeout(r, 400));  // the clusters redraw after a burst
   const s = lianfang.stats;

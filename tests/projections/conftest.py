@@ -48,9 +48,10 @@ def open_projections(app: Coordination, settings: Settings, geography: Geography
     """`open_projections()` opens the read side on this store (again, to simulate a restart)."""
     opened: list[Projections] = []
 
-    def open_(directory: Path | None = None, **kwargs: Any) -> Projections:
+    def open_(directory: Path | None = None, with_settings: Settings | None = None, **kwargs: Any) -> Projections:
         kwargs.setdefault("clock", clock)
-        p = Projections(app, settings, geography, directory or Path(settings.data_dir) / "projections", **kwargs)
+        chosen = with_settings or settings
+        p = Projections(app, chosen, geography, directory or Path(chosen.data_dir) / "projections", **kwargs)
         opened.append(p)
         return p
 

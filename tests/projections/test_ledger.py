@@ -67,6 +67,7 @@ def test_a_task_nobody_claims_for_48_hours_turns_yellow_and_a_claim_restores_it(
     deltas.projections.catch_up()
     # Exactly 48 h of silence is still green; past it, yellow, and the reason says why.
     assert tick_at(story, deltas, START + timedelta(hours=48)) == []
+    assert row(deltas.projections, task)["colour"] == "green"
     (silent,) = tick_at(story, deltas, START + timedelta(hours=48, seconds=1))
     assert (silent["colour"], silent["reason"]) == ("yellow", "超过48小时未认领或无进展报告")
     assert silent["reason_en"] == "no claim or progress report for over 48 h"

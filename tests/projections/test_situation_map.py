@@ -236,11 +236,8 @@ def test_a_sealed_zone_is_due_after_seven_quiet_days_a_controlled_one_after_thre
     assert (day["zone_kind"], day["days_since_last_case"], day["downgrade_due"]) == ("controlled", 3, True)
 
 
-def test_quiet_days_come_from_the_settings(story, open_projections, tmp_path):
-    settings = Settings(data_dir=story.settings.data_dir, sealed_quiet_days=2, controlled_quiet_days=1)
-    p = open_projections(tmp_path / "other")
-    p.settings = settings
-    p.models["situation_map"] = p.fresh("situation_map", story.clock)
+def test_quiet_days_come_from_the_settings(story, open_projections):
+    p = open_projections(with_settings=Settings(data_dir=story.settings.data_dir, sealed_quiet_days=2, controlled_quiet_days=1))
     incident = story.incident({"confirmed": 1})
     zone = str(story.do("declare_zone", incident=incident, kind="sealed", area=SQUARE).id)
     p.catch_up()
@@ -399,8 +396,7 @@ def test_catching_up_on_thousands_of_incidents_takes_linear_time(story, open_pro
     for start in range(0, 1500, 500):
         run_batch(story.app, [Command("report_incident", COMMANDER, {"kind": "cluster", "title": f"事件{i}", "location": points[i],
                                                                      "counts": {"confirmed": 1}}) for i in range(start, start + 500)])
-    projections = open_projections()
-    projections.settings = Settings(data_dir=story.settings.data_dir)  # checkpoints every 2000, as in production
+    projections = open_projections(with_settings=Settings(data_dir=story.settings.data_dir))  # checkpoints every 2000
     began = time.perf_counter()
     projections.catch_up()
     elapsed = time.perf_counter() - began

@@ -8,6 +8,7 @@ import hashlib
 import os
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +53,14 @@ def scenario(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def live(fresh_server: Server) -> World:
+def live(fresh_server: Server) -> Iterator[World]:
     """The live store, served, with a little in it."""
     server = fresh_server.start()
     client = httpx.Client(base_url=server.url, timeout=60)
     world = World.build(server, client)
     world.incident()
-    return world
+    yield world
+    client.close()
 
 
 def drill(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,9 +77,20 @@ def events_of(store: Path) -> list[dict[str, Any]]:
 
 
 def fingerprint(directory: Path) -> dict[str, str]:
-    """What a store's files hold (the shared-memory index of SQLite's WAL aside)."""
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file() and not p.name.endswith("-shm")}
+    """What a store's files hold: each SQLite database as its SQL dump (so that a checkpoint of its
+    write-ahead log, which moves bytes and changes nothing, does not count), every other file as bytes."""
+    found = {}
+    for path in sorted(directory.rglob("*")):
+        if not path.is_file() or path.name.endswith(("-wal", "-shm")):
+            continue
+        if path.suffix == ".sqlite":
+            with sqlite3.connect(path) as db:
+                content = "\n".join(db.iterdump()).encode()
+            db.close()
+        else:
+            content = path.read_bytes()
+        found[str(path.relative_to(directory))] = hashlib.sha256(content).hexdigest()
+    return found
 
 
 def assert_live_untouched(world: World, head: int) -> None:
@@ -95,7 +108,7 @@ def test_a_drill_beside_a_running_live_server_writes_only_into_its_own_store(liv
     assert_live_untouched(live, head)
     (store,) = (live.server.data_dir / "drills").iterdir()
     recorded = events_of(store)
-    assert len(recorded) >= 4
+    assert len(recorded) >= 3
     assert {m.get("source") for m in recorded} == {"drill"} and len({m.get("drill_run") for m in recorded}) == 1
 
 
@@ -134,9 +147,9 @@ def test_a_drill_beside_a_postgresql_live_store_never_writes_to_postgresql(postg
             ran = drill(env, str(scenario), "--as-fast-as-possible", *store)
             assert ran.returncode == 0, ran.stdout + ran.stderr
         assert count() == before == 1
-        assert len(events_of(tmp_path / "drill")) >= 4
+        assert len(events_of(tmp_path / "drill")) >= 3
         (default,) = (tmp_path / "var" / "drills").iterdir()
-        assert len(events_of(default)) >= 4
+        assert len(events_of(default)) >= 3
     finally:
         postgres_server.drop_database(dsn.rsplit("/", 1)[1])
 

@@ -6,7 +6,6 @@ within the schema (positive) and outside it (negative), on random ids and on ids
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,12 @@ from schemathesis.specs.openapi import checks as openapi
 
 from api.main import create_app
 from domain.settings import Settings
-from reliability.served import IN_DONGSHAN, SQUARE_IN_DONGSHAN, Server, World
+from reliability.served import IN_DONGSHAN, SQUARE_IN_DONGSHAN, Server, World, sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 ROLES = ("commander", "unit", "field", "observer")
-EXAMPLES = int(os.environ.get("LIANFANG_FUZZ_EXAMPLES", "3"))
+TALLY = {"cases": 0, "operations": set()}
 CHECKS = [generic.not_a_server_error, openapi.status_code_conformance, openapi.content_type_conformance,
           openapi.response_schema_conformance]
 
@@ -59,6 +58,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, W
         }
         yield server, world, ids
     server.stop()
+    print(f"fuzz: {TALLY['cases']} cases on {len(TALLY['operations'])} operations × {len(ROLES)} roles")
     errors = [line for line in server.output().splitlines() if "Traceback" in line]
     assert not errors, f"the server logged {len(errors)} tracebacks while fuzzed; see {server.log}"
 
@@ -74,10 +74,11 @@ def test_the_served_schema_is_the_one_the_app_declares(served_schema: Any) -> No
     assert served == set(operation_labels())
 
 
+@pytest.mark.parametrize("examples", sizes(3, 60))
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("label", operation_labels())
 def test_no_input_gives_a_5xx_or_breaks_the_schema(fuzzed: tuple[Server, World, dict[str, str]], served_schema: Any,
-                                                  label: str, role: str) -> None:
+                                                  label: str, role: str, examples: int) -> None:
     server, world, ids = fuzzed
     operation = served_schema.find_operation_by_label(label)
     assert operation is not None, f"{label} is not in the served schema"
@@ -89,7 +90,7 @@ def test_no_input_gives_a_5xx_or_breaks_the_schema(fuzzed: tuple[Server, World, 
     failures: list[str] = []
     sent = []
 
-    @settings(max_examples=EXAMPLES * len(strategies), deadline=None, database=None, phases=[Phase.generate],
+    @settings(max_examples=examples * len(strategies), deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck), derandomize=False)
     @given(case=st.one_of(strategies))
     def fuzz(case: Any) -> None:
@@ -101,5 +102,7 @@ def test_no_input_gives_a_5xx_or_breaks_the_schema(fuzzed: tuple[Server, World, 
             failures.append(f"{case.as_curl_command(headers=headers)}\n{failure}"[:3000])
 
     fuzz()
+    TALLY["cases"] += len(sent)
+    TALLY["operations"].add(label)
     assert sent, "no case was generated"
     assert not failures, f"{len(failures)} of {len(sent)} cases failed:\n\n" + "\n\n".join(failures[:3])
