@@ -95,8 +95,9 @@ def _text(value: str) -> None:
 
 
 def _is_json(scope: Scope) -> bool:
+    """JSON by its media type, or by default when none is given (as FastAPI may parse it)."""
     content_type = dict(scope.get("headers") or []).get(b"content-type", b"").split(b";")[0].strip().lower()
-    return content_type == b"application/json" or content_type.endswith(b"+json")
+    return not content_type or content_type == b"application/json" or content_type.endswith(b"+json")
 
 
 class JsonGuard:

@@ -131,7 +131,11 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = args.store or Path(tempfile.mkdtemp(prefix="asof-bench-"))
     fresh_store = not (data_dir / "events.sqlite").exists()
-    build_seconds, events = build(data_dir, args.events, args.seed) if fresh_store else (None, None)
+    if fresh_store:
+        build_seconds, _ = build(data_dir, args.events, args.seed)
+        (data_dir / "build.json").write_text(json.dumps({"build_seconds": build_seconds, "load_average": os.getloadavg()}))
+    built = json.loads((data_dir / "build.json").read_text()) if (data_dir / "build.json").exists() else {}
+    build_seconds = built.get("build_seconds")
 
     settings = Settings(data_dir=data_dir, checkpoint_every=args.every)
     app = Coordination(store_env(settings))
@@ -164,6 +168,7 @@ def main() -> None:
     summary["speedup"] = round(summary["median_without_checkpoints_s"] / summary["median_with_checkpoints_s"], 1)
     result = {
         "events": events, "checkpoint_every": args.every, "build_seconds": build_seconds and round(build_seconds, 1),
+        "build_load_average": built.get("load_average"), "build_note": built.get("note"), "reused_store": not fresh_store,
         "catch_up_seconds_with_checkpoints": round(catch_up_seconds, 1), "samples": rows, "summary": summary,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average": os.getloadavg(),
                     "platform": platform.platform()},

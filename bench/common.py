@@ -46,6 +46,7 @@ class Result:
         RESULTS.mkdir(parents=True, exist_ok=True)
         suffix = "" if mode == "embedded" else f"-{mode}"
         path = RESULTS / f"{self.name}{suffix}.json"
+        self.met = None if self.met is None else bool(self.met)  # numpy's bool is not JSON's
         record = {**asdict(self), "mode": mode, "written_at": datetime.now(timezone.utc).isoformat(), "machine": machine()}
         path.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=str))
         return path

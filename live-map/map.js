@@ -137,7 +137,7 @@ async function probeToken() {
     if (first.events.length) state.review.start = Date.parse(first.events[0].recorded_at);
     return 'ok';
   } catch (error) {
-    return 'unreachable';
+    return error instanceof AuthError ? 'invalid' : 'unreachable';
   }
 }
 

@@ -13,7 +13,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                          "field report: new confirmed {new[confirmed]}, suspected {new[suspected]}, asymptomatic {new[asymptomatic]}, close contacts {new[close_contacts]}"),
     "LevelSet": ("响应级别调整为 {level} 级", "response level set to {level}"),
     "IncidentClosed": ("事件关闭", "incident closed"),
-    "ZoneDeclared": ("划定{kind}「{name}」", "declared a {kind} zone “{name}”"),
+    "ZoneDeclared": ("划定{kind}{named}", "declared a {kind} zone{named_en}"),
     "ZoneDowngraded": ("区域由{previous}降为{kind}", "zone downgraded from {previous} to {kind}"),
     "ZoneLifted": ("区域解除", "zone lifted"),
     "ResourceRegistered": ("登记应急资源 {name}", "registered resource {name}"),
@@ -39,6 +39,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "KeyRecorded": ("幂等键记录 {command}", "idempotency key recorded for {command}"),
 }
 ZONE_NAMES = {"sealed": "封控区", "controlled": "管控区", "prevention": "防范区"}
+ROLE_NAMES = {"commander": "指挥员", "unit": "责任单位", "field": "现场工作组", "observer": "观察员"}
 REASON_FIELDS = ("reason", "refusal", "note", "notice", "answer")
 
 
@@ -47,7 +48,12 @@ def summarize(event_type: str, data: dict[str, Any]) -> tuple[str, str, str | No
     values = {**{k: ("" if v is None else v) for k, v in data.items()}}
     if "new" in values and isinstance(values["new"], dict):
         values["new"] = {k: values["new"].get(k, 0) for k in ("confirmed", "suspected", "asymptomatic", "close_contacts")}
+    if event_type == "ZoneDeclared":
+        values["named"] = f"「{data['name']}」" if data.get("name") else ""
+        values["named_en"] = f" “{data['name']}”" if data.get("name") else ""
     zh_values = dict(values)
+    if zh_values.get("role") in ROLE_NAMES:
+        zh_values["role"] = ROLE_NAMES[zh_values["role"]]
     for key in ("kind", "previous"):
         if key in zh_values and zh_values[key] in ZONE_NAMES:
             zh_values[key] = ZONE_NAMES[zh_values[key]]

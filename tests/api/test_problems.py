@@ -48,7 +48,7 @@ def test_no_body_is_a_server_error(world: World) -> None:
     bodies = good_bodies(world, things)
     paths = sorted(bodies)
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     @given(path=st.sampled_from(paths), how=st.sampled_from(["field", "extra", "whole"]), value=JSON, data=st.data())
     def hostile(path: str, how: str, value: Any, data: st.DataObject) -> None:
         body = dict(bodies[path])

@@ -18,7 +18,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 WALL = {"width": 1920, "height": 1080}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: its event loop must be gone before later tests use asyncio.run
 def browser(chromium_executable: str) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS)

@@ -231,7 +231,7 @@ def test_killing_the_process_at_random_moments_loses_and_doubles_nothing(tmp_pat
     rng = random.Random(5)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CODE), str(HERE)])}
     reached = []
-    for cycle in range(4):
+    for cycle in range(3):
         process = subprocess.Popen([sys.executable, str(HERE / "crashing_writer.py"), str(data_dir), str(cycle)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=CODE)
         first = process.stdout.readline()  # started and caught up: now kill it at a random moment

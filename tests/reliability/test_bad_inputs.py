@@ -141,6 +141,15 @@ def test_a_bad_input_is_a_clear_4xx_and_records_nothing(world: World, things: di
     assert world.server.head() == head, f"{name}: something was recorded"
 
 
+@pytest.mark.parametrize("content_type", [None, "application/merge-patch+json", "application/json; charset=utf-8"])
+def test_duplicate_keys_are_refused_whatever_the_json_media_type(world: World, content_type: str | None) -> None:
+    head = world.server.head()
+    headers = {"Authorization": f"Bearer {world.commander.token}", **({"Content-Type": content_type} if content_type else {})}
+    response = world.client.post("/api/v1/incidents", content=raw_incident(extra=', "kind": "food_poisoning"'), headers=headers)
+    assert 400 <= response.status_code < 500 and response.status_code != 201, response.text
+    assert world.server.head() == head
+
+
 @pytest.mark.parametrize("chunked", [False, True], ids=["with Content-Length", "chunked"])
 def test_a_ten_megabyte_body_is_413_and_records_nothing(world: World, chunked: bool) -> None:
     head = world.server.head()

@@ -19,7 +19,7 @@ import pytest
 from domain.settings import PROJECT_ROOT
 from reliability.served import LIANFANG, Server, World
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = pytest.mark.integration
 
 SCENARIO = f"""\
 scenario: 隔离演练

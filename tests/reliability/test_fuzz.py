@@ -23,7 +23,7 @@ from api.main import create_app
 from domain.settings import Settings
 from reliability.served import IN_DONGSHAN, SQUARE_IN_DONGSHAN, Server, World, sizes
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.integration
 
 ROLES = ("commander", "unit", "field", "observer")
 TALLY = {"cases": 0, "operations": set()}

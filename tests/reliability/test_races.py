@@ -18,7 +18,7 @@ import pytest
 from domain.access import token_hash, token_id
 from reliability.served import IN_DONGSHAN, World, by_key, key, patient, read_log, sizes
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+pytestmark = pytest.mark.integration
 
 
 @dataclass

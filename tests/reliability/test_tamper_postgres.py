@@ -20,7 +20,7 @@ import pytest
 from reliability.served import IN_DONGSHAN, LIANFANG, Process, Server, World, clean_env, key
 from servers import start_redis
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = pytest.mark.integration
 EVENTS = "coordination_events"
 
 

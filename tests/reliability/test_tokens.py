@@ -18,7 +18,7 @@ import websockets
 from domain.access import token_hash, token_id
 from reliability.served import IN_DONGSHAN, LIANFANG, Server, World, key
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = pytest.mark.integration
 
 
 def cli(server: Server, *args: str) -> str:
