@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 
 from api.problems import Problem
@@ -30,13 +31,44 @@ def bearer(header: str | None) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def authenticate(app: object, secret: str | None) -> Actor:
+class TokenCache:
+    """Tokens already checked, by hash. This process's projections see every TokenRevoked (in any
+    process, within milliseconds) and drop the token here, so a revoked token fails at once."""
+
+    def __init__(self) -> None:
+        self._actors: dict[str, Actor] = {}
+        self._revoked: set[str] = set()  # so a check racing with a revocation cannot re-admit it
+        self._lock = threading.Lock()
+
+    def actor(self, digest: str) -> Actor | None:
+        return self._actors.get(digest)
+
+    def remember(self, digest: str, actor: Actor) -> None:
+        with self._lock:
+            if actor.id in self._revoked:
+                return
+            if len(self._actors) > 10_000:
+                self._actors.clear()
+            self._actors[digest] = actor
+
+    def forget(self, token_id: str) -> None:
+        with self._lock:
+            self._revoked.add(token_id)
+            self._actors = {d: a for d, a in self._actors.items() if a.id != token_id}
+
+
+def authenticate(app: object, secret: str | None, cache: TokenCache | None = None) -> Actor:
     if not secret or len(secret) > 200:
         raise Problem(401, "Unauthorized", "send Authorization: Bearer <token>; create one with `lianfang tokens create`",
                       headers={"WWW-Authenticate": "Bearer"})
     digest = token_hash(secret)
+    if cache is not None and (known := cache.actor(digest)) is not None:
+        return known
     token = app.find_token(digest)  # type: ignore[attr-defined]
     # The lookup is by hash; compare again in constant time so timing says nothing about near misses.
     if token is None or not hmac.compare_digest(token.secret_hash, digest) or token.revoked:
         raise Problem(401, "Unauthorized", "this token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
-    return Actor(str(token.id), token.role, token.unit, token.name)
+    actor = Actor(str(token.id), token.role, token.unit, token.name)
+    if cache is not None:
+        cache.remember(digest, actor)
+    return actor

@@ -64,7 +64,9 @@ def serve(
         url = f"http://{settings.host}:{settings.port}/?access_token={token}"
         typer.secho(f"\n  联防 Lianfang is starting.\n  Map:   {url}\n  Token: {token}  (commander; shown once)\n", fg="green")
     try:
-        uvicorn.run(create_app(settings, runtime), host=settings.host, port=settings.port, log_level="warning")
+        # Per-message deflate costs CPU and memory per viewer for every frame: deltas are small, send them plain.
+        uvicorn.run(create_app(settings, runtime), host=settings.host, port=settings.port, log_level="warning",
+                    ws_per_message_deflate=False)
     finally:
         runtime.stop()
 

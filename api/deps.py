@@ -23,7 +23,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_actor(rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    return authenticate(rt.app, bearer(authorization))
+    return authenticate(rt.app, bearer(authorization), rt.tokens)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

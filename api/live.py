@@ -120,7 +120,7 @@ class LiveHub:
         if checked is not None and now - checked[0] < TOKEN_CHECK_SECONDS / 2:
             return checked[1]
         try:
-            await asyncio.to_thread(authenticate, self.rt.app, secret)
+            await asyncio.to_thread(authenticate, self.rt.app, secret, self.rt.tokens)
             valid = True
         except Problem:
             valid = False
@@ -150,7 +150,7 @@ async def live(
     hub: LiveHub = websocket.app.state.hub
     secret = access_token or bearer(websocket.headers.get("authorization"))
     try:
-        actor = await asyncio.to_thread(authenticate, rt.app, secret)
+        actor = await asyncio.to_thread(authenticate, rt.app, secret, rt.tokens)
     except Problem as problem:
         await _refuse(websocket, problem)
         return

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.auth import TokenCache
 from domain.application import Coordination
 from domain.clock import Clock
 from domain.eventstore import CommitSignal, store_env
@@ -37,6 +38,7 @@ class Runtime:
     broker: Broker
     geography: Geography
     drill: dict[str, Any] | None
+    tokens: TokenCache
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Runtime:
@@ -56,7 +58,9 @@ class Runtime:
             broker=None if settings.redis_url else broker, writes=not settings.database_url,
         )
         writer = Writer(app, signal, settings.batch_max)
-        return cls(settings, app, signal, writer, projections, broker, geography, drill)
+        tokens = TokenCache()
+        projections.listeners.append(lambda fact: tokens.forget(fact.thing) if fact.type == "TokenRevoked" else None)
+        return cls(settings, app, signal, writer, projections, broker, geography, drill, tokens)
 
     def start(self) -> Runtime:
         if self.settings.database_url:

@@ -42,7 +42,10 @@ def spy(pid: int, name: str) -> Iterator[None]:
     if not enabled() or not os.access(tool, os.X_OK):
         yield
         return
-    raw = directory() / f"{name}.pyspy"
+    from bench.common import SCRATCH
+
+    raw = SCRATCH / "profiles" / f"{name}.pyspy"  # raw stacks stay out of the repository; the summary goes in
+    raw.parent.mkdir(parents=True, exist_ok=True)
     sampler = subprocess.Popen([tool, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(raw), "--nonblocking"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

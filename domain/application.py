@@ -46,6 +46,7 @@ class Coordination(Application):
             except AggregateNotFoundError:
                 raise NotFound(f"no {cls.__name__.lower()} with id {uuid} ({field})", field=field) from None
             uow.things[uuid] = thing
+        uow.touched(thing)
         if not isinstance(thing, cls):
             raise NotFound(f"{field} {uuid} is a {type(thing).__name__.lower()}, not a {cls.__name__.lower()}", field=field)
         uow.check_expected_version(thing)

@@ -42,8 +42,12 @@ class UnitOfWork:
     def begin(self, target: str | None, expected_version: int | None) -> None:
         """Start one command: remember what every thing looked like, to detect a half-applied refusal."""
         self._expected = (target, expected_version)
-        self._marks = {uid: len(t.pending_events) for uid, t in self.things.items()}
+        self._marks = {}  # filled as the command touches things (see `touched`): O(things touched), not O(batch)
         self._main = None
+
+    def touched(self, thing: Thing) -> None:
+        """Remember what a thing looked like before the current command first touched it."""
+        self._marks.setdefault(thing.id, len(thing.pending_events))
 
     def check_expected_version(self, thing: Thing) -> None:
         target, expected = self._expected
@@ -68,4 +72,4 @@ class UnitOfWork:
 
     def half_applied(self) -> bool:
         """True if a refused command left events behind on some thing (its checks ran too late)."""
-        return any(len(t.pending_events) > self._marks.get(uid, 0) for uid, t in self.things.items())
+        return any(len(self.things[uid].pending_events) > mark for uid, mark in self._marks.items() if uid in self.things)

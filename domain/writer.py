@@ -7,6 +7,7 @@ transaction, and only then answers every caller. Nothing is acknowledged before 
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import queue
@@ -166,7 +167,7 @@ def _method(app: Coordination, command: Command, args: dict[str, Any]) -> Any:
     if command.name in TARGETED and not command.target:
         raise InvalidInput(f"{command.name} needs the id of the thing it acts on")
     method = getattr(app, command.name)
-    parameters = inspect.signature(method).parameters
+    parameters = _parameters(command.name)
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     fields = [n for n, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     unknown = sorted(set(args) - set(fields)) if not takes_any else []
@@ -176,6 +177,13 @@ def _method(app: Coordination, command: Command, args: dict[str, Any]) -> Any:
     if missing:
         raise InvalidInput(f"{command.name} needs the field {', '.join(missing)}")
     return method
+
+
+@functools.cache
+def _parameters(name: str) -> Any:
+    from domain.application import Coordination
+
+    return inspect.signature(getattr(Coordination, name)).parameters
 
 
 class Writer:

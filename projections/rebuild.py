@@ -24,46 +24,50 @@ NAMES = (*MODELS, "audit")
 
 
 def rebuild(settings: Settings, name: str | None = None, batch: int = 2000) -> dict[str, bool]:
-    """Rebuild one read model (or all); returns, per model, whether it equals the live one."""
+    """Rebuild one read model (or all, in one pass over the log); per model, whether it equals the live one."""
     if name is not None and name not in NAMES:
         raise ValueError(f"unknown read model {name!r}; choose one of: {', '.join(NAMES)}")
     directory = Path(settings.data_dir) / "projections"
     app = Coordination(store_env(settings))
     live = Projections(app, settings, Geography.load(settings.geography_file), directory)
     live.catch_up()
-    head = app.recorder.max_notification_id() or 0
-    results = {}
-    for model_name in [name] if name else NAMES:
-        filename = next_version(directory, model_name)
-        results[model_name] = _rebuild_one(app, live, model_name, directory / filename, head, batch)
+    names = [name] if name else list(NAMES)
+    files = {n: next_version(directory, n) for n in names}
+    results = _rebuild(app, live, {n: directory / f for n, f in files.items()}, batch)
+    for model_name, filename in files.items():
         switch_to(directory, model_name, filename)
     live.stop()
     return results
 
 
-def _rebuild_one(app: Coordination, live: Projections, name: str, path: Path, head: int, batch: int) -> bool:
-    audit = AuditTrail(path) if name == "audit" else None
-    model = None if audit else live.fresh(name, None)
-    store = None if audit else CheckpointStore(path, live.settings.checkpoint_every)
-    position = 0
-    with Progress(TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
-        job = bar.add_task(name, total=head)
+def _rebuild(app: Coordination, live: Projections, paths: dict[str, Path], batch: int) -> dict[str, bool]:
+    audit = AuditTrail(paths["audit"]) if "audit" in paths else None
+    models = {n: live.fresh(n, None) for n in paths if n != "audit"}
+    stores = {n: CheckpointStore(paths[n], live.settings.checkpoint_every) for n in models}
+    every, position, head = live.settings.checkpoint_every, 0, app.recorder.max_notification_id() or 0
+    with Progress(TextColumn(f"rebuilding {', '.join(paths)}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        job = bar.add_task("rebuild", total=head)
         while notifications := app.recorder.select_notifications(position + 1, batch):
-            facts = decode(app, list(notifications))
+            facts = decode(app, list(notifications))  # decoded once for every model
             if audit:
                 audit.append(facts)
-            else:
+            for n, model in models.items():
                 for fact in facts:
                     model.apply(fact)
-                store.save(model.position, model.at, model.dump())  # history checkpoints keep as-of fast
+                if model.position // every > stores[n].position() // every:  # history checkpoints keep as-of fast
+                    stores[n].save(model.position, model.at, model.dump())
             position = facts[-1].position
             bar.update(job, completed=position)
+    results = {}
+    for n, model in models.items():
+        if model.position > stores[n].position():
+            stores[n].save(model.position, model.at, model.dump())
+        stores[n].close()
+        results[n] = model.state == live.models[n].state
     if audit:
-        equal = audit.query(limit=10**9) == live.audit.query(limit=10**9)
+        results["audit"] = audit.query(limit=10**9) == live.audit.query(limit=10**9)
         audit.close()
-        return equal
-    store.close()
-    return model.state == live.models[name].state
+    return results
 
 
 __all__ = ["rebuild", "NAMES", "model_file"]

@@ -67,6 +67,7 @@ class Projections:
             self.models[name] = model
         self.lock = threading.RLock()
         self._running = threading.Lock()
+        self.listeners: list[Any] = []  # called with every fact, after the read models took it
         self._advanced = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -158,6 +159,8 @@ class Projections:
                 if fact.position in entries:
                     changes.append({"op": "append", "layer": "audit", "entry": entries[fact.position]})
                 deltas.append((fact, changes))
+                for listener in self.listeners:
+                    listener(fact)
         self.lag_seconds = max(0.0, time.time() - facts[-1].at.timestamp()) if self.clock is None else 0.0
         for fact, changes in deltas:
             self._publish(fact.position, fact.at, changes, cause="event")

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 
-from shapely import STRtree
-from shapely.geometry import Point, shape
+from shapely.geometry import shape
 
 from domain.alert import Alert
 from domain.dispatch import Dispatch
@@ -24,6 +23,7 @@ from projections import features as f
 from projections.events import Fact
 from projections.geography import Geography
 from projections.readmodel import ReadModel
+from projections.zone_index import ZoneIndex
 from projections.tally import JurisdictionTally
 
 
@@ -39,13 +39,12 @@ class SituationMap(ReadModel):
         return {"incidents": {}, "zones": {}, "resources": {}, "dispatches": {}, "alerts": {}, "units": {}}
 
     def loaded(self) -> None:
-        self._zone_shapes: dict[str, Any] = {}
-        self._zone_tree: tuple[STRtree, list[str]] | None = None
+        self._zones = ZoneIndex()
         self._zone_heap: list[tuple[str, str]] = []
         self._zone_days: dict[str, int] = {}  # the quiet-day count last shown, so a tick says only what changed
         for z in self.state["zones"].values():
             if not z["lifted"]:
-                self._zone_shapes[z["id"]] = shape(z["area"])
+                self._zones.add(z["id"], shape(z["area"]))
                 self._zone_days[z["id"]] = f.quiet_days_of(z, self.now())
                 self._schedule_zone(z)
         self._tally = JurisdictionTally()
@@ -96,8 +95,7 @@ class SituationMap(ReadModel):
         z = {"id": fact.thing, "incident": e.incident, "kind": e.kind, "area": e.area, "name": e.name,
              "declared_at": at, "kind_since": at, "last_case_at": at, "lifted": False, "version": fact.version}
         self.state["zones"][fact.thing] = z
-        self._zone_shapes[fact.thing] = shape(e.area)
-        self._zone_tree = None
+        self._zones.add(fact.thing, shape(e.area))
         self._schedule_zone(z)
         return [self._zone_upsert(z)]
 
@@ -112,8 +110,7 @@ class SituationMap(ReadModel):
     def _(self, e: Zone.ZoneLifted, fact: Fact) -> list[dict[str, Any]]:
         z = self.state["zones"][fact.thing]
         z.update(lifted=True, version=fact.version)
-        self._zone_shapes.pop(fact.thing, None)
-        self._zone_tree = None
+        self._zones.remove(fact.thing)
         return [{"op": "remove", "layer": "zones", "id": f"zone:{fact.thing}"}]
 
     @process.register(Resource.ResourceRegistered)
@@ -210,16 +207,11 @@ class SituationMap(ReadModel):
 
     def _cases_at(self, location: list[float], new: Counts, fact: Fact) -> list[dict[str, Any]]:
         """New cases reset the clock of every active zone that holds the point."""
-        if new.cases == 0 or not self._zone_shapes:
+        if new.cases == 0 or not self._zones:
             return []
-        if self._zone_tree is None:
-            ids = list(self._zone_shapes)
-            self._zone_tree = (STRtree([self._zone_shapes[z] for z in ids]), ids)
-        tree, ids = self._zone_tree
         changes = []
-        p = Point(location)
-        for index in tree.query(p, predicate="intersects"):
-            z = self.state["zones"][ids[int(index)]]
+        for zone_id in self._zones.containing(location):
+            z = self.state["zones"][zone_id]
             z["last_case_at"] = fact.at.isoformat()
             self._schedule_zone(z)
             changes.append(self._zone_upsert(z))

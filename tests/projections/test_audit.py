@@ -13,7 +13,7 @@ from domain.base import Meta
 from domain.eventstore import EVENTS_FILE
 from projections.audit import GENESIS, AuditTrail, link, verify
 
-from story import COMMANDER, START
+from story import START
 
 FIELD = "field"
 

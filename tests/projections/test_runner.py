@@ -51,11 +51,11 @@ class DrawnChoice:
         return self.data.draw(st.integers(lo, hi))
 
 
-def tell(app, plot, choose, commands, clock=None, signal=None, together=1):
+def tell(app, plot, choose, commands, clock=None, commit=None, together=1):
     """Run `commands` random commands, up to `together` per commit; the simulated clock moves between commits."""
     while commands > 0:
         batch = [plot.next(choose) for _ in range(min(commands, choose.number(1, together)))]
-        for command, outcome in zip(batch, run_batch(app, batch, signal)):
+        for command, outcome in zip(batch, run_batch(app, batch, commit)):
             plot.took(command, outcome)
         commands -= len(batch)
         if clock is not None:
@@ -299,7 +299,7 @@ def test_a_subscriber_receives_one_delta_per_event_in_order_with_its_position(st
     broker, commit = Broker(), CommitSignal()
     deltas = Deltas(broker)
     p = open_projections(broker=broker, signal=commit).start()
-    tell(story.app, Plot(story.clock.now), RandomChoice(7), 40, signal=commit)
+    tell(story.app, Plot(story.clock.now), RandomChoice(7), 40, commit=commit)
     head = story.app.recorder.max_notification_id()
     assert p.wait_for(head, timeout=10)
     deadline = time.monotonic() + 5

@@ -9,7 +9,6 @@ from datetime import timedelta
 import geojson
 import pytest
 
-from domain.base import Meta
 from domain.commands import Command
 from domain.settings import Settings
 from domain.writer import run_batch

@@ -72,6 +72,8 @@ CASES: list[tuple[str, str, Any, int, tuple[str, ...]]] = [
     ("moderately nested JSON", "/incidents", nested(200), 422, ("nested",)),
     ("invalid UTF-8", "/incidents", b'{"kind": "cluster", "title": "\xff\xfe", "location": [104.2493, 30.6626]}', 422, ("UTF-8",)),
     ("an unpaired surrogate", "/incidents", raw_incident(title='"\\ud800 fever"'), 422, ("surrogate",)),
+    ("an unpaired surrogate inside an area", "/zones", b'{"incident": "{incident}", "kind": "sealed", "area": {"type": "Polygon", '
+                                                     b'"\\udcff": 1, "coordinates": []}}', 422, ("surrogate",)),
     ("occurred_at in 1900", "/incidents/{incident}/reports", {"new": {"confirmed": 1}, "occurred_at": "1900-01-01T00:00:00+08:00"}, 422, ()),
     ("occurred_at in year 1", "/incidents", {**INCIDENT, "occurred_at": "0001-01-01T00:00:00+00:00"}, 422, ()),
     ("occurred_at in 9999", "/incidents/{incident}/reports", {"new": {"confirmed": 1}, "occurred_at": "9999-12-31T23:59:59+00:00"}, 422, ()),

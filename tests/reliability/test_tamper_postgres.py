@@ -119,6 +119,14 @@ def test_the_untouched_log_verifies_by_the_cli_and_the_api(intact: Deployment) -
     assert cli.returncode == 0 and f"ok: {api['checked']} events verified" in cli.stdout, cli.stdout + cli.stderr
 
 
+@pytest.mark.xfail(strict=True, reason="BUG projections/audit.py verify() answers `head` from trail.position, which an API "
+                                       "process's PgAuditTrail (projections/postgres.py:77 refresh) updates only inside query(): "
+                                       "GET /audit/verify says head 0 until someone reads GET /audit")
+def test_verify_names_the_head_of_the_trail(intact: Deployment) -> None:
+    verdict = intact.world.commander.get("/audit/verify").json()
+    assert verdict["head"] == intact.head(), verdict
+
+
 def forged(state: bytes) -> bytes:
     """The same event's data with one case more (or, if it has no count, one byte more)."""
     state = bytes(state)
