@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -149,7 +150,8 @@ def main() -> None:
         built["catch_up_seconds"] = time.perf_counter() - began
         (data_dir / "build.json").write_text(json.dumps(built))
     catch_up_seconds = built.get("catch_up_seconds", 0.0)
-    bare = Projections(app, settings, geography, Path(tempfile.mkdtemp(prefix="asof-bare-")))  # no checkpoints at all
+    bare_dir = Path(tempfile.mkdtemp(prefix="asof-bare-"))
+    bare = Projections(app, settings, geography, bare_dir)  # no checkpoints at all
 
     times = [app.mapper.to_domain_event(n).timestamp for n in (app.recorder.select_notifications(1, 1)[0],
                                                                app.recorder.select_notifications(events, 1)[0])]
@@ -190,6 +192,7 @@ def main() -> None:
     print(f"  written to {RESULTS}")
     checkpointed.stop()
     bare.stop()
+    shutil.rmtree(bare_dir, ignore_errors=True)
     app.close()
 
 

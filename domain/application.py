@@ -13,6 +13,7 @@ from domain.clock import Clock, Ids
 from domain.dispatch import Dispatch
 from domain.errors import InvalidInput, NotFound
 from domain.incident import Incident
+from domain.recent import RecentThings
 from domain.resource import Resource
 from domain.task import Task
 from domain.unit import Unit
@@ -29,6 +30,7 @@ class Coordination(Application):
         super().__init__(env)
         self.clock = clock or Clock()
         self.ids = ids or Ids()
+        self.recent = RecentThings()
 
     # -- reading and staging inside the current unit of work -------------------------------
 

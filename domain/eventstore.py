@@ -93,6 +93,26 @@ def position_of(app: Application, originator_id: UUID | str, version: int) -> in
         return row["notification_id"] if row else None
 
 
+def existing_ids(app: Application, ids: list[UUID]) -> set[UUID]:
+    """Which of these aggregates exist (have a first event): one query for a whole batch."""
+    if not ids:
+        return set()
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    if isinstance(recorder.datastore, SQLiteDatastore):
+        marks = ",".join("?" * len(ids))
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT originator_id FROM {table} WHERE originator_version=1 AND originator_id IN ({marks})",  # noqa: S608
+                      [i.hex for i in ids])
+            return {UUID(row[0]) for row in c.fetchall()}
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(
+            f"SELECT originator_id FROM {recorder.datastore.schema or 'public'}.{table} "  # noqa: S608
+            "WHERE originator_version=1 AND originator_id = ANY(%s::uuid[])", ([str(i) for i in ids],),
+        )
+        return {UUID(str(row["originator_id"])) for row in curs.fetchall()}
+
+
 class CommitSignal:
     """Set after each commit; readers wait on it instead of sleeping.
 

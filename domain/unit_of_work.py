@@ -24,10 +24,11 @@ def current() -> UnitOfWork:
 
 
 class UnitOfWork:
-    def __init__(self) -> None:
-        self.things: dict[UUID, Thing] = {}
+    def __init__(self, things: dict[UUID, Thing] | None = None) -> None:
+        self.things: dict[UUID, Thing] = {} if things is None else things
         self.staged: dict[UUID, Thing] = {}  # insertion-ordered: the commit order
         self.keys: set[UUID] = set()
+        self.known_keys: set[UUID] = set()  # idempotency records the store already has
         self._expected: tuple[str | None, int | None] = (None, None)
         self._marks: dict[UUID, int] = {}
         self._main: Thing | None = None

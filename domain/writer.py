@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
-from domain.eventstore import CommitSignal, position_of
+from domain.eventstore import CommitSignal, existing_ids, position_of
 from domain.idempotency import IdempotencyRecord, record_id
 from domain.times import occurred_time
 from domain.unit_of_work import UnitOfWork
@@ -82,8 +82,22 @@ def _run_alone(app: Coordination, command: Command, signal: CommitSignal | None,
 
 
 def _run_together(app: Coordination, commands: list[Command], signal: CommitSignal | None) -> list[Any]:
+    with app.recent.lock:
+        head = app.recorder.max_notification_id() or 0
+        try:
+            outcomes, positions = _commit(app, commands, signal, app.recent.trust(head))
+        except BaseException:
+            app.recent.forget()  # instances may hold changes that were never saved
+            raise
+        app.recent.kept(head, positions)
+        return outcomes
+
+
+def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | None, cache: dict) -> tuple[list[Any], list[int]]:
     outcomes: list[Any] = []
-    with UnitOfWork() as uow:
+    positions: dict[tuple[Any, int], int] = {}
+    with UnitOfWork(cache) as uow:
+        uow.known_keys = existing_ids(app, [record_id(c.meta.actor, c.idempotency_key) for c in commands if c.idempotency_key])
         for command in commands:
             try:
                 outcomes.append(_run_one(app, uow, command))
@@ -108,7 +122,7 @@ def _run_together(app: Coordination, commands: list[Command], signal: CommitSign
                     receipt.position = positions[(receipt.id, receipt.version)]
             if signal is not None and recordings:
                 signal.committed(max(positions.values()))
-    return outcomes
+    return outcomes, sorted(positions.values())
 
 
 def _canonical(target: str | None) -> str | None:
@@ -140,6 +154,7 @@ def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
             meta, key=key, request_hash=request_hash, command=command.name, thing=str(thing_id), version=receipt.version,
         )
         uow.staged[record.id] = record
+        uow.things[record.id] = record
         uow.keys.add(record.id)
     return receipt
 
@@ -148,10 +163,14 @@ def _replay(app: Coordination, uow: UnitOfWork, actor: str, key: str, request_ha
     rid = record_id(actor, key)
     if rid in uow.keys:
         raise _Deferred()
-    try:
-        record = app.repository.get(rid)
-    except AggregateNotFoundError:
-        return None
+    record = uow.things.get(rid)
+    if record is None:
+        if rid not in uow.known_keys:  # looked up for the whole batch in one query
+            return None
+        try:
+            record = app.repository.get(rid)
+        except AggregateNotFoundError:
+            return None
     if record.request_hash != request_hash:
         raise IdempotencyKeyReused(
             f"Idempotency-Key {key!r} was first used for a different request ({record.command}); "

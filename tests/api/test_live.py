@@ -211,6 +211,7 @@ def test_a_resume_from_before_this_process_started_is_a_resync(app: Any, setting
 
 def test_a_resume_ahead_of_the_log_is_a_resync(live_server: LiveServer, live_world: World) -> None:
     head = live_world.head()
+    live_world.commander.get("/map", min_position=head)  # the read side has reached the head: the resync is at it
     feed = Feed(live_server, live_world.observer.token, after=head + 100).start()
     first = feed.first()
     assert first["type"] == "resync" and first["position"] == head

@@ -91,4 +91,8 @@ def test_each_retried_field_post_has_exactly_one_effect(world: World, posts: int
             expected = (3 if count == "confirmed" else 0) + sum(
                 p["body"]["new"][count] for p in planned if p["incident"] == incident_id)
             assert board["counts"][count] == expected, (incident_id, count)
+    sends = sum(p["sends"] for p in planned)
+    together = sum(p["sends"] for p in planned if p["together"])
+    print(f"retries: {posts} field posts sent {sends} times ({together} of them concurrently with their twins), "
+          f"{posts} effects, 0 duplicated, 0 lost")
 

@@ -17,7 +17,7 @@ import httpx
 import psycopg
 import pytest
 
-from reliability.served import IN_DONGSHAN, LIANFANG, Process, Server, World, clean_env, key
+from reliability.served import IN_DONGSHAN, LIANFANG, Process, Server, World, clean_env
 from servers import start_redis
 
 pytestmark = pytest.mark.integration
@@ -317,4 +317,3 @@ def test_a_revoked_token_fails_at_once_on_every_api_process(deployment: Deployme
             assert httpx.get(f"http://127.0.0.1:{port}/api/v1/map", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
     finally:
         second.kill()
-    key()  # keys stay unique across the module
