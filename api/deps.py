@@ -61,7 +61,7 @@ async def submit(
         await asyncio.to_thread(check_jurisdiction, rt, actor, name, args, target)
     request.state.target_field = target_field
     meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source=source,
-                correlation_id=request.headers.get("x-request-id"), idempotency_key=key,
+                correlation_id=(request.headers.get("x-request-id") or "")[:200] or None, idempotency_key=key,
                 drill_run=(rt.drill or {}).get("run"))
     version = header_version if header_version is not None else expected
     command = Command(name, meta, args, target=target, expected_version=version, idempotency_key=key)

@@ -76,8 +76,7 @@ def check_jurisdiction(rt: Runtime, actor: Actor, command: str, args: dict[str, 
     """A field team of one township cannot write into another's. Reads the store: call it off the event loop."""
     if actor.role != F or (command not in PLACES and command not in DISPATCH_STEPS):
         return
-    unit = _thing(rt, actor.unit, Unit)
-    code = getattr(unit, "jurisdiction", None)
+    code = _settled(rt, "unit", actor.unit, lambda: getattr(_thing(rt, actor.unit, Unit), "jurisdiction", None))
     if not code or code not in rt.geography.by_code:
         raise Problem(403, "Forbidden", "this field team's unit has no known jurisdiction, so it cannot place reports")
     home = f"{rt.geography.by_code[code].name} ({code})"
@@ -87,14 +86,34 @@ def check_jurisdiction(rt: Runtime, actor: Actor, command: str, args: dict[str, 
     named = args.get("jurisdiction") if command == "report_incident" else None
     if named and code not in rt.geography.chain(named):
         raise Problem(403, "Forbidden", f"jurisdiction {named} is not within {home}; a field team reports only inside its own unit's jurisdiction")
-    if command == "file_report" and (incident := _thing(rt, target, Incident)) is not None:
-        where = incident.jurisdiction or rt.geography.locate(incident.location)
+    if command == "file_report" and (place := _settled(rt, "incident", target, lambda: _incident_place(rt, target))):
+        where, title = place
         if code not in rt.geography.chain(where):
-            raise Problem(403, "Forbidden", f"incident “{incident.title}” is outside {home}; a field team reports only on incidents in its own unit's jurisdiction")
+            raise Problem(403, "Forbidden", f"incident “{title}” is outside {home}; a field team reports only on incidents in its own unit's jurisdiction")
     if command in DISPATCH_STEPS and (dispatch := _thing(rt, target, Dispatch)) is not None:
         if not rt.geography.holds(code, list(dispatch.destination)):
             raise Problem(403, "Forbidden", f"this dispatch is bound for {dispatch.destination}, outside {home}; "
                           "its steps are for the command center or the owning unit")
+
+
+def _settled(rt: Runtime, kind: str, thing_id: str | None, read: Any) -> Any:
+    """Facts that never change once recorded (a unit's jurisdiction, an incident's place), read from the store once."""
+    known: dict[tuple[str, str | None], Any] = rt.__dict__.setdefault("_settled_facts", {})
+    if (kind, thing_id) not in known:
+        value = read()
+        if value is None:
+            return None  # not (yet) there: ask the store again next time
+        if len(known) > 100_000:
+            known.clear()
+        known[(kind, thing_id)] = value
+    return known[(kind, thing_id)]
+
+
+def _incident_place(rt: Runtime, incident_id: str | None) -> tuple[str | None, str] | None:
+    incident = _thing(rt, incident_id, Incident)
+    if incident is None:
+        return None
+    return incident.jurisdiction or rt.geography.locate(incident.location), incident.title
 
 
 def _thing(rt: Runtime, thing_id: str | None, kind: type) -> Any:

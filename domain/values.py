@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -147,6 +148,9 @@ _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"
 
 
 def check_no_personal_data(text: str, what: str) -> None:
+    # Full-width digits (as Chinese input methods type them) and 6-8-4 groupings must not slip through.
+    text = unicodedata.normalize("NFKC", text)
+    text = text + "\n" + re.sub(r"[\s\-\u2010-\u2015]", "", text)
     if _ID_NUMBER.search(text):
         raise InvalidInput(f"{what} looks like it contains an ID-card number; Lianfang stores counts, never personal identifiers — remove it")
     if _MOBILE.search(text):

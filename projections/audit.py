@@ -25,8 +25,10 @@ COLUMNS = ("position", "recorded_at", "occurred_at", "thing", "thing_kind", "typ
            "actor_name", "unit", "role", "source", "summary_zh", "summary_en", "reason", "drill_run", "hash")
 
 
-def link(previous: bytes, position: int, topic: str, state: bytes) -> bytes:
-    return hashlib.sha256(previous + str(position).encode() + b"\x1f" + topic.encode() + b"\x1f" + state).digest()
+def link(previous: bytes, position: int, thing: object, version: int, topic: str, state: bytes) -> bytes:
+    """Chains the event's place in the log, which thing it belongs to, its version, its type and its content."""
+    envelope = f"{position}\x1f{thing}\x1f{version}\x1f{topic}\x1f".encode()
+    return hashlib.sha256(previous + envelope + state).digest()
 
 
 class AuditTrail:
@@ -67,7 +69,7 @@ class AuditTrail:
         for fact in facts:
             if fact.position <= self.position:
                 continue
-            head = link(head, fact.position, fact.topic, fact.state)
+            head = link(head, fact.position, fact.thing, fact.version, fact.topic, fact.state)
             entries.append(self.entry(fact, head))
         if not entries:
             return []
@@ -126,6 +128,7 @@ class Verdict:
 
 def verify(app: Application, trail: AuditTrail, batch: int = 5000) -> Verdict:
     """Recompute the chain over the event store and compare it with the trail's recorded hashes."""
+    trail.refresh()  # another process may write the trail (scale-out)
     recorded = iter(trail.recorded_hashes())
     previous, checked, start = GENESIS, 0, 1
     expected = next(recorded, None)
@@ -138,7 +141,7 @@ def verify(app: Application, trail: AuditTrail, batch: int = 5000) -> Verdict:
                 return Verdict(False, checked, trail.position, n.id, f"an event at position {n.id} was inserted")
             if n.id > expected["position"]:
                 return Verdict(False, checked, trail.position, expected["position"], f"the event at position {expected['position']} was removed")
-            chained = link(previous, n.id, n.topic, n.state)
+            chained = link(previous, n.id, n.originator_id, n.originator_version, n.topic, n.state)
             if chained.hex() != expected["hash"]:
                 return Verdict(False, checked, trail.position, n.id, f"the event at position {n.id} was changed or moved")
             previous, checked = chained, checked + 1

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import shapely
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
@@ -37,6 +38,8 @@ class Geography:
         self._list = jurisdictions
         self._tree = STRtree([j.shape for j in jurisdictions]) if jurisdictions else None
         self._prepared = [prep(j.shape) for j in jurisdictions]
+        for j in jurisdictions:
+            shapely.prepare(j.shape)  # fast repeated point tests (holds)
 
     @classmethod
     def load(cls, path: Path | str) -> Geography:
@@ -100,7 +103,7 @@ class Geography:
     def holds(self, code: str, point: list[float]) -> bool:
         """Is the point inside jurisdiction `code`? (A field team acts only inside its own.)"""
         j = self.by_code.get(code)
-        return j is not None and j.shape.covers(Point(point))
+        return j is not None and bool(shapely.intersects_xy(j.shape, point[0], point[1]))
 
     def root(self) -> Jurisdiction | None:
         return next((j for j in self._list if j.parent is None), None)

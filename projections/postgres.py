@@ -89,7 +89,7 @@ class PgAuditTrail(AuditTrail):
         for fact in facts:
             if fact.position <= self.position:
                 continue
-            head = link(head, fact.position, fact.topic, fact.state)
+            head = link(head, fact.position, fact.thing, fact.version, fact.topic, fact.state)
             entries.append(self.entry(fact, head))
         if not entries:
             return []

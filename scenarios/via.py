@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
+
 from scenarios.loader import Actor, Scenario
 from scenarios.runner import Drill, DrillReport, Progress, RefusedByTarget
-from scenarios.store import new_run_id
+from scenarios.store import DrillStoreError, new_run_id
 
 API = "/api/v1"
 PATHS = {
@@ -107,6 +108,17 @@ def _detail(response: httpx.Response) -> str:
 def run_via(scenario: Scenario, client: httpx.Client, tokens: list[str], *, speed: float | None = None,
             on_step: Callable[[Progress], None] | None = None) -> DrillReport:
     default, own = parse_tokens(tokens)
+    check_drill_server(client)
     run = new_run_id()
     start = datetime.now(scenario.start.tzinfo)
     return Drill(scenario, HttpTarget(client, default, own, run, start), run, speed, on_step).run()
+
+
+def check_drill_server(client: httpx.Client) -> None:
+    """Drills never reach the live store: the server must be serving a drill store (its data dir has drill.json)."""
+    config = client.get("/api/v1/config").json()
+    if not config.get("drill"):
+        raise DrillStoreError(
+            f"the server at {client.base_url} serves a live store; a drill goes only to a drill store "
+            "(a data directory with drill.json, e.g. one made by `lianfang drill run --store DIR`)"
+        )

@@ -73,8 +73,13 @@ async def raw_events(
     def read() -> dict[str, Any]:
         facts = decode(rt.app, list(rt.app.recorder.select_notifications(after + 1, limit)))
         events = [{"position": f.position, "type": f.type, "thing": f.thing, "thing_kind": f.thing_kind,
-                   "version": f.version, "recorded_at": f.at.isoformat(), "meta": f.meta, "data": data_of(f.event)}
+                   "version": f.version, "recorded_at": f.at.isoformat(), "meta": f.meta, "data": _public(data_of(f.event))}
                   for f in facts]
         return {"events": events, "last": events[-1]["position"] if events else after}
 
     return await asyncio.to_thread(read)
+
+
+def _public(data: dict[str, Any]) -> dict[str, Any]:
+    """A token's hash is a credential's fingerprint: integrators see that a token was issued, not its hash."""
+    return {**data, "secret_hash": "redacted"} if "secret_hash" in data else data

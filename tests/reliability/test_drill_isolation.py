@@ -165,10 +165,6 @@ def test_reviewing_or_exporting_the_live_store_changes_none_of_its_files(live: W
         assert fingerprint(data_dir) == before, command
 
 
-@pytest.mark.xfail(strict=True, reason="BUG scenarios/via.py run_via (and api/cli_drills.py `drill run --via`): it sends "
-                                       "a drill's injects into whatever server it is given, the live one included, as "
-                                       "source=api events with no drill run id; it should first read GET /api/v1/config "
-                                       "and refuse (exit 2) a server whose `drill` is null")
 def test_a_drill_sent_over_http_to_the_live_server_is_refused(live: World, scenario: Path) -> None:
     head = live.server.head()
     ran = drill(live.server.env, str(scenario), "--via", live.server.url, "--token", live.commander.token)

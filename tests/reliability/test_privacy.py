@@ -142,14 +142,9 @@ def test_ordinary_numbers_in_a_note_are_kept(things: Things, text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    pytest.param("身份证 110101 19900307 1234", id="ID number in groups of 6-8-4", marks=pytest.mark.xfail(
-        strict=True, reason="BUG domain/values.py:145 _ID_NUMBER matches only 18 digits written together; an ID "
-                            "number written in its 6-8-4 groups, as printed on the card, is stored")),
-    pytest.param("身份证110101-19900307-123X", id="ID number with hyphens", marks=pytest.mark.xfail(
-        strict=True, reason="BUG domain/values.py:145 _ID_NUMBER: hyphenated ID numbers are stored")),
-    pytest.param("电话１３８１２３４５６７８", id="mobile number in full-width digits", marks=pytest.mark.xfail(
-        strict=True, reason="BUG domain/values.py:146 _MOBILE starts with a literal '1[3-9]', which full-width digits "
-                            "(as Chinese input methods type them) do not match; normalise with NFKC before matching")),
+    pytest.param("身份证 110101 19900307 1234", id="ID number in groups of 6-8-4"),
+    pytest.param("身份证110101-19900307-123X", id="ID number with hyphens"),
+    pytest.param("电话１３８１２３４５６７８", id="mobile number in full-width digits"),
 ])
 def test_personal_numbers_as_people_type_them_are_refused(things: Things, text: str) -> None:
     head = things.world.server.head()

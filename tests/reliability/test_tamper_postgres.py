@@ -119,9 +119,6 @@ def test_the_untouched_log_verifies_by_the_cli_and_the_api(intact: Deployment) -
     assert cli.returncode == 0 and f"ok: {api['checked']} events verified" in cli.stdout, cli.stdout + cli.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG projections/audit.py verify() answers `head` from trail.position, which an API "
-                                       "process's PgAuditTrail (projections/postgres.py:77 refresh) updates only inside query(): "
-                                       "GET /audit/verify says head 0 until someone reads GET /audit")
 def test_verify_names_the_head_of_the_trail(intact: Deployment) -> None:
     verdict = intact.world.commander.get("/audit/verify").json()
     assert verdict["head"] == intact.head(), verdict
@@ -240,12 +237,8 @@ CASES = [  # (what, how, where in the log)
     ("an event inserted into a gap", insert_into_gap, "gap"),
     ("an event inserted, the rest moved on", insert_shifting, "middle"),
     ("an edited hash in the trail", edit_the_trail, "middle"),
-    pytest.param("an event moved to another thing", move_to_another_thing, "middle", marks=pytest.mark.xfail(
-        strict=True, reason="BUG projections/audit.py:28 link() chains position, topic and state only; an event's "
-                            "originator_id and originator_version are outside the chain, so moving a report to another "
-                            "incident (or renumbering it) is not detected")),
-    pytest.param("an event renumbered in its thing", renumber_version, "middle", marks=pytest.mark.xfail(
-        strict=True, reason="BUG projections/audit.py:28 link() leaves originator_version out of the chain")),
+    pytest.param("an event moved to another thing", move_to_another_thing, "middle"),
+    pytest.param("an event renumbered in its thing", renumber_version, "middle"),
 ]
 
 

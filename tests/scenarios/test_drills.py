@@ -1,6 +1,8 @@
 """Drills: scenario files refused with their line, run into stores of their own, graded, exported and rerun."""
 from __future__ import annotations
 
+import json
+
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -169,6 +171,9 @@ def test_via_sends_every_inject_through_the_http_api(tmp_path: Path) -> None:
     from scenarios.via import run_via
 
     server = Settings(data_dir=tmp_path / "server")
+    (tmp_path / "server").mkdir(parents=True, exist_ok=True)
+    marker = {"run": "via", "scenario": "via", "status": "running"}  # a drill store: --via refuses a live one
+    (tmp_path / "server" / "drill.json").write_text(json.dumps(marker))
     commander = create_token(server, role="commander", unit=None, name="演练导调")
     # The unit exists before the drill, so that it can hold a token of its own
     app = Coordination(store_env(server))
@@ -185,7 +190,7 @@ def test_via_sends_every_inject_through_the_http_api(tmp_path: Path) -> None:
             run_via(load(wall_clock), client, [commander])
     stamped = {e["meta"].get("correlation_id") for e in events["events"] if e["meta"].get("source") == "api"}
     assert {f"drill-{report.run}-{n}" for n in range(1, 5)} <= stamped  # X-Request-Id of each inject
-    assert not (tmp_path / "server" / "drill.json").exists()
+    assert json.loads((tmp_path / "server" / "drill.json").read_text()) == marker  # --via writes no marker of its own
 
 
 def test_serve_shows_the_drill_on_the_map_while_it_runs(tmp_path: Path) -> None:
