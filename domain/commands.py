@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -27,7 +28,11 @@ class Command:
 
     def request_hash(self) -> str:
         body = {"name": self.name, "target": self.target, "args": self.args}
-        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+        try:
+            encoded = orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)
+        except orjson.JSONEncodeError:  # e.g. integers beyond 64 bits: the standard encoder takes them
+            encoded = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False).encode()
+        return hashlib.sha256(encoded).hexdigest()
 
 
 @dataclass
