@@ -53,11 +53,12 @@ def render(record: Record) -> str:
         section("plots", "趋势 Over time", plots(record)),
         section("indicators", "考评指标 Indicators per unit", unit_indicators(record)),
         section("ledger", "任务台账 Task ledger at the end", task_ledger(record)),
+        section("alerts", "预警 Public alerts (CAP 1.2)", alerts(record)),
         section("expectations", "演练评估 Expectations", expectations(record)),
         section("activity", "单位工作日志 Unit activity logs (ICS 214)", "".join(activity_log(record, log) for log in record.activity)),
         section("timeline", "事件时间线 Timeline (audit trail)", timeline(record)),
     ]
-    nav = "".join(f'<a href="#{a}">{a}</a>' for a in ("key-times", "situation", "plots", "indicators", "ledger", "expectations", "activity", "timeline"))
+    nav = "".join(f'<a href="#{a}">{a}</a>' for a in ("key-times", "situation", "plots", "indicators", "ledger", "alerts", "expectations", "activity", "timeline"))
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>复盘报告 {e(record.title)}</title>'
             f"<style>{CSS}</style></head><body>{header(record)}<nav>{nav}</nav>{''.join(sections)}</body></html>")
 
@@ -110,6 +111,22 @@ def task_ledger(record: Record) -> str:
     rows = [[e(r["title"]), e(r["lead_name"]), e("、".join(r["cooperating_names"])), e(clock_iso(r["due"], record)),
              e(r["state"]), r["percent"], f"{e(r['colour'])}: {e(r['reason'])}"] for r in record.ledger_rows]
     return table(["task", "lead", "cooperating", "due", "state", "%", "colour"], rows, [r["colour"] for r in record.ledger_rows])
+
+
+def alerts(record: Record) -> str:
+    """Every alert issued, updated or cancelled, as CAP would carry it (status Exercise in drills)."""
+    rows = []
+    for fact in record.facts:
+        if fact.thing_kind != "Alert":
+            continue
+        e_ = fact.event
+        what = {"AlertIssued": "发布 issued", "AlertUpdated": "更新 updated", "AlertCancelled": "撤销 cancelled"}.get(fact.type, fact.type)
+        rows.append([clock(fact.at, record.start), what, getattr(e_, "headline", "") or "",
+                     " / ".join(str(getattr(e_, k, "") or "") for k in ("severity", "urgency", "certainty")).strip(" /"),
+                     getattr(e_, "status", "") or "", fact.meta.get("source", ""), f"/api/v1/alerts/{fact.thing}.cap.xml"])
+    if not rows:
+        return "<p>本次记录未发布预警。No alert was issued.</p>"
+    return table(["时间 time", "动作 action", "标题 headline", "严重/紧急/确定", "status", "source", "CAP 1.2"], rows)
 
 
 def clock_iso(value: str, record: Record) -> str:

@@ -123,3 +123,17 @@ def test_a_live_store_is_reviewed_too(tmp_path: Path) -> None:
     assert "expectations" not in summary(record)
     assert 'id="timeline"' in render(record)
     assert runner.invoke(cli, ["review", str(tmp_path / "nothing")]).exit_code == 2
+
+
+def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path) -> None:
+    from scenarios.local import run_in_store
+    from scenarios.loader import load
+    from scenarios.review import replay
+    from scenarios.review_html import render
+
+    store = tmp_path / "canteen"
+    report, _ = run_in_store(load(SCENARIOS / "school-canteen-food-poisoning.yaml"), store)
+    assert not report.failed
+    html = render(replay(store))
+    alerts = html.split('<section id="alerts">')[1].split("</section>")[0]
+    assert "县第二中学疑似食物中毒事件健康提示" in alerts and "<td>Exercise</td>" in alerts and ".cap.xml" in alerts
