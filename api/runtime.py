@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ class Runtime:
     broker: Broker
     geography: Geography
     drill: dict[str, Any] | None
-    tokens: TokenCache
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Runtime:
@@ -58,11 +58,11 @@ class Runtime:
             broker=None if settings.redis_url else broker, writes=not settings.database_url,
         )
         writer = Writer(app, signal, settings.batch_max)
-        tokens = TokenCache()
-        projections.listeners.append(lambda fact: tokens.forget(fact.thing) if fact.type == "TokenRevoked" else None)
-        return cls(settings, app, signal, writer, projections, broker, geography, drill, tokens)
+        return cls(settings, app, signal, writer, projections, broker, geography, drill)
 
     def start(self) -> Runtime:
+        tokens = self.tokens  # a revocation seen in the log drops the token from the cache at once
+        self.projections.listeners.append(lambda fact: tokens.forget(fact.thing) if fact.type == "TokenRevoked" else None)
         if self.settings.database_url:
             from domain.eventstore import listen_for_commits
 

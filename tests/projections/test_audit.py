@@ -61,7 +61,7 @@ def test_every_event_is_one_entry_with_who_when_for_whom_and_why(story, told):
 def test_entries_are_chained_by_hash_in_log_order(story, told):
     previous = GENESIS
     for fact, entry in zip(story.facts(), told["trail"].query(limit=1000), strict=True):
-        previous = link(previous, fact.position, fact.topic, fact.state)
+        previous = link(previous, fact.position, fact.thing, fact.version, fact.topic, fact.state)
         assert entry["hash"] == previous.hex()
 
 
