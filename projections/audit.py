@@ -63,14 +63,19 @@ class AuditTrail:
             "reason": reason, "drill_run": meta.get("drill_run"), "hash": chained.hex(),
         }
 
-    def append(self, facts: list[Fact]) -> list[dict[str, Any]]:
-        """Chain and store the facts after our position, with the new position, in one transaction."""
+    def chained(self, facts: list[Fact]) -> tuple[list[dict[str, Any]], bytes]:
+        """Entries for the facts after our position, each carrying its link in the chain; and the new head."""
         entries, head = [], self._head
         for fact in facts:
             if fact.position <= self.position:
                 continue
             head = link(head, fact.position, fact.thing, fact.version, fact.topic, fact.state)
             entries.append(self.entry(fact, head))
+        return entries, head
+
+    def append(self, facts: list[Fact]) -> list[dict[str, Any]]:
+        """Chain and store the facts after our position, with the new position, in one transaction."""
+        entries, head = self.chained(facts)
         if not entries:
             return []
         placeholders = ", ".join("?" * len(COLUMNS))

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from projections.audit import COLUMNS, GENESIS, AuditTrail, link  # noqa: F401  (link re-exported for verify)
+from projections.audit import COLUMNS, GENESIS, AuditTrail
 from projections.events import Fact
 
 
@@ -85,12 +85,7 @@ class PgAuditTrail(AuditTrail):
         self.position, self._head = (row["position"], bytes(row["head"])) if row else (0, GENESIS)
 
     def append(self, facts: list[Fact]) -> list[dict[str, Any]]:
-        entries, head = [], self._head
-        for fact in facts:
-            if fact.position <= self.position:
-                continue
-            head = link(head, fact.position, fact.thing, fact.version, fact.topic, fact.state)
-            entries.append(self.entry(fact, head))
+        entries, head = self.chained(facts)
         if not entries:
             return []
         placeholders = ", ".join(["%s"] * len(COLUMNS))
