@@ -99,15 +99,7 @@ class AuditTrail:
                 f"SELECT * FROM entries WHERE {' AND '.join(clauses)} ORDER BY position {'DESC' if newest_first else 'ASC'}",  # noqa: S608
                 params,
             ).fetchall()
-        result = []
-        for row in rows:
-            recorded = datetime.fromisoformat(row["recorded_at"])
-            if (since and recorded < since) or (until and recorded > until):
-                continue
-            result.append(dict(row))
-            if len(result) >= limit:
-                break
-        return result
+        return within(rows, since, until, limit)
 
     def recorded_hashes(self) -> Any:
         """(position, hash) of every entry, in log order, from a connection of its own."""
@@ -117,6 +109,19 @@ class AuditTrail:
 
     def close(self) -> None:
         self._db.close()
+
+
+def within(rows: Any, since: datetime | None, until: datetime | None, limit: int) -> list[dict[str, Any]]:
+    """Entries recorded in [since, until], at most `limit` (times keep their offsets: compared as instants)."""
+    result = []
+    for row in rows:
+        recorded = datetime.fromisoformat(row["recorded_at"])
+        if (since and recorded < since) or (until and recorded > until):
+            continue
+        result.append(dict(row))
+        if len(result) >= limit:
+            break
+    return result
 
 
 @dataclass

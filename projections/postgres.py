@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from projections.audit import COLUMNS, GENESIS, AuditTrail
+from projections.audit import COLUMNS, GENESIS, AuditTrail, within
 from projections.events import Fact
 
 
@@ -110,16 +110,8 @@ class PgAuditTrail(AuditTrail):
                 clauses.append(f"{column} = %s")
                 params.append(value)
         sql = f"SELECT * FROM lf_audit WHERE {' AND '.join(clauses)} ORDER BY position {'DESC' if newest_first else 'ASC'}"  # noqa: S608
-        result = []
         with self._lock, self._db.cursor() as cur:
-            for row in cur.execute(sql, params):
-                recorded = datetime.fromisoformat(row["recorded_at"])
-                if (since and recorded < since) or (until and recorded > until):
-                    continue
-                result.append(dict(row))
-                if len(result) >= limit:
-                    break
-        return result
+            return within(cur.execute(sql, params), since, until, limit)
 
     def recorded_hashes(self) -> list[dict[str, Any]]:
         with self._lock:
