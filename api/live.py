@@ -49,8 +49,10 @@ class Delta:
 @dataclass(eq=False)
 class Client:
     queue: asyncio.Queue[Delta]
+    limit: int  # deltas it may fall behind, once it has its first message
     position: int = 0
     overflowed: bool = False
+    started: bool = False  # until the snapshot is sent, deltas wait without limit (building it takes a while)
     last_beat: float = 0.0
     trouble: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -87,9 +89,9 @@ class LiveHub:
         for client in list(self.clients):
             if client.overflowed:
                 continue
-            try:
+            if not client.started or client.queue.qsize() < client.limit:
                 client.queue.put_nowait(delta)
-            except asyncio.QueueFull:
+            else:
                 client.overflowed = True
                 client.trouble.set()
                 CLIENTS_DROPPED.inc()
@@ -155,7 +157,7 @@ async def live(
         await _refuse(websocket, problem)
         return
     await websocket.accept()
-    client = Client(asyncio.Queue(maxsize=hub.queue_size))
+    client = Client(asyncio.Queue(), hub.queue_size)
     hub.clients.add(client)  # before the first message, so nothing falls between them
     try:
         code, reason = await _serve(websocket, hub, client, after, secret)
@@ -213,6 +215,7 @@ async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int |
         if missed:
             await websocket.send_text(frame(missed).decode())
             client.position = max(client.position, missed[-1].position)
+    client.started = True
     loop = asyncio.get_running_loop()
     while True:
         try:
