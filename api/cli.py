@@ -111,9 +111,9 @@ def audit_verify(data_dir: DataDir = None) -> None:
     from projections.runner import read_stores
 
     settings = settings_with(data_dir)
-    app = open_store(settings)
     _, trail = read_stores(settings, Path(settings.data_dir) / "projections")
-    verdict = verify(app, trail)
+    with open_store(settings) as app:
+        verdict = verify(app, trail)
     if verdict.ok:
         typer.echo(f"ok: {verdict.checked} events verified (audit head {verdict.head})")
         return

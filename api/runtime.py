@@ -14,7 +14,7 @@ from domain.clock import Clock
 from domain.eventstore import CommitSignal, store_env
 from domain.settings import Settings
 from domain.writer import Writer
-from projections.broker import Broker
+from projections.broker import Broker, make_broker
 from projections.geography import Geography
 from projections.runner import FixedClock, Projections
 
@@ -88,10 +88,3 @@ def _end_of(drill: dict[str, Any]) -> Any:
 
     return datetime.fromisoformat(drill["end"])
 
-
-def make_broker(settings: Settings) -> Broker:
-    if settings.redis_url:
-        from projections.redis_broker import RedisBroker
-
-        return RedisBroker(settings.redis_url)
-    return Broker()

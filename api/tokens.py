@@ -1,6 +1,8 @@
 """Token administration for the CLI: create (printed once), list, revoke; each is an event."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -18,8 +20,14 @@ from domain.writer import execute
 CLI = Meta(actor="cli", role="commander", source="system", actor_name="lianfang CLI")
 
 
-def open_store(settings: Settings) -> Coordination:
-    return Coordination(store_env(settings))
+@contextmanager
+def open_store(settings: Settings) -> Iterator[Coordination]:
+    """The event store, closed (with its connections) when the block ends."""
+    app = Coordination(store_env(settings))
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 def find_unit(app: Coordination, unit: str) -> str:
@@ -36,7 +44,12 @@ def find_unit(app: Coordination, unit: str) -> str:
 
 
 def create_token(settings: Settings, *, role: str, unit: str | None, name: str | None) -> str:
-    app = open_store(settings)
+    with open_store(settings) as app:
+        return issue_token(app, role=role, unit=unit, name=name)
+
+
+def issue_token(app: Coordination, *, role: str, unit: str | None, name: str | None) -> str:
+    """A new token's secret (shown once); only its hash is stored, in a TokenIssued event."""
     secret = new_secret()
     args: dict[str, Any] = {"secret_hash": token_hash(secret), "role": role, "name": name}
     if unit:
@@ -49,7 +62,11 @@ def create_token(settings: Settings, *, role: str, unit: str | None, name: str |
 
 
 def list_tokens(settings: Settings) -> list[dict[str, Any]]:
-    app = open_store(settings)
+    with open_store(settings) as app:
+        return _tokens_of(app)
+
+
+def _tokens_of(app: Coordination) -> list[dict[str, Any]]:
     topic = f"{Token.__module__}:{Token.TokenIssued.__qualname__}"
     rows = []
     for n in app.recorder.select_notifications(1, 1_000_000, topics=[topic]):
@@ -60,8 +77,8 @@ def list_tokens(settings: Settings) -> list[dict[str, Any]]:
 
 
 def revoke_token(settings: Settings, token_id: str) -> None:
-    app = open_store(settings)
-    try:
-        execute(app, Command("revoke_token", CLI, {}, target=token_id))
-    except DomainError as error:
-        raise SystemExit(f"cannot revoke: {error.detail}") from None
+    with open_store(settings) as app:
+        try:
+            execute(app, Command("revoke_token", CLI, {}, target=token_id))
+        except DomainError as error:
+            raise SystemExit(f"cannot revoke: {error.detail}") from None

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
 
 if TYPE_CHECKING:
@@ -41,6 +42,25 @@ class DurableSQLiteFactory(SQLiteFactory):
         datastore.pool = DurablePool(db_name=datastore.pool.db_name, lock_timeout=datastore.pool.lock_timeout)
 
 
+SCHEMA_LOCK = 0x1F_A9_5C_4E  # an advisory lock key: "lianfang schema"
+
+
+class SerialSchemaRecorder(PostgresApplicationRecorder):
+    """Creates the tables under an advisory lock: many processes starting at once would otherwise
+    race on CREATE OR REPLACE FUNCTION, and one would fail with "tuple concurrently updated"."""
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,), prepare=False)
+            super().create_table()
+
+
+class SerialSchemaPostgresFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL persistence in its default mode, safe to start in many processes."""
+
+    application_recorder_class = SerialSchemaRecorder
+
+
 def store_env(settings: Settings, data_dir: Path | None = None, name: str = "Coordination") -> dict[str, str]:
     """The eventsourcing env for the event store: SQLite under data_dir, or PostgreSQL."""
     common = {
@@ -52,7 +72,7 @@ def store_env(settings: Settings, data_dir: Path | None = None, name: str = "Coo
         url = urlparse(settings.database_url)
         return {
             **common,
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": f"{__name__}:SerialSchemaPostgresFactory",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "lianfang",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./var"), description="where the embedded SQLite store and read models live")
     database_url: str | None = Field(None, description="postgresql://user:password@host:port/db selects PostgreSQL")
     redis_url: str | None = Field(None, description="redis://host:port/0 selects Redis Streams for live fan-out")
+    redis_stream: str = Field("lianfang:deltas", description="the Redis Stream key; one per deployment sharing a Redis")
     geography: Path | None = Field(None, description="GeoJSON jurisdictions; default: the demo county")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -46,6 +46,12 @@ class CheckpointStore:
             c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
                       (position, at.isoformat() if at else None, 0 if keep else 1, state))
 
+    def kept(self) -> list[int]:
+        """Positions of the checkpoints kept in history (as-of starts from these), oldest first."""
+        with self.recorder.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position FROM checkpoints WHERE head=0 ORDER BY position")
+            return [row[0] for row in c.fetchall()]
+
     def latest(self) -> bytes | None:
         return self._one("SELECT state FROM checkpoints ORDER BY position DESC LIMIT 1", ())
 

@@ -48,6 +48,11 @@ class PgCheckpointStore:
             self._db.execute(f"INSERT INTO {self.table} VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
                              (position, at, not keep, state))
 
+    def kept(self) -> list[int]:
+        """Positions of the checkpoints kept in history (as-of starts from these), oldest first."""
+        with self._lock:
+            return [row["position"] for row in self._db.execute(f"SELECT position FROM {self.table} WHERE NOT head ORDER BY position")]
+
     def latest(self) -> bytes | None:
         return self._one(f"SELECT state FROM {self.table} ORDER BY position DESC LIMIT 1", ())
 

@@ -78,7 +78,7 @@ class RedisBroker(Broker):
                 if last == "$":
                     newest = reader.xrevrange(self.stream, count=1)
                     last = newest[0][0].decode() if newest else "0-0"
-                replies = reader.xread({self.stream: last}, count=1000, block=1000)
+                replies = reader.xread({self.stream: last}, count=1000, block=250)
             except redis.RedisError as error:
                 log.warning("reading %s failed (%s); retrying", self.stream, error)
                 time.sleep(0.5)

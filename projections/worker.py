@@ -16,7 +16,7 @@ from domain.application import Coordination
 from domain.clock import Clock
 from domain.eventstore import CommitSignal, listen_for_commits, store_env
 from domain.settings import Settings
-from projections.broker import Broker
+from projections.broker import make_broker
 from projections.geography import Geography
 from projections.runner import Projections
 
@@ -45,7 +45,7 @@ def run_workers(settings: Settings, stop: threading.Event | None = None) -> None
     commits = CommitSignal()
     listening = threading.Event()
     listen_for_commits(app, settings.database_url, commits, listening)
-    broker = _broker(settings)
+    broker = make_broker(settings)
     projections = Projections(app, settings, Geography.load(settings.geography_file), Path(settings.data_dir) / "projections",
                               broker=broker, signal=commits, clock=Clock(), writes=True)
     projections.catch_up()
@@ -60,10 +60,3 @@ def run_workers(settings: Settings, stop: threading.Event | None = None) -> None
         broker.close()
         lock.close()
 
-
-def _broker(settings: Settings) -> Broker:
-    if settings.redis_url:
-        from projections.redis_broker import RedisBroker
-
-        return RedisBroker(settings.redis_url)
-    return Broker()

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from api.auth import new_secret
-from api.runtime import Runtime, make_broker
+from api.runtime import Runtime
+from projections.broker import make_broker
 from domain.access import token_hash
 from domain.commands import Command
 from domain.eventstore import CommitSignal

@@ -5,7 +5,9 @@ Session-scoped servers are started lazily, only by tests that ask for them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -14,7 +16,8 @@ import pytest
 
 _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
+    sys.path.append(_TESTS_DIR)  # after the project: tests/projections must not shadow the projections package
+from modes import projection_worker  # noqa: E402
 from servers import (  # noqa: E402
     PostgresServer,
     RedisServer,
@@ -34,6 +37,7 @@ def _sigterm_as_interrupt(signum, frame):
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "soak: very long run; skipped unless LIANFANG_SOAK=1 (make soak)")
+    config.addinivalue_line("markers", "embedded_only(why): runs in the embedded mode only, for the reason given")
     # `timeout`, CI cancellation: SIGTERM would end Python without teardown or
     # atexit (servers would still die, by pdeathsig, but leave their files).
     # As an interrupt, pytest tears the session fixtures down.
@@ -52,9 +56,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> PostgresServer:
-    """A PostgreSQL cluster for the whole session (fsync on).
+    """A PostgreSQL cluster for the whole session: fsync off, synchronous_commit on, so a killed
+    server still keeps every commit (only power loss would not).
     ``.dsn`` points at database ``lianfang``; prefer ``postgres_dsn`` in tests."""
-    with start_postgres(tmp_path_factory.mktemp("postgres")) as server:
+    with start_postgres(tmp_path_factory.mktemp("postgres"), fsync=False) as server:
         yield server
 
 
@@ -84,52 +89,78 @@ def chromium_executable() -> str:
 
 
 # --- both modes: the embedded store, and PostgreSQL + Redis + a projection worker ---------------
+#
+# Suites take `backends` (Settings fields naming the store) and open their stores inside
+# `projection_worker(settings)`: in scale-out mode that runs the real worker beside the test, which
+# keeps the durable read models in PostgreSQL and publishes deltas to the test's own Redis Stream.
 
 STORE_MODES = ("embedded", "scaleout")
+TEMPLATE_DB = "lf_template"
 
 
 @pytest.fixture(params=STORE_MODES)
 def store_mode(request: pytest.FixtureRequest) -> str:
+    marker = request.node.get_closest_marker("embedded_only")
+    if request.param == "scaleout" and marker is not None:
+        pytest.skip(f"embedded store only: {marker.args[0]}")
     return request.param
 
 
-@pytest.fixture
-def lianfang_settings(request: pytest.FixtureRequest, tmp_path: Path, store_mode: str):
-    """Settings for a fresh store in either mode. In scale-out mode a real projection worker runs
-    beside the test (in a thread), writing the read models to PostgreSQL and deltas to Redis."""
-    import threading
+@pytest.fixture(scope="session")
+def scaleout_template(postgres_server: PostgresServer, redis_server: RedisServer,
+                      tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database holding every table an API process and a projection worker create; each test gets a
+    copy, so no test waits for (or races) CREATE TABLE."""
+    from fastapi.testclient import TestClient
 
+    from api.main import create_app
     from domain.settings import Settings
 
-    if store_mode == "embedded":
-        yield Settings(data_dir=tmp_path / "var")
+    dsn = postgres_server.create_database(TEMPLATE_DB)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("template"), database_url=dsn,
+                        redis_url=redis_server.url, redis_stream="lianfang:template")
+    with projection_worker(settings, tables=("coordination_events", "lf_audit_head", "lf_checkpoints_ledger")):
+        with TestClient(create_app(settings)):
+            pass
+    with postgres_server._admin() as admin:  # noqa: SLF001  (a template must have no sessions)
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (TEMPLATE_DB,))
+    return TEMPLATE_DB
+
+
+@contextlib.contextmanager
+def _backends_for(request: pytest.FixtureRequest, mode: str):
+    if mode == "embedded":
+        yield {}
         return
-    from projections.worker import run_workers
-
-    dsn = request.getfixturevalue("postgres_dsn")
-    with start_redis(tmp_path / "redis") as redis:
-        settings = Settings(data_dir=tmp_path / "var", database_url=dsn, redis_url=redis.url)
-        stop = threading.Event()
-        worker = threading.Thread(target=run_workers, args=(settings, stop), daemon=True)
-        worker.start()
-        _wait_for_tables(dsn, ("coordination_events", "lf_audit_head", "lf_checkpoints_ledger"))
-        try:
-            yield settings
-        finally:
-            stop.set()
-            worker.join(timeout=15)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("scaleout_template")
+    redis: RedisServer = request.getfixturevalue("redis_server")
+    dsn = server.create_database(template=template)
+    try:
+        yield {"database_url": dsn, "redis_url": redis.url, "redis_stream": f"lianfang:test:{secrets.token_hex(6)}"}
+    finally:
+        server.drop_database(dsn.rsplit("/", 1)[1])
 
 
-def _wait_for_tables(dsn: str, tables: tuple[str, ...], timeout: float = 30) -> None:
-    """Let the worker create its tables before the app does (concurrent CREATE TABLE IF NOT EXISTS races)."""
-    import time
+@pytest.fixture
+def backends(request: pytest.FixtureRequest, store_mode: str):
+    """Settings fields for a fresh store in this test's mode: none for the embedded default; for
+    scale-out a fresh PostgreSQL database and a Redis Stream of the test's own."""
+    with _backends_for(request, store_mode) as fields:
+        yield fields
 
-    import psycopg
 
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(dsn, autocommit=True) as db:
-        while time.monotonic() < deadline:
-            if all(db.execute("SELECT to_regclass(%s)", (t,)).fetchone()[0] for t in tables):
-                return
-            time.sleep(0.05)
-    raise RuntimeError(f"the projection worker did not create {tables} in {timeout}s")
+@pytest.fixture(scope="module", params=STORE_MODES)
+def module_backends(request: pytest.FixtureRequest):
+    """For stores a whole module shares: each call gives the `backends` of a fresh store in this mode."""
+    with contextlib.ExitStack() as stack:
+        yield lambda: stack.enter_context(_backends_for(request, request.param))
+
+
+@pytest.fixture
+def lianfang_settings(tmp_path: Path, backends: dict):
+    """Settings for a fresh store in either mode, with the scale-out worker running."""
+    from domain.settings import Settings
+
+    with projection_worker(Settings(data_dir=tmp_path / "var", **backends)) as settings:
+        yield settings

@@ -20,9 +20,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.tokens import create_token
+from api.tokens import create_token, issue_token, open_store
 from domain.access import token_hash, token_id
 from domain.settings import Settings
+from modes import projection_worker
 
 COUNTY, DONGSHAN, SHIQIAO = "510199", "510199003", "510199005"
 IN_DONGSHAN = [104.2493, 30.6626]  # 松林村 grid of 东山镇
@@ -140,9 +141,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Any, request: pytest.FixtureRequest) -> Settings:
+def settings(tmp_path: Any, request: pytest.FixtureRequest, backends: dict[str, Any]) -> Iterator[Settings]:
+    """This test's settings, in each mode: the embedded store, and scale-out with its projection worker."""
     marker = request.node.get_closest_marker("settings")
-    return Settings(**{"data_dir": tmp_path, "read_wait_seconds": 2.0, **(marker.kwargs if marker else {})})
+    chosen = Settings(**{"data_dir": tmp_path, "read_wait_seconds": 2.0, **backends, **(marker.kwargs if marker else {})})
+    with projection_worker(chosen):
+        yield chosen
 
 
 @pytest.fixture
@@ -157,14 +161,15 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def build_world(client: Any, settings: Settings) -> World:
-    commander = Api(client, create_token(settings, role="commander", unit=None, name="县指挥部"), "commander")
-    world = World(client, settings, commander, Api(client, create_token(settings, role="observer", unit=None, name="观察员"), "observer"),
-                  Api(client, None, "anonymous"))
-    for name, kind, code in (("health", "department", COUNTY), ("dongshan", "township", DONGSHAN), ("shiqiao", "township", SHIQIAO)):
-        world.units[name] = commander.created("/units", {"name": name, "kind": kind, "jurisdiction": code})
-    for name in world.units:
-        world.as_unit[name] = Api(client, world.token("unit", name), f"unit:{name}")
-        world.as_field[name] = Api(client, world.token("field", name), f"field:{name}")
+    with open_store(settings) as store:
+        commander = Api(client, issue_token(store, role="commander", unit=None, name="县指挥部"), "commander")
+        world = World(client, settings, commander, Api(client, issue_token(store, role="observer", unit=None, name="观察员"), "observer"),
+                      Api(client, None, "anonymous"))
+        for name, kind, code in (("health", "department", COUNTY), ("dongshan", "township", DONGSHAN), ("shiqiao", "township", SHIQIAO)):
+            world.units[name] = commander.created("/units", {"name": name, "kind": kind, "jurisdiction": code})
+        for name, unit in world.units.items():
+            world.as_unit[name] = Api(client, issue_token(store, role="unit", unit=unit, name=f"unit-{name}"), f"unit:{name}")
+            world.as_field[name] = Api(client, issue_token(store, role="field", unit=unit, name=f"field-{name}"), f"field:{name}")
     return world
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 
 from api.cap import CAP_NS, DEFAULT_MAX_BYTES, from_cap_xml, validate_cap
 from api.main import create_app
-from api.tokens import CLI, create_token, open_store
+from api.tokens import CLI, issue_token, open_store
 from domain.commands import Command
 from domain.settings import Settings
 from domain.writer import execute
+from modes import projection_worker
 
 EXAMPLES = Path(__file__).parent / "cap_examples"
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -74,23 +75,23 @@ def start(data_dir: Path, drill: dict[str, Any] | None = None, **settings_: Any)
     if drill is not None:
         (data_dir / "drill.json").write_text(json.dumps(drill))
     settings = Settings(data_dir=data_dir, **settings_)
-    store = open_store(settings)
-    unit = str(execute(store, Command("register_unit", CLI, {"name": "县卫健局", "kind": "department"})).id)
-    store.close()
-    tokens = {role: create_token(settings, role=role, unit=unit if role in ("unit", "field") else None, name=role)
-              for role in ("commander", "unit", "field", "observer")}
-    with TestClient(create_app(settings)) as client:
-        yield Api(client, tokens)
+    with projection_worker(settings):
+        with open_store(settings) as store:
+            unit = str(execute(store, Command("register_unit", CLI, {"name": "县卫健局", "kind": "department"})).id)
+            tokens = {role: issue_token(store, role=role, unit=unit if role in ("unit", "field") else None, name=role)
+                      for role in ("commander", "unit", "field", "observer")}
+        with TestClient(create_app(settings)) as client:
+            yield Api(client, tokens)
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    yield from start(tmp_path_factory.mktemp("alerts"))
+def api(tmp_path_factory: pytest.TempPathFactory, module_backends: Callable[[], dict[str, Any]]) -> Iterator[Api]:
+    yield from start(tmp_path_factory.mktemp("alerts"), **module_backends())
 
 
 @pytest.fixture(scope="module")
-def drill_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    yield from start(tmp_path_factory.mktemp("drill"), {"run": "r1", "scenario": "test drill"})
+def drill_api(tmp_path_factory: pytest.TempPathFactory, module_backends: Callable[[], dict[str, Any]]) -> Iterator[Api]:
+    yield from start(tmp_path_factory.mktemp("drill"), {"run": "r1", "scenario": "test drill"}, **module_backends())
 
 
 def root_of(xml: bytes) -> ET.Element:

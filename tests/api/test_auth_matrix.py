@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from modes import stored_bytes
 from conftest import IN_DONGSHAN, IN_SHIQIAO, SQUARE_IN_DONGSHAN, Api, World, assert_problem, due_in, revoke
 from domain.access import token_hash
 
@@ -220,7 +221,7 @@ def test_a_token_is_stored_only_as_its_hash(world: World) -> None:
     secret = world.token("field", "dongshan")
     assert Api(world.client, secret, "field").post("/incidents", {"kind": "cluster", "title": "t", "location": IN_DONGSHAN}).status_code == 201
     world.head()
-    stored = b"".join(path.read_bytes() for path in world.settings.data_dir.rglob("*") if path.is_file())
+    stored = stored_bytes(world.settings)
     assert secret.encode() not in stored
     assert token_hash(secret).encode() in stored
     log = world.observer.get("/events", limit=5000).text

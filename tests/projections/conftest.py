@@ -27,8 +27,9 @@ def clock() -> SimulatedClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "store", checkpoint_every=10)
+def settings(tmp_path: Path, backends: dict[str, Any]) -> Settings:
+    """In each mode: the embedded store, and PostgreSQL (events, checkpoints and audit trail there)."""
+    return Settings(data_dir=tmp_path / "store", checkpoint_every=10, **backends)
 
 
 @pytest.fixture

@@ -5,13 +5,16 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.base import Meta
 from domain.eventstore import EVENTS_FILE
-from projections.audit import GENESIS, AuditTrail, link, verify
+from domain.settings import Settings
+from projections.audit import GENESIS, link, verify
+from projections.runner import read_stores
 
 from story import START
 
@@ -89,33 +92,43 @@ def test_appending_the_same_facts_again_adds_nothing(story, told):
 def test_the_untouched_chain_verifies_and_so_says_the_command_line(story, told):
     verdict = verify(story.app, told["trail"])
     assert (verdict.ok, verdict.checked, verdict.head, verdict.broken_at) == (True, 7, 7, None)
-    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(story.settings.data_dir)])
+    result = CliRunner().invoke(cli, ["audit", "verify"], env=in_the_shell(story.settings))
     assert result.exit_code == 0, result.output
     assert "ok: 7 events verified" in result.output
 
 
-def tamper(events_file: Path, how: str) -> None:
-    db = sqlite3.connect(events_file)
+def tamper(settings: Settings, how: str) -> None:
+    """Edit the event store behind the application's back: the SQLite file, or the PostgreSQL table."""
+    if settings.database_url:
+        db, table, key, arg = psycopg.connect(settings.database_url), "coordination_events", "notification_id", "%s"
+    else:
+        db, table, key, arg = sqlite3.connect(Path(settings.data_dir) / EVENTS_FILE), "stored_events", "rowid", "?"
     with db:
+        run = db.execute
         if how == "change one byte":
-            (state,) = db.execute("SELECT state FROM stored_events WHERE rowid=4").fetchone()
+            (state,) = run(f"SELECT state FROM {table} WHERE {key}=4").fetchone()
             i = bytes(state).index(b'"confirmed":') + len(b'"confirmed":')
             forged = bytes(state[:i]) + (b"9" if state[i:i + 1] != b"9" else b"8") + bytes(state[i + 1:])
-            db.execute("UPDATE stored_events SET state=? WHERE rowid=4", (forged,))
+            run(f"UPDATE {table} SET state={arg} WHERE {key}=4", (forged,))
         elif how == "delete one":
-            db.execute("DELETE FROM stored_events WHERE rowid=4")
+            run(f"DELETE FROM {table} WHERE {key}=4")
         elif how == "swap two":
-            db.execute("UPDATE stored_events SET rowid=-1 WHERE rowid=4")
-            db.execute("UPDATE stored_events SET rowid=4 WHERE rowid=6")
-            db.execute("UPDATE stored_events SET rowid=6 WHERE rowid=-1")
+            run(f"UPDATE {table} SET {key}=-1 WHERE {key}=4")
+            run(f"UPDATE {table} SET {key}=4 WHERE {key}=6")
+            run(f"UPDATE {table} SET {key}=6 WHERE {key}=-1")
         elif how == "insert one":
-            db.execute("UPDATE stored_events SET rowid=rowid+1000 WHERE rowid>=4")
-            db.execute("UPDATE stored_events SET rowid=rowid-999 WHERE rowid>=1000")
-            db.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
-                       "SELECT 4, originator_id, 99, topic, state FROM stored_events WHERE rowid=3")
+            run(f"UPDATE {table} SET {key}={key}+1000 WHERE {key}>=4")
+            run(f"UPDATE {table} SET {key}={key}-999 WHERE {key}>=1000")
+            run(f"INSERT INTO {table} ({key}, originator_id, originator_version, topic, state) "
+                f"SELECT 4, originator_id, 99, topic, state FROM {table} WHERE {key}=3")
         elif how == "delete the tail":
-            db.execute("DELETE FROM stored_events WHERE rowid>=6")
+            run(f"DELETE FROM {table} WHERE {key}>=6")
     db.close()
+
+
+def in_the_shell(settings: Settings) -> dict[str, str | None]:
+    """The environment `lianfang` runs with against this store (None unsets a variable)."""
+    return {"LIANFANG_DATA_DIR": str(settings.data_dir), "LIANFANG_DATABASE_URL": settings.database_url}
 
 
 @pytest.mark.parametrize(("how", "position", "problem"), [
@@ -127,15 +140,17 @@ def tamper(events_file: Path, how: str) -> None:
 ])
 def test_tampering_with_the_event_store_is_named_at_its_position(story, told, how, position, problem):
     told["projections"].stop()
-    data_dir = Path(story.settings.data_dir)
-    tamper(data_dir / EVENTS_FILE, how)
+    settings = story.settings
+    tamper(settings, how)
     # verify() names the position ...
-    trail = AuditTrail(data_dir / "projections" / "audit.sqlite")
+    stores, trail = read_stores(settings, Path(settings.data_dir) / "projections")
     verdict = verify(story.app, trail)
     trail.close()
+    for store in stores.values():
+        store.close()
     assert (verdict.ok, verdict.broken_at) == (False, position)
     assert problem in verdict.problem
     # ... and so does `lianfang audit verify`, with exit status 1.
-    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(data_dir)])
+    result = CliRunner().invoke(cli, ["audit", "verify"], env=in_the_shell(settings))
     assert result.exit_code == 1
     assert f"BROKEN at position {position}" in result.output

@@ -6,6 +6,7 @@ import random
 import signal
 import sqlite3
 import subprocess
+import inspect
 import sys
 import time
 from collections import Counter
@@ -17,7 +18,6 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-import projections
 from domain.application import Coordination
 from domain.clock import SimulatedClock
 from domain.eventstore import CommitSignal, store_env
@@ -35,7 +35,7 @@ from story import START, Deltas
 from story_commands import Plot, RandomChoice
 
 HERE = Path(__file__).resolve().parent
-CODE = Path(projections.__file__).resolve().parent.parent  # the code under test, for the child process too
+CODE = Path(inspect.getfile(Projections)).resolve().parents[1]  # the code under test, for the child process too
 
 
 class DrawnChoice:
@@ -78,11 +78,7 @@ def assert_same_read_side(a: Projections, b: Projections) -> None:
 
 
 def kept_checkpoints(p: Projections, name: str) -> list[int]:
-    db = sqlite3.connect(p.stores[name].path)
-    try:
-        return [row[0] for row in db.execute("SELECT position FROM checkpoints WHERE head=0 ORDER BY position")]
-    finally:
-        db.close()
+    return p.stores[name].kept()
 
 
 # -- resume ---------------------------------------------------------------------------------------

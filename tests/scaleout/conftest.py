@@ -32,6 +32,10 @@ class Cluster:
     def api(self, port: int | None = None) -> tuple[subprocess.Popen, int]:
         port = port or find_free_port()
         process = self.spawn("serve", "--port", str(port), name=f"api-{port}")
+        return self.ready(process, port)
+
+    def ready(self, process: subprocess.Popen, port: int) -> tuple[subprocess.Popen, int]:
+        """Once its /healthz answers 200; its log if it exits first."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

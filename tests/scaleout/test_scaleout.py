@@ -67,6 +67,22 @@ def test_a_command_on_one_process_reaches_a_viewer_on_another(cluster) -> None:
     assert asyncio.run(scenario()) < 2.0
 
 
+def test_api_processes_and_workers_started_at_the_same_moment_on_an_empty_database_all_come_up(cluster) -> None:
+    from servers import find_free_port
+
+    ports = [find_free_port() for _ in range(4)]
+    started = [(cluster.spawn("serve", "--port", str(port), name=f"api-{port}"), port) for port in ports]
+    workers = [cluster.worker(f"worker-{n}") for n in range(2)]
+    for process, port in started:
+        cluster.ready(process, port)
+    token = cluster.token()
+    created = post(ports[0], token, "/incidents", INCIDENT)
+    assert created.status_code == 201, created.text
+    for port in ports:
+        assert created.json()["position"] in event_positions(port, token)
+    assert all(worker.poll() is None for worker in workers)
+
+
 def test_a_viewer_resumes_without_a_gap_after_its_api_process_is_killed(cluster) -> None:
     cluster.worker()
     _, a = cluster.api()
