@@ -1,7 +1,8 @@
 """P2: from a POST's acknowledgement to the websocket message that carries it, with many viewers.
 
 Field reports are posted at a steady 200 commands/s (open loop) while 100, then 1,000 viewers
-follow /api/v1/live from processes of their own. For every viewer and every acknowledged command,
+follow /api/v1/live from processes of their own. In scale-out mode (`--scale-out`) the commands go to
+API process A and the viewers watch API process B, through the projection worker and Redis. For every viewer and every acknowledged command,
 the latency is the time of the first frame whose position reaches the command's position minus the
 time its 2xx arrived (one monotonic clock for all processes). A frame that arrives before the 2xx
 counts as 0 ms.
@@ -54,19 +55,20 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
     stalls = [stalled // processes + (i < stalled % processes) for i in range(processes)]
     with lianfang(name, scaled) as (server, seeded, info):
         paths = [f"/api/v1/incidents/{i}/reports" for i in seeded.incidents]
-        rss_before = rss_kib(server.pid)
-        url = f"ws://127.0.0.1:{server.port}/api/v1/live?access_token={seeded.commander}"
+        watched = info.get("other", server)  # scale-out: commands go to process A, viewers watch process B
+        rss_before = rss_kib(watched.pid)
+        url = f"ws://127.0.0.1:{watched.port}/api/v1/live?access_token={seeded.commander}"
         feeds = Viewers(url, counts, stalls)
         began = time.monotonic()
         connected = feeds.wait_connected(viewers, timeout=600)
         connect_seconds = time.monotonic() - began
         time.sleep(2.0)
-        rss_connected = rss_kib(server.pid)
-        cpu = cpu_seconds(server.pid)
+        rss_connected = rss_kib(watched.pid)
+        cpu = cpu_seconds(watched.pid)
         acks = run_processes(paced_posts, [(server.port, seeded.field, paths, rate, time.monotonic() + 3, int(rate * seconds))])[0]
         time.sleep(3.0)  # the last deltas on their way
-        cpu = cpu_seconds(server.pid) - cpu
-        metrics = httpx.get(server.url + "/metrics", timeout=30).text
+        cpu = cpu_seconds(watched.pid) - cpu
+        metrics = httpx.get(watched.url + "/metrics", timeout=30).text
         answers = feeds.finish()
     measured = latencies(acks, answers)
     return {"viewers": viewers, "stalled": stalled, "connected": connected, "connect_seconds": round(connect_seconds, 1),
@@ -76,7 +78,8 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
             "kib_per_connection": round((rss_connected - rss_before) / max(1, connected), 1),
             "snapshot_bytes": max(a["snapshot_bytes"] for a in answers),
             "closed_by_server": sum(a["closed_by_server"] for a in answers), "failed": sum(a["failed"] for a in answers),
-            "dropped_metric": _metric(metrics, "lianfang_live_clients_dropped_total"), "mode": info["mode"]}
+            "dropped_metric": _metric(metrics, "lianfang_live_clients_dropped_total"), "mode": info["mode"],
+            "viewers_on": "another API process (B); commands on A" if "other" in info else "the same process"}
 
 
 def _metric(text: str, name: str) -> float | None:

@@ -64,7 +64,8 @@ def scale_out(name: str) -> Iterator[tuple[Path, dict[str, str]]]:
 
 @contextlib.contextmanager
 def lianfang(name: str, scaled: bool, incidents: int = 20) -> Iterator[tuple[Process, Seeded, dict]]:
-    """A seeded Lianfang server: embedded (SQLite, in-process fan-out) or scale-out (PostgreSQL, Redis, worker)."""
+    """A seeded Lianfang server: embedded (SQLite, in-process fan-out) or scale-out (PostgreSQL, Redis, a
+    projection worker, and a second API process as `info["other"]`, for viewers on another process)."""
     from domain.settings import Settings
 
     if not scaled:
@@ -76,5 +77,6 @@ def lianfang(name: str, scaled: bool, incidents: int = 20) -> Iterator[tuple[Pro
     with scale_out(name) as (base, cluster):
         settings = Settings(data_dir=base / "var", database_url=cluster["LIANFANG_DATABASE_URL"])
         seeded = seed(settings, incidents)
-        with projection_worker(base / "var", cluster), serve(base / "var", cluster) as server:
-            yield server, seeded, {"mode": "scale-out", **cluster}
+        with projection_worker(base / "var", cluster), serve(base / "var", cluster) as server, \
+                serve(base / "var", cluster) as other:
+            yield server, seeded, {"mode": "scale-out", "other": other, **cluster}
