@@ -68,7 +68,7 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
         acks = run_processes(paced_posts, [(server.port, seeded.field, paths, rate, time.monotonic() + 3, int(rate * seconds))])[0]
         time.sleep(3.0)  # the last deltas on their way
         cpu = cpu_seconds(watched.pid) - cpu
-        metrics = httpx.get(watched.url + "/metrics", timeout=30).text
+        metrics = _metrics_text(watched.url)
         answers = feeds.finish()
     measured = latencies(acks, answers)
     return {"viewers": viewers, "stalled": stalled, "connected": connected, "connect_seconds": round(connect_seconds, 1),
@@ -80,6 +80,14 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
             "closed_by_server": sum(a["closed_by_server"] for a in answers), "failed": sum(a["failed"] for a in answers),
             "dropped_metric": _metric(metrics, "lianfang_live_clients_dropped_total"), "mode": info["mode"],
             "viewers_on": "another API process (B); commands on A" if "other" in info else "the same process"}
+
+
+def _metrics_text(url: str) -> str:
+    """The server's /metrics, or "" when it is too busy to answer within 30 s (the figures say so)."""
+    try:
+        return httpx.get(url + "/metrics", timeout=30).text
+    except httpx.HTTPError:
+        return ""
 
 
 def _metric(text: str, name: str) -> float | None:
