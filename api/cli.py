@@ -25,11 +25,14 @@ DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="store direc
 
 
 def settings_with(data_dir: Path | None = None, **overrides: object) -> Settings:
+    """The settings, with flags over variables; a drill store's directory names its own event store."""
+    from api.runtime import drill_store_settings
+
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
     try:
-        return Settings(**values)
+        return drill_store_settings(Settings(**values))
     except Exception as error:  # noqa: BLE001  (pydantic's message names the bad setting)
         fail(f"bad setting: {error}", 2)
         raise

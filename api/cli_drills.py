@@ -30,6 +30,10 @@ def drill_run(
     serve: Annotated[bool, typer.Option(help="serve the map of the drill store while it runs, and after, until Ctrl-C")] = False,
     host: Annotated[str, typer.Option(help="with --serve: address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="with --serve: port")] = 8000,
+    database_url: Annotated[Optional[str], typer.Option(
+        "--database-url", envvar="LIANFANG_DRILL_DATABASE_URL", show_envvar=True, metavar="URL",
+        help="keep the drill's events, checkpoints and audit trail in this empty PostgreSQL database of its own "
+             "(postgresql://user:password@host:port/dbname), never the live one; --store keeps the rest")] = None,
     via: Annotated[Optional[str], typer.Option(help="send the injects to a running server at this URL instead")] = None,
     token: Annotated[Optional[list[str]], typer.Option(help="with --via: a commander token for every actor; ACTOR=TOKEN for one actor (repeatable)")] = None,
 ) -> None:
@@ -43,8 +47,8 @@ def drill_run(
         fail("choose --speed X or --as-fast-as-possible, not both", 2)
     if speed is not None and speed <= 0:
         fail("--speed must be positive", 2)
-    if via and (serve or store):
-        fail("--via sends the injects to a running server: it takes no --serve or --store", 2)
+    if via and (serve or store or database_url):
+        fail("--via sends the injects to a running server: it takes no --serve, --store or --database-url", 2)
     if token and not via:
         fail("--token goes with --via", 2)
     try:
@@ -60,7 +64,7 @@ def drill_run(
             bar.update(job, completed=p.done, at=f"{format_offset(p.offset)} {p.what}")
 
         try:
-            report, where = _run(scenario, store, speed, serve, host, port, via, token or [], step, out)
+            report, where = _run(scenario, store, database_url, speed, serve, host, port, via, token or [], step, out)
         except (DrillStoreError, InjectRefused, ValueError) as error:
             bar.stop()
             fail(f"refused: {error}", 2)
@@ -69,7 +73,7 @@ def drill_run(
         raise typer.Exit(1)
 
 
-def _run(scenario, store, speed, serve, host, port, via, tokens, step, out):  # noqa: ANN001, ANN202
+def _run(scenario, store, database_url, speed, serve, host, port, via, tokens, step, out):  # noqa: ANN001, ANN202
     if via:
         import httpx
 
@@ -81,9 +85,11 @@ def _run(scenario, store, speed, serve, host, port, via, tokens, step, out):  # 
             except httpx.HTTPError as error:
                 raise ValueError(f"cannot reach the server at {via}: {error}") from None
     from scenarios.local import Serve, run_in_store
+    from scenarios.store import redacted
 
     serving = Serve(host, port, on_ready=lambda url: out.print(f"[green]map of the drill:[/] {url}")) if serve else None
-    return run_in_store(scenario, store, speed=speed, serve=serving, on_step=step)
+    report, where = run_in_store(scenario, store, speed=speed, serve=serving, on_step=step, database_url=database_url)
+    return report, f"{where} (events in {redacted(database_url)})" if database_url else where
 
 
 def show(report: DrillReport, where: object, out: Console) -> None:

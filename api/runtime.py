@@ -20,12 +20,33 @@ from projections.runner import FixedClock, Projections
 
 log = logging.getLogger("lianfang")
 DRILL_MARKER = "drill.json"
+# A drill store whose events are in a PostgreSQL database of its own names it here (mode 0600): never in
+# drill.json, which the API serves to every client, for the URL may carry a password.
+DRILL_DATABASE = "database.url"
 
 
 def drill_info(data_dir: Path) -> dict[str, Any] | None:
     """A drill store says so in a marker file; its map shows the exercise banner."""
     marker = Path(data_dir) / DRILL_MARKER
     return json.loads(marker.read_text()) if marker.is_file() else None
+
+
+def drill_database_url(data_dir: Path) -> str | None:
+    """The drill store's own PostgreSQL database, or None: its events are in its embedded SQLite file."""
+    path = Path(data_dir) / DRILL_DATABASE
+    return (path.read_text(encoding="utf-8").strip() or None) if path.is_file() else None
+
+
+def is_drill_store(data_dir: Path) -> bool:
+    return (Path(data_dir) / DRILL_MARKER).is_file() or (Path(data_dir) / DRILL_DATABASE).is_file()
+
+
+def drill_store_settings(settings: Settings) -> Settings:
+    """Settings on a drill store's own event store when `settings.data_dir` is one (its database.url, else its
+    SQLite file; never the live database, never the live Redis); otherwise `settings` as they are."""
+    if not is_drill_store(settings.data_dir):
+        return settings
+    return settings.model_copy(update={"database_url": drill_database_url(settings.data_dir), "redis_url": None})
 
 
 @dataclass
@@ -44,6 +65,9 @@ class Runtime:
     def build(cls, settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Runtime:
         data_dir = Path(settings.data_dir)
         drill = drill_info(data_dir)
+        own_database = drill_database_url(data_dir)
+        if own_database:  # a drill store on PostgreSQL: its own database, its own in-process broker
+            settings = settings.model_copy(update={"database_url": own_database, "redis_url": None})
         clock = clock or Clock()
         app = Coordination(store_env(settings, data_dir), clock=clock)
         signal = CommitSignal()
@@ -52,10 +76,10 @@ class Runtime:
         finished = drill and drill.get("end") and drill.get("status", "completed") != "running"
         view_clock = FixedClock(_end_of(drill)) if finished else clock
         # Scale-out: the projection worker keeps the durable read models and publishes to Redis;
-        # this process follows the log into memory for its own queries.
+        # this process follows the log into memory for its own queries. A drill store has no worker.
         projections = Projections(
             app, settings, geography, data_dir / "projections", signal=signal, clock=view_clock,
-            broker=None if settings.redis_url else broker, writes=not settings.database_url,
+            broker=None if settings.redis_url else broker, writes=not settings.database_url or bool(own_database),
         )
         writer = Writer(app, signal, settings.batch_max)
         return cls(settings, app, signal, writer, projections, broker, geography, drill)

@@ -29,7 +29,9 @@ from projections.geography import Geography
 from projections.runner import Projections
 from scenarios.loader import Actor, Scenario
 from scenarios.runner import Drill, DrillReport, InjectRefused, Progress, RefusedByTarget
-from scenarios.store import EXPECTATIONS, GEOGRAPHY, check_target, default_store, drill_settings, new_run_id, write_json
+from scenarios.store import (
+    EXPECTATIONS, GEOGRAPHY, check_target, default_store, drill_settings, keep_database_url, new_run_id, write_json,
+)
 
 DIRECTOR = "director"  # registers the scenario's units before the first inject
 
@@ -106,13 +108,18 @@ class Serve:
 
 
 def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float | None = None, serve: Serve | None = None,
-                 on_step: Callable[[Progress], None] | None = None, live: Settings | None = None) -> tuple[DrillReport, Path]:
-    """Run the scenario into a new drill store; write drill.json and expectations.json there."""
+                 on_step: Callable[[Progress], None] | None = None, live: Settings | None = None,
+                 database_url: str | None = None) -> tuple[DrillReport, Path]:
+    """Run the scenario into a new drill store; write drill.json and expectations.json there.
+
+    `database_url`: the drill's events, checkpoints and audit trail go to this empty PostgreSQL database of its
+    own (named in the store's database.url, never in drill.json); by default, to the store's SQLite file."""
     live = live or Settings()
     run = new_run_id()
     store = Path(store) if store else default_store(scenario.slug, run, live)
-    check_target(store, live)
+    check_target(store, live, database_url)
     store.mkdir(parents=True, exist_ok=True)
+    keep_database_url(store, database_url)
     shutil.copyfile(scenario.geography, store / GEOGRAPHY)
     settings = drill_settings(store, store / GEOGRAPHY)
     marker = {"run": run, "scenario": scenario.name, "file": str(scenario.path.resolve()), "start": scenario.start.isoformat(),

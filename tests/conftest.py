@@ -164,3 +164,29 @@ def lianfang_settings(tmp_path: Path, backends: dict):
 
     with projection_worker(Settings(data_dir=tmp_path / "var", **backends)) as settings:
         yield settings
+
+
+# --- drills in both modes: a drill's own store is its SQLite file, or an empty PostgreSQL database of its own --
+
+@pytest.fixture
+def new_drill_db(request: pytest.FixtureRequest, store_mode: str):
+    """Each call: the `--database-url` of a new drill store in this test's mode (None: embedded SQLite; scale-out:
+    a fresh, empty PostgreSQL database, dropped after the test)."""
+    made: list[str] = []
+
+    def make() -> str | None:
+        if store_mode == "embedded":
+            return None
+        dsn = request.getfixturevalue("postgres_server").create_database()
+        made.append(dsn)
+        return dsn
+
+    yield make
+    for dsn in made:
+        request.getfixturevalue("postgres_server").drop_database(dsn.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def drill_db(new_drill_db) -> str | None:
+    """The `--database-url` of one drill store in this test's mode (None in embedded mode)."""
+    return new_drill_db()

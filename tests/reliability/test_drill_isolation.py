@@ -1,6 +1,8 @@
 """Drill isolation: no drill command reaches the live store, whatever it is called and wherever it lives.
 
-The live store is served by a real `lianfang serve` while the drill commands run as real processes.
+The live store is served by a real `lianfang serve` while the drill commands run as real processes. Both modes:
+in scale-out mode the live store is PostgreSQL + Redis (with its projection worker), and each drill keeps its
+events in an empty PostgreSQL database of its own (`drill_db`).
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import httpx
 import psycopg
 import pytest
 
-from domain.settings import PROJECT_ROOT
+from domain.settings import PROJECT_ROOT, Settings
+from modes import projection_worker
 from reliability.served import LIANFANG, Server, World
 
 pytestmark = pytest.mark.integration
@@ -53,26 +56,39 @@ def scenario(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def live(fresh_server: Server) -> Iterator[World]:
-    """The live store, served, with a little in it."""
-    server = fresh_server.start()
-    client = httpx.Client(base_url=server.url, timeout=60)
-    world = World.build(server, client)
-    world.incident()
-    yield world
-    client.close()
+def live(tmp_path: Path, backends: dict[str, Any]) -> Iterator[World]:
+    """The live store, served (scale-out: on PostgreSQL and Redis, with its projection worker), with a little in it."""
+    server = Server(tmp_path / "var", tmp_path / "serve.log", log_level="INFO", **{k: str(v) for k, v in backends.items()})
+    with projection_worker(Settings(_env_file=None, data_dir=tmp_path / "var", **backends)):
+        try:
+            server.start()
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                world = World.build(server, client)
+                world.incident()
+                yield world
+        finally:
+            server.kill()
 
 
 def drill(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LIANFANG, "drill", "run", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+def on(database_url: str | None) -> list[str]:
+    """The `drill run` arguments that put a drill store's events in its own database (none: its SQLite file)."""
+    return ["--database-url", database_url] if database_url else []
+
+
 def events_of(store: Path) -> list[dict[str, Any]]:
-    """The metadata of every event in an embedded store, read straight from its file."""
+    """The metadata of every event in a drill store, read straight from its SQLite file or its own database."""
     import json
 
-    with sqlite3.connect(f"file:{store / 'events.sqlite'}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT state FROM stored_events ORDER BY rowid").fetchall()
+    if (store / "database.url").is_file():
+        with psycopg.connect((store / "database.url").read_text().strip()) as db:
+            rows = db.execute("SELECT state FROM coordination_events ORDER BY notification_id").fetchall()
+    else:
+        with sqlite3.connect(f"file:{store / 'events.sqlite'}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT state FROM stored_events ORDER BY rowid").fetchall()
     return [json.loads(bytes(r[0])).get("meta", {}) for r in rows]
 
 
@@ -101,30 +117,41 @@ def assert_live_untouched(world: World, head: int) -> None:
     assert not (world.server.data_dir / "drill.json").exists()
 
 
-def test_a_drill_beside_a_running_live_server_writes_only_into_its_own_store(live: World, scenario: Path) -> None:
+def test_a_drill_beside_a_running_live_server_writes_only_into_its_own_store(live: World, scenario: Path,
+                                                                            drill_db: str | None) -> None:
     head = live.server.head()
-    ran = drill(live.server.env, str(scenario), "--as-fast-as-possible")
+    ran = drill(live.server.env, str(scenario), "--as-fast-as-possible", *on(drill_db))
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert_live_untouched(live, head)
     (store,) = (live.server.data_dir / "drills").iterdir()
+    assert (store / "events.sqlite").exists() == (drill_db is None)
     recorded = events_of(store)
     assert len(recorded) >= 3
     assert {m.get("source") for m in recorded} == {"drill"} and len({m.get("drill_run") for m in recorded}) == 1
 
 
-def test_the_live_store_is_refused_under_any_of_its_names(live: World, scenario: Path, tmp_path: Path) -> None:
+def test_the_live_store_is_refused_under_any_of_its_names(live: World, scenario: Path, tmp_path: Path, store_mode: str) -> None:
     data_dir = live.server.data_dir
-    (tmp_path / "alias").symlink_to(data_dir, target_is_directory=True)
-    borrowed = tmp_path / "borrowed"
-    borrowed.mkdir()
-    (borrowed / "events.sqlite").symlink_to(data_dir / "events.sqlite")
-    names = [str(data_dir), f"{data_dir}/", str(data_dir / ".." / data_dir.name), str(tmp_path / "alias"),
-             os.path.relpath(data_dir, tmp_path), str(borrowed)]
+    env = live.server.env
+    if store_mode == "embedded":  # the live store's directory, and its SQLite file
+        (tmp_path / "alias").symlink_to(data_dir, target_is_directory=True)
+        borrowed = tmp_path / "borrowed"
+        borrowed.mkdir()
+        (borrowed / "events.sqlite").symlink_to(data_dir / "events.sqlite")
+        names = [str(data_dir), f"{data_dir}/", str(data_dir / ".." / data_dir.name), str(tmp_path / "alias"),
+                 os.path.relpath(data_dir, tmp_path), str(borrowed)]
+        attempts = [(["--store", name], env) for name in names]
+        words = ("live store", "not a drill store")
+    else:  # the live database, as given, and by another name of its host through the variable (more names: test_drills)
+        url = env["LIANFANG_DATABASE_URL"]
+        attempts = [(["--database-url", url], env),
+                    ([], {**env, "LIANFANG_DRILL_DATABASE_URL": url.replace("@127.0.0.1:", "@localhost:")})]
+        words = ("is the live database",)
     head = live.server.head()
-    for name in names:
-        ran = drill(live.server.env, str(scenario), "--store", name, cwd=tmp_path)
-        assert ran.returncode == 2, (name, ran.stdout, ran.stderr)
-        assert "live store" in ran.stderr + ran.stdout or "not a drill store" in ran.stderr + ran.stdout, (name, ran.stderr)
+    for args, with_env in attempts:
+        ran = drill(with_env, str(scenario), *args, cwd=tmp_path)
+        assert ran.returncode == 2, (args, ran.stdout, ran.stderr)
+        assert any(w in ran.stderr + ran.stdout for w in words), (args, ran.stderr)
         assert_live_untouched(live, head)
     assert not (data_dir / "drills").exists()
 
@@ -154,6 +181,7 @@ def test_a_drill_beside_a_postgresql_live_store_never_writes_to_postgresql(postg
         postgres_server.drop_database(dsn.rsplit("/", 1)[1])
 
 
+@pytest.mark.embedded_only("fingerprints the live store's SQLite files; `review STORE` reads a store from its directory")
 def test_reviewing_or_exporting_the_live_store_changes_none_of_its_files(live: World, tmp_path: Path) -> None:
     live.server.stop()
     data_dir = live.server.data_dir

@@ -1,7 +1,11 @@
-"""The after-action review (复盘): a store replayed into a report of what happened, who did it, how fast."""
+"""The after-action review (复盘): a store replayed into a report of what happened, who did it, how fast.
+
+Drill stores are reviewed in both modes: in scale-out mode the drill's events are in a PostgreSQL database of its own.
+"""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,12 +24,18 @@ KINDERGARTEN = SCENARIOS / "kindergarten-fever-cluster.yaml"
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def drill_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The kindergarten drill, run once for the whole module."""
+@pytest.fixture(scope="module", params=("embedded", "scaleout"))
+def drill_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The kindergarten drill, run once for the whole module in each mode (scale-out: into a PostgreSQL database)."""
     tmp = tmp_path_factory.mktemp("review")
-    _, store = run_in_store(load(KINDERGARTEN), tmp / "kindergarten", live=Settings(data_dir=tmp / "live"))
-    return store
+    server = request.getfixturevalue("postgres_server") if request.param == "scaleout" else None
+    database_url = server.create_database() if server else None
+    _, store = run_in_store(load(KINDERGARTEN), tmp / "kindergarten", live=Settings(data_dir=tmp / "live"),
+                            database_url=database_url)
+    assert (store / "events.sqlite").exists() == (server is None)
+    yield store
+    if server:
+        server.drop_database(database_url.rsplit("/", 1)[1])
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +116,8 @@ def test_the_text_summary_without_html(drill_store: Path) -> None:
 
 
 def test_a_live_store_is_reviewed_too(tmp_path: Path) -> None:
-    # A live store (no drill.json) with one incident reported through the Application
+    # A live store (no drill.json) with one incident reported through the Application. `review STORE` reads a
+    # store from its directory: a live store on PostgreSQL has no directory of its own to name (single mode).
     from domain.application import Coordination
     from domain.base import Meta
     from domain.commands import Command
@@ -125,14 +136,14 @@ def test_a_live_store_is_reviewed_too(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["review", str(tmp_path / "nothing")]).exit_code == 2
 
 
-def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path) -> None:
+def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path, drill_db: str | None) -> None:
     from scenarios.local import run_in_store
     from scenarios.loader import load
     from scenarios.review import replay
     from scenarios.review_html import render
 
     store = tmp_path / "canteen"
-    report, _ = run_in_store(load(SCENARIOS / "school-canteen-food-poisoning.yaml"), store)
+    report, _ = run_in_store(load(SCENARIOS / "school-canteen-food-poisoning.yaml"), store, database_url=drill_db)
     assert not report.failed
     html = render(replay(store))
     alerts = html.split('<section id="alerts">')[1].split("</section>")[0]
