@@ -6,15 +6,37 @@ what is waiting into one frame. A guard task per client closes it when its queue
 (code 4008, with its last delivered position as a resume hint) or its token is revoked
 (4401), even while the sender is stuck writing to a client that stopped reading.
 Older than the ring, or ahead of the log: `resync`.
+
+A snapshot is built once per read-model position and its encoded text is shared by every client
+that connects at that position. While snapshots are expensive (a county's map takes a second),
+one is rebuilt at most once per few of its own build times: a client arriving in between gets the
+latest one and, right after it, the deltas since (from the ring), which is the same stream.
+
+`?packed=true` asks for the snapshot's map in a compact form (the map page uses it; without it the
+snapshot is exactly as before). `map` stays a GeoJSON FeatureCollection whose `features` hold what
+is not packed (jurisdictions), and it gains a foreign member `packed`: a list of blocks, one per
+feature kind, geometry type and property keys, each holding its features by column:
+`{"kind", "geometry", "count", "keys", "coordinates", "columns", "dictionaries"}`. Feature i of a
+block has the geometry `{"type": geometry, "coordinates": coordinates[i]}` (for a `Point`, the flat
+`coordinates[2i], coordinates[2i+1]`), the properties `{"kind": kind, keys[k]: columns[k][i]...}`
+in that order, except that for a key that `dictionaries` names, `columns[k][i]` is an index into
+that list of values (properties that repeat: kinds, statuses, units, case counts...), and the id
+`f"{kind}:{properties['id']}"`. The text is ASCII (other characters as \\u escapes). Deltas are
+not affected.
 """
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
+import gc
 import logging
+import time
 from collections import deque
+from itertools import chain
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -36,6 +58,7 @@ CLOSE_WAIT_SECONDS = 10.0  # a client that reads nothing cannot take its close f
 SLOW_CLIENT = 4008
 REVOKED = 4401
 MAX_POSITION = 2**63 - 1
+REBUILD_EVERY = 4  # an out-of-date snapshot is reused until it is this many of its build times old
 
 
 @dataclass(frozen=True)
@@ -57,6 +80,21 @@ class Client:
     trouble: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One encoded snapshot, shared by every client that receives it."""
+
+    position: int
+    at: str
+    rest: str  # the message after its type, position and time: `"drill":…}`
+    built_at: float  # loop time
+    build_seconds: float
+
+    def message(self, kind: str, at: str | None = None) -> str:
+        """The whole message; `at` restamps a snapshot still at the head with the time it is sent."""
+        return '{"type":"%s","position":%d,"at":%s,%s' % (kind, self.position, orjson.dumps(at or self.at).decode(), self.rest)
+
+
 class LiveHub:
     def __init__(self, runtime: Runtime, loop: asyncio.AbstractEventLoop, queue_size: int, ring_size: int = 20_000) -> None:
         self.rt = runtime
@@ -65,14 +103,25 @@ class LiveHub:
         self.ring: deque[Delta] = deque(maxlen=ring_size)
         self.clients: set[Client] = set()
         self._checked: dict[str, tuple[float, bool]] = {}
+        self._snapshots: dict[bool, Snapshot] = {}  # by packed, the latest built
+        self._building: dict[bool, asyncio.Future[Snapshot]] = {}
+        self.closed = False
         runtime.broker.subscribe(self._from_broker)
         # Subscribed first, then read: every event after `covered` reaches the ring.
         self.covered = runtime.projections.position
+
+    async def warm(self) -> None:
+        """Build the map page's snapshot now, so that the first wall screen to connect need not wait."""
+        try:
+            await self._build_soon(packed=True)
+        except Exception:  # the feed still works: a client then waits for a build of its own
+            log.exception("could not build the first snapshot")
 
     def __len__(self) -> int:
         return len(self.clients)
 
     def close(self) -> None:
+        self.closed = True
         self.rt.broker.unsubscribe(self._from_broker)
 
     def _from_broker(self, position: int, payload: bytes) -> None:
@@ -103,17 +152,74 @@ class LiveHub:
         # Time-driven deltas at exactly `after` are resent: they are idempotent upserts.
         return [d for d in self.ring if d.position > after or (d.position == after and d.cause == "time")]
 
-    def snapshot(self, kind: str = "snapshot") -> tuple[int, bytes]:
+    async def snapshot(self, packed: bool = False) -> tuple[Snapshot, list[Delta]]:
+        """A snapshot, and the deltas after it that the ring holds (to be sent right after it).
+
+        The latest one built, if it is at the head, or recent for what it costs and still covered
+        by the ring (a rebuild then starts for those who come next); otherwise the build in flight,
+        or a new one.
+        """
+        cached = self._snapshots.get(packed)
+        if cached is not None:
+            missed = self.since(cached.position)  # at the head: time-driven deltas at its position, if any
+            if missed is not None:
+                if cached.position >= self.rt.projections.position:
+                    return cached, missed
+                if self.loop.time() - cached.built_at < REBUILD_EVERY * cached.build_seconds:
+                    self._build_soon(packed)
+                    return cached, missed
+        while True:
+            built = await self._build_soon(packed)
+            missed = self.since(built.position)
+            if missed is not None:  # (None only if the ring overflowed during the build)
+                return built, missed
+
+    def _build_soon(self, packed: bool) -> asyncio.Future[Snapshot]:
+        """The build in flight for this form, or a new one (one at a time: clients arriving meanwhile share it)."""
+        building = self._building.get(packed)
+        if building is None:
+            building = self._building[packed] = asyncio.ensure_future(asyncio.to_thread(self.build, packed), loop=self.loop)
+            building.add_done_callback(lambda done: self._built(packed, done))
+        return building
+
+    def _built(self, packed: bool, done: asyncio.Future[Snapshot]) -> None:
+        del self._building[packed]
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            if not self.closed:  # on the way out, the stores may close under a build
+                log.error("building a snapshot failed", exc_info=error)
+            return
+        latest = self._snapshots.get(packed)
+        if latest is None or done.result().position >= latest.position:
+            self._snapshots[packed] = done.result()
+
+    def build(self, packed: bool = False) -> Snapshot:
+        """Encode the map, counts, ledger and recent activity at the read side's current position.
+
+        Under the projection lock only long enough to copy what the map shows; features are built
+        and encoded outside it, so the projection (and every client's deltas) does not wait.
+        """
+        started = time.perf_counter()
         projections = self.rt.projections
-        with projections.lock:
-            position = projections.position
-            situation, book = projections.map, projections.ledger
-            message = {
-                "type": kind, "position": position, "at": situation.now().isoformat(), "drill": self.rt.drill,
-                "map": situation.feature_collection(), "counts": situation.counts(), "ledger": book.rows(),
+        with no_collector():
+            with projections.lock:
+                position = projections.position
+                situation = projections.map.detached()
+                ledger = projections.ledger.rows()
+            collection = situation.feature_collection()
+            rest = {  # after "type", "position" and "at", in the order the feed has always sent them
+                "drill": self.rt.drill, "map": pack(collection) if packed else collection, "counts": situation.counts(),
+                "ledger": ledger, "activity": projections.audit.query(limit=50, newest_first=True),
             }
-        message["activity"] = projections.audit.query(limit=50, newest_first=True)
-        return position, orjson.dumps(message)
+            text = ascii_json(orjson.dumps(rest))[1:]
+            at = situation.now().isoformat()
+            del situation, collection, rest  # freed by reference counting, before the collector is back
+        return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started)
+
+    def now(self) -> str:
+        return self.rt.projections.map.now().isoformat()
 
     async def still_valid(self, secret: str | None) -> bool:
         """Is the token still good? Asked by every client twice a second; one store read per token per quarter second."""
@@ -132,6 +238,106 @@ class LiveHub:
         return valid
 
 
+def _json_escapes(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: characters as JSON `\\uXXXX` escapes (surrogate pairs beyond the BMP)."""
+    assert isinstance(error, UnicodeEncodeError)
+    escaped = []
+    for character in error.object[error.start:error.end]:
+        code = ord(character)
+        if code > 0xFFFF:
+            code -= 0x10000
+            escaped.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+        else:
+            escaped.append("\\u%04x" % code)
+    return "".join(escaped), error.end
+
+
+codecs.register_error("lianfang-json-escapes", _json_escapes)
+# UTF-8 lead bytes of the characters Python's own backslashreplace would not escape as JSON does:
+# U+0080..U+00FF (it writes \xNN) and beyond the BMP (it writes \UXXXXXXXX).
+_NOT_AS_JSON = (b"\xc2", b"\xc3", b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+
+
+def ascii_json(encoded: bytes) -> str:
+    """UTF-8 JSON as ASCII text, every other character escaped: a browser decodes a one-byte string
+    of 25 MB twice as fast as one with Chinese in it, and parses it faster. The same JSON value."""
+    text = encoded.decode()
+    if text.isascii():
+        return text
+    if not any(lead in encoded for lead in _NOT_AS_JSON):
+        return text.encode("ascii", "backslashreplace").decode("ascii")  # (fast: all of it in C)
+    return text.encode("ascii", "lianfang-json-escapes").decode("ascii")
+
+
+@contextlib.contextmanager
+def no_collector() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a snapshot's million short-lived objects are made.
+
+    They hold no cycles (reference counting frees them), but creating them would trigger full
+    collections over the whole read model again and again: half of a county map's build time.
+    The pause is process-wide and lasts as long as the build; it nests and overlaps safely.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def pack(collection: dict[str, Any]) -> dict[str, Any]:
+    """The feature collection with its features by column, one block per kind, geometry type and
+    property keys (see the module's docstring). A feature whose id is not `kind:properties.id`, that
+    has no geometry, or whose point has an altitude stays a feature as it was."""
+    loose: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for feature in collection["features"]:
+        properties, geometry = feature["properties"], feature["geometry"]
+        keys = tuple(properties)
+        if (geometry is None or not keys or keys[0] != "kind" or feature["id"] != f"{properties['kind']}:{properties.get('id')}"
+                or (geometry["type"] == "Point" and len(geometry["coordinates"]) != 2)):
+            loose.append(feature)
+            continue
+        groups.setdefault((geometry["type"], keys), []).append(feature)
+    blocks = []
+    for (geometry, keys), features in groups.items():
+        properties = [feature["properties"] for feature in features]
+        coordinates = [feature["geometry"]["coordinates"] for feature in features]
+        block = {
+            "kind": properties[0]["kind"], "geometry": geometry, "count": len(features), "keys": list(keys[1:]),
+            "coordinates": list(chain.from_iterable(coordinates)) if geometry == "Point" else coordinates,
+            "columns": [[p[key] for p in properties] for key in keys[1:]],
+        }
+        block["dictionaries"] = _dictionaries(block)
+        blocks.append(block)
+    return {"type": "FeatureCollection", "features": loose, "packed": blocks}
+
+
+def _dictionaries(block: dict[str, Any]) -> dict[str, list[Any]]:
+    """Replace the values of each property that repeats (a kind, a status, a unit, a time shared by
+    many) with their index in a list of its distinct values; those lists, by property."""
+    count = block["count"]
+    if count < 64:
+        return {}
+    dictionaries = {}
+    for at, (key, column) in enumerate(zip(block["keys"], block["columns"])):
+        types = set(map(type, column))
+        if types & {dict, list}:  # objects (case counts): alike when their JSON is
+            keyed = [orjson.dumps(value, option=orjson.OPT_SORT_KEYS) for value in column]
+        elif len(types & {bool, int, float}) > 1:  # True, 1 and 1.0 are one key to a dict: keep them apart
+            keyed = list(zip(map(type, column), column))
+        else:
+            keyed = column
+        distinct = dict(zip(keyed, column))
+        if len(distinct) > count // 4:
+            continue
+        index = {k: n for n, k in enumerate(distinct)}
+        block["columns"][at] = list(map(index.__getitem__, keyed))
+        dictionaries[key] = list(distinct.values())
+    return dictionaries
+
+
 def frame(deltas: list[Delta]) -> bytes:
     last = deltas[-1]
     if len(deltas) == 1:
@@ -146,8 +352,11 @@ def frame(deltas: list[Delta]) -> bytes:
 @router.websocket("/live")
 async def live(
     websocket: WebSocket, after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None, access_token: str | None = None,
+    packed: bool = False,
 ) -> None:
-    """Snapshot (or the deltas after N), then every delta; heartbeats; slow or revoked clients are closed."""
+    """Snapshot (or the deltas after N), then every delta; heartbeats; slow or revoked clients are closed.
+
+    `packed=true`: the snapshot's map comes with its features as rows (see the module's docstring)."""
     rt: Runtime = websocket.app.state.runtime
     hub: LiveHub = websocket.app.state.hub
     secret = access_token or bearer(websocket.headers.get("authorization"))
@@ -160,7 +369,7 @@ async def live(
     client = Client(asyncio.Queue(), hub.queue_size)
     hub.clients.add(client)  # before the first message, so nothing falls between them
     try:
-        code, reason = await _serve(websocket, hub, client, after, secret)
+        code, reason = await _serve(websocket, hub, client, after, secret, packed)
         hub.clients.discard(client)
         if code is not None:
             with contextlib.suppress(Exception):
@@ -183,9 +392,11 @@ async def _refuse(websocket: WebSocket, problem: Problem) -> None:
         await websocket.close(code=REVOKED, reason=problem.detail[:120])
 
 
-async def _serve(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, secret: str | None) -> tuple[int | None, str]:
+async def _serve(
+    websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, secret: str | None, packed: bool = False,
+) -> tuple[int | None, str]:
     """Run the sender, the reader and the guard until one ends; the close code the guard asks for, if any."""
-    sender = asyncio.create_task(_send(websocket, hub, client, after))
+    sender = asyncio.create_task(_send(websocket, hub, client, after, packed))
     reader = asyncio.create_task(_drain_incoming(websocket))
     guard = asyncio.create_task(_guard(hub, client, secret))
     tasks = (sender, reader, guard)
@@ -204,17 +415,19 @@ async def _serve(websocket: WebSocket, hub: LiveHub, client: Client, after: int 
     return None, ""
 
 
-async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None) -> None:
+async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, packed: bool = False) -> None:
     """The snapshot (or what was missed), then every delta, coalescing what waits; heartbeats when idle."""
     missed = hub.since(after) if after is not None else None
     if missed is None:
-        client.position, payload = await asyncio.to_thread(hub.snapshot, "snapshot" if after is None else "resync")
-        await websocket.send_text(payload.decode())
+        snapshot, missed = await hub.snapshot(packed)
+        current = snapshot.position >= hub.rt.projections.position and not missed
+        await websocket.send_text(snapshot.message("snapshot" if after is None else "resync", hub.now() if current else None))
+        client.position = snapshot.position
     else:
         client.position = after or 0
-        if missed:
-            await websocket.send_text(frame(missed).decode())
-            client.position = max(client.position, missed[-1].position)
+    if missed:
+        await websocket.send_text(frame(missed).decode())
+        client.position = max(client.position, missed[-1].position)
     client.started = True
     loop = asyncio.get_running_loop()
     while True:

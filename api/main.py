@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = rt
         app.state.hub = live.LiveHub(rt, asyncio.get_running_loop(), settings.live_queue)
         rt.hub = app.state.hub  # type: ignore[attr-defined]
+        await app.state.hub.warm()  # ready means ready to serve the map page at once
         try:
             yield
         finally:

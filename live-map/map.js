@@ -13,6 +13,8 @@ const DEAD_AFTER_MS = 4 * HEARTBEAT_MS;           // a half-open socket: drop it
 const RETRY_MS = [500, 1000, 2000, 4000];
 const CLUSTER_ABOVE = 2000;   // a point layer larger than this is drawn as grid clusters
 const CLUSTER_CELL_PX = 64;
+const CLUSTER_OFF_ZOOM = 17;  // from this zoom in, a clustered layer shows every point in view as itself
+const BULK_ABOVE = 2000;      // a layer of areas or lines larger than this is painted on one canvas
 const LABEL_LIMIT = 60;       // permanent labels only while a layer is this small
 const BOARD_LIMIT = 100;
 const LEDGER_LIMIT = 200;
@@ -64,6 +66,8 @@ const stats = { deltas: 0, changes: 0, lastDeltaMs: 0, maxDeltaMs: 0, recentDelt
   lastClusterMs: 0, lastPanelsMs: 0, resumes: [], messages: [], connStates: [] };
 
 let map;
+let bulkTip;                  // the hover tooltip of features on bulk canvases
+let pointerOnFeature = false; // over a feature drawn by Leaflet: it has its own tooltip
 const layers = {};
 const zoneRenderers = {};
 const el = (id) => document.getElementById(id);
@@ -178,11 +182,15 @@ function wireLogin() {
 }
 
 // -- the map and its layers ----------------------------------------------------------------------
+//
+// A layer is drawn in one of three ways, by its size: 'plain', a Leaflet layer per feature on the
+// layer's canvas (labelled while few); 'clustered', a large point layer as a grid of screen cells,
+// one marker per cell (see clusters below); 'bulk', a large layer of areas or lines painted on one
+// canvas from plain arrays, with no Leaflet layer per feature (see BulkCanvas below).
 
 function createMap() {
   map = L.map('map', { preferCanvas: true, attributionControl: false, zoomSnap: 0.25, minZoom: 6, maxZoom: 19 });
   map.setView([30.67, 104.15], 11);
-  if (state.config.tile_url) L.tileLayer(state.config.tile_url, { maxZoom: 19 }).addTo(map);
   LAYER_NAMES.forEach((name, i) => {
     map.createPane(name).style.zIndex = String(400 + 10 * i);
     layers[name] = createLayer(name);
@@ -192,14 +200,26 @@ function createMap() {
     zoneRenderers[kind] = L.canvas({ pane: `zones-${kind}`, padding: 0.1 });
   });
   map.on('moveend', () => {
-    for (const layer of Object.values(layers)) if (layer.clustered) drawClusters(layer);
+    for (const layer of Object.values(layers)) if (layer.mode === 'clustered') drawClusters(layer);
   });
+  // Features on a bulk canvas have no Leaflet layer: the map's own events find them.
+  bulkTip = L.tooltip({ className: 'map-tip', direction: 'auto' });
+  map.on('mousemove', (event) => hoverBulk(event));
+  map.on('mouseout', () => hoverBulk(null));
+  map.on('click', (event) => {
+    const feature = bulkFeatureAt(event.layerPoint);
+    if (feature) L.popup({ maxWidth: 520 }).setLatLng(event.latlng).setContent(detailsHtml(feature)).openOn(map);
+  });
+}
+
+function addTiles(url) {
+  if (url) L.tileLayer(url, { maxZoom: 19 }).addTo(map);
 }
 
 function createLayer(name) {
   const renderer = L.canvas({ pane: name, padding: 0.1 });
-  const layer = { name, features: new Map(), drawn: new Map(), clustered: false, labelled: true,
-    visible: true, clusterTimer: null, geo: null };
+  const layer = { name, features: new Map(), drawn: new Map(), mode: 'plain', labelled: true,
+    visible: true, grid: null, bulk: null, geo: null };
   layer.geo = L.geoJSON(null, {
     pane: name,
     renderer,
@@ -210,20 +230,46 @@ function createLayer(name) {
       : L.circleMarker(latlng, { pane: name, renderer })),
     onEachFeature: (feature, leaflet) => decorate(layer, feature, leaflet),
   }).addTo(map);
-  // One hover tooltip and one click handler per layer, not per feature: 17,649 zones bind nothing.
+  // One hover tooltip and one click handler per layer, not per feature.
   layer.geo.bindTooltip((drawn) => summaryHtml(drawn.feature), { sticky: true, className: 'map-tip' });
-  layer.geo.on('click', (event) => showDetails(event.propagatedFrom ?? event.layer, event.latlng));
+  layer.geo.on('click', (event) => showDetails(event));
+  layer.geo.on('mouseover', () => { pointerOnFeature = true; hoverBulk(null); });
+  layer.geo.on('mouseout', () => { pointerOnFeature = false; });
   return layer;
 }
 
-function showDetails(drawn, latlng) {
+function showDetails(event) {
+  const drawn = event.propagatedFrom ?? event.layer;
   const feature = drawn?.feature;
   if (!feature) return;
+  L.DomEvent.stopPropagation(event);  // a zone on a bulk canvas under it does not answer too
   if (feature.properties.kind === 'cluster') {
     map.setView(drawn.getLatLng(), Math.min(map.getMaxZoom(), map.getZoom() + 2));  // open the cluster up
     return;
   }
-  L.popup({ maxWidth: 520 }).setLatLng(latlng).setContent(detailsHtml(feature)).openOn(map);
+  L.popup({ maxWidth: 520 }).setLatLng(event.latlng).setContent(detailsHtml(feature)).openOn(map);
+}
+
+/** The topmost feature drawn on a visible bulk canvas at a layer point, if any. */
+function bulkFeatureAt(point) {
+  for (let i = LAYER_NAMES.length - 1; i >= 0; i--) {
+    const layer = layers[LAYER_NAMES[i]];
+    if (layer.mode !== 'bulk' || !layer.visible || !layer.bulk) continue;
+    const feature = layer.bulk.featureAt(point);
+    if (feature) return feature;
+  }
+  return null;
+}
+
+function hoverBulk(event) {
+  const feature = event && !pointerOnFeature && !map.dragging.moving() ? bulkFeatureAt(event.layerPoint) : null;
+  map.getContainer().classList.toggle('bulk-hover', Boolean(feature));
+  if (!feature) {
+    if (map.hasLayer(bulkTip)) map.closeTooltip(bulkTip);
+    return;
+  }
+  bulkTip.setLatLng(event.latlng).setContent(summaryHtml(feature));
+  if (!map.hasLayer(bulkTip)) map.openTooltip(bulkTip);
 }
 
 /** A cluster is a DOM marker with its count inside: cheaper than a canvas circle plus a label. */
@@ -282,11 +328,19 @@ function jurisdictionStyle(p) {
   }
 }
 
+const zoneStyles = new Map();  // one style object per look: 17,649 zones share six
+
 function zoneStyle(p) {
-  const colour = PALETTE.zone[p.zone_kind] ?? PALETTE.zone.prevention;
-  return p.downgrade_due
-    ? { color: PALETTE.zone.due, weight: 4, dashArray: '10 7', fillColor: colour, fillOpacity: 0.32 }
-    : { color: colour, weight: 3, fillColor: colour, fillOpacity: 0.32 };
+  const key = `${p.zone_kind}|${Boolean(p.downgrade_due)}`;
+  let style = zoneStyles.get(key);
+  if (!style) {
+    const colour = PALETTE.zone[p.zone_kind] ?? PALETTE.zone.prevention;
+    style = p.downgrade_due
+      ? { color: PALETTE.zone.due, weight: 4, dashArray: '10 7', fillColor: colour, fillOpacity: 0.32 }
+      : { color: colour, weight: 3, fillColor: colour, fillOpacity: 0.32 };
+    zoneStyles.set(key, Object.freeze(style));
+  }
+  return style;
 }
 
 function incidentStyle(p) {
@@ -393,6 +447,80 @@ function detailsHtml(feature) {
 }
 
 // -- applying features: one store per layer, drawn in place --------------------------------------
+//
+// Every change goes through storeFeature/forgetFeature, which keep the legend's counts, the KPIs
+// and the incident board up to date by the change alone: nothing is recounted per delta.
+
+const tally = { zones: {}, kpi: {} };
+
+function resetTally(name) {
+  if (name === 'zones') tally.zones = { sealed: 0, controlled: 0, prevention: 0, due: 0 };
+  if (name === 'incidents') tally.kpi = { open_incidents: 0, confirmed: 0, suspected: 0, asymptomatic: 0, close_contacts: 0 };
+}
+
+resetTally('zones');
+resetTally('incidents');
+
+function count(name, feature, sign) {
+  const p = feature.properties;
+  if (name === 'zones') {
+    tally.zones[p.zone_kind] = (tally.zones[p.zone_kind] ?? 0) + sign;
+    if (p.downgrade_due) tally.zones.due += sign;
+  } else if (name === 'incidents' && p.status === 'open') {
+    tally.kpi.open_incidents += sign;
+    for (const key of COUNT_KEYS) tally.kpi[key] += sign * (p.counts?.[key] ?? 0);
+  }
+}
+
+/** Keep `feature` in its layer's store; the feature it replaces, if any. */
+function storeFeature(layer, feature) {
+  const before = layer.features.get(feature.id);
+  if (layer.name === 'incidents') boardChange(before?.properties, feature.properties);
+  if (before) count(layer.name, before, -1);
+  layer.features.set(feature.id, feature);
+  count(layer.name, feature, 1);
+  return before;
+}
+
+function forgetFeature(layer, id) {
+  const before = layer.features.get(id);
+  if (!before) return undefined;
+  if (layer.name === 'incidents') boardChange(before.properties, undefined);
+  count(layer.name, before, -1);
+  layer.features.delete(id);
+  return before;
+}
+
+function upsertFeature(layer, feature) {
+  drawChange(layer, storeFeature(layer, feature), feature);
+}
+
+function removeFeature(layer, id) {
+  const before = forgetFeature(layer, id);
+  if (before) drawChange(layer, before, undefined);
+}
+
+/** Jurisdictions change colour and counts, never shape: the same geometry with new properties. */
+function updateProperties(layer, id, properties) {
+  const feature = layer.features.get(id);
+  if (feature) upsertFeature(layer, { ...feature, properties });
+}
+
+/** Draw one feature's change (before → after; either may be missing) the way its layer is drawn. */
+function drawChange(layer, before, after) {
+  if (layer.mode === 'clustered') {
+    clusterChange(layer, before, after);
+  } else if (layer.mode === 'bulk') {
+    if (after) layer.bulk.upsert(after);
+    else layer.bulk.remove(before.id);
+  } else {
+    const id = (after ?? before).id;
+    const drawn = layer.drawn.get(id);
+    if (after && drawn && redrawInPlace(layer, drawn, after)) return;
+    eraseFeature(layer, id);
+    if (after) layer.geo.addData(after);
+  }
+}
 
 function eraseFeature(layer, id) {
   const leaflet = layer.drawn.get(id);
@@ -400,18 +528,6 @@ function eraseFeature(layer, id) {
     layer.geo.removeLayer(leaflet);
     layer.drawn.delete(id);
   }
-}
-
-function upsertFeature(layer, feature) {
-  layer.features.set(feature.id, feature);
-  if (layer.clustered) {
-    scheduleClusters(layer);
-    return;
-  }
-  const drawn = layer.drawn.get(feature.id);
-  if (drawn && redrawInPlace(layer, drawn, feature)) return;
-  eraseFeature(layer, feature.id);
-  layer.geo.addData(feature);
 }
 
 /**
@@ -424,19 +540,21 @@ function redrawInPlace(layer, drawn, feature) {
   const geometry = feature.geometry;
   if (!geometry || old.geometry?.type !== geometry.type) return false;
   if (old.properties.zone_kind !== feature.properties.zone_kind) return false;
-  switch (geometry.type) {
-    case 'Point':
-      drawn.setLatLng(L.GeoJSON.coordsToLatLng(geometry.coordinates));
-      break;
-    case 'LineString':
-    case 'Polygon':
-    case 'MultiPolygon':
-      if (JSON.stringify(old.geometry.coordinates) !== JSON.stringify(geometry.coordinates)) {
-        drawn.setLatLngs(L.GeoJSON.coordsToLatLngs(geometry.coordinates, { LineString: 0, Polygon: 1, MultiPolygon: 2 }[geometry.type]));
-      }
-      break;
-    default:
-      return false;
+  if (old.geometry !== geometry) {
+    switch (geometry.type) {
+      case 'Point':
+        drawn.setLatLng(L.GeoJSON.coordsToLatLng(geometry.coordinates));
+        break;
+      case 'LineString':
+      case 'Polygon':
+      case 'MultiPolygon':
+        if (JSON.stringify(old.geometry.coordinates) !== JSON.stringify(geometry.coordinates)) {
+          drawn.setLatLngs(L.GeoJSON.coordsToLatLngs(geometry.coordinates, { LineString: 0, Polygon: 1, MultiPolygon: 2 }[geometry.type]));
+        }
+        break;
+      default:
+        return false;
+    }
   }
   drawn.feature = feature;
   restyle(drawn, feature);
@@ -450,31 +568,17 @@ function restyle(drawn, feature) {
   if (Object.keys(style).some((key) => drawn.options[key] !== style[key])) drawn.setStyle(style);
 }
 
-function removeFeature(layer, id) {
-  layer.features.delete(id);
-  if (layer.clustered) scheduleClusters(layer);
-  else eraseFeature(layer, id);
+function modeOf(layer, size) {
+  if (CLUSTERABLE.has(layer.name)) return size > CLUSTER_ABOVE ? 'clustered' : 'plain';
+  return size > BULK_ABOVE ? 'bulk' : 'plain';
 }
 
-/** Jurisdictions change colour and counts, never shape: restyle the drawn polygon if need be. */
-function updateProperties(layer, id, properties) {
-  const feature = layer.features.get(id);
-  if (!feature) return;
-  feature.properties = properties;  // the drawn layer holds this same feature object
-  const leaflet = layer.drawn.get(id);
-  if (leaflet) {
-    // Every report sends the whole chain (county to grid); most keep their colour: no repaint then.
-    restyle(leaflet, feature);
-    refreshLabel(layer, leaflet);
-  }
-}
-
-/** Clusters and labels depend on a layer's size; redraw it whole only when that choice flips. */
+/** Clusters, bulk and labels depend on a layer's size; redraw it whole only when that choice flips. */
 function refreshMode(layer) {
-  const clustered = CLUSTERABLE.has(layer.name) && layer.features.size > CLUSTER_ABOVE;
-  const labelled = !clustered && layer.features.size <= LABEL_LIMIT;
-  if (clustered !== layer.clustered || labelled !== layer.labelled) {
-    layer.clustered = clustered;
+  const mode = modeOf(layer, layer.features.size);
+  const labelled = mode === 'plain' && layer.features.size <= LABEL_LIMIT;
+  if (mode !== layer.mode || labelled !== layer.labelled) {
+    layer.mode = mode;
     layer.labelled = labelled;
     redrawLayer(layer);
   }
@@ -483,21 +587,39 @@ function refreshMode(layer) {
 function redrawLayer(layer) {
   layer.geo.clearLayers();
   layer.drawn.clear();
-  if (layer.clustered) drawClusters(layer);
+  layer.grid = null;
+  if (layer.mode !== 'bulk') layer.bulk?.setFeatures([]);
+  if (layer.mode === 'clustered') drawClusters(layer);
+  else if (layer.mode === 'bulk') bulkOf(layer).setFeatures(layer.features.values());
   else layer.geo.addData([...layer.features.values()]);
 }
 
+function bulkOf(layer) {
+  if (!layer.bulk) {
+    layer.bulk = new BulkCanvas({ pane: layer.name, rank: layer.name === 'zones' ? zoneRank : null });
+    if (layer.visible) layer.bulk.addTo(map);
+  }
+  return layer.bulk;
+}
+
+// Nested zones: whatever order they arrive in, sealed is drawn above controlled above prevention.
+const zoneRank = (feature) => ZONE_KINDS.indexOf(feature.properties.zone_kind);
+
 /** Replace a layer's features with `features`, touching only those that differ (resync, review). */
 function replaceFeatures(layer, features) {
-  const incoming = new Map(features.map((f) => [f.id, f]));
-  const wasEmpty = layer.features.size === 0;
-  if (wasEmpty || incoming.size === 0) {
-    layer.features = incoming;
-    layer.clustered = CLUSTERABLE.has(layer.name) && incoming.size > CLUSTER_ABOVE;
-    layer.labelled = !layer.clustered && incoming.size <= LABEL_LIMIT;
+  if (layer.features.size === 0 || features.length === 0) {
+    layer.features = new Map();
+    for (const feature of features) layer.features.set(feature.id, feature);
+    resetTally(layer.name);
+    for (const feature of layer.features.values()) count(layer.name, feature, 1);
+    if (layer.name === 'incidents') board.stale = true;
+    layer.mode = modeOf(layer, layer.features.size);
+    layer.labelled = layer.mode === 'plain' && layer.features.size <= LABEL_LIMIT;
     redrawLayer(layer);
     return;
   }
+  const incoming = new Map();
+  for (const feature of features) incoming.set(feature.id, feature);
   for (const id of [...layer.features.keys()]) if (!incoming.has(id)) removeFeature(layer, id);
   for (const feature of features) {
     const old = layer.features.get(feature.id);
@@ -512,97 +634,566 @@ function sameFeature(a, b) {
     && (a.properties.kind !== 'dispatch' || JSON.stringify(a.geometry) === JSON.stringify(b.geometry));
 }
 
-// -- clusters: a grid over the screen, for layers too large to draw point by point ---------------
-
-function scheduleClusters(layer) {
-  // Many deltas in a burst redraw the clusters once; a delta itself only updates the store.
-  if (!layer.clusterTimer) {
-    layer.clusterTimer = setTimeout(() => {
-      layer.clusterTimer = null;
-      if (layer.clustered) drawClusters(layer);
-    }, 250);
-  }
-}
-
-/**
- * Bucket the points in view by screen cell. Web Mercator in line (as Leaflet's EPSG:3857 projects,
- * in its pixel space) rather than through Leaflet: 100,000 calls would allocate 200,000 objects.
- */
-function drawClusters(layer) {
-  const started = performance.now();
-  const zoom = map.getZoom();
-  const scale = 256 * 2 ** zoom;
-  const view = map.getPixelBounds().pad(0.25);
-  // Cells on a grid fixed to the world, counted from the view's corner: small integer keys hash
-  // fast while bucketing, and a cell keeps its id as the map pans.
-  const column0 = Math.floor(view.min.x / CLUSTER_CELL_PX);
-  const row0 = Math.floor(view.min.y / CLUSTER_CELL_PX);
-  const columns = Math.ceil(view.max.x / CLUSTER_CELL_PX) - column0 + 1;
-  const buckets = new Map();
-  for (const feature of layer.features.values()) {
-    if (feature.geometry?.type !== 'Point') continue;
-    const [lon, lat] = feature.geometry.coordinates;
-    const x = ((lon + 180) / 360) * scale;
-    const sin = Math.sin((lat * Math.PI) / 180);
-    const y = (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * scale;
-    if (x < view.min.x || x > view.max.x || y < view.min.y || y > view.max.y) continue;
-    const key = (Math.floor(y / CLUSTER_CELL_PX) - row0) * columns + (Math.floor(x / CLUSTER_CELL_PX) - column0);
-    const bucket = buckets.get(key);
-    if (bucket) {
-      bucket.count += 1;
-      bucket.lon += lon;
-      bucket.lat += lat;
-      if ((LEVEL_RANK[feature.properties.level] ?? 0) > (LEVEL_RANK[bucket.level] ?? 0)) bucket.level = feature.properties.level;
+/** The features of a packed block of the snapshot (by column: see api/live.py), added to `list`. */
+function unpack(block, list) {
+  const { kind, geometry: type, count, keys, coordinates, columns } = block;
+  const dictionaries = keys.map((key) => block.dictionaries?.[key] ?? null);
+  const point = type === 'Point';
+  for (let i = 0; i < count; i++) {
+    const properties = { kind };
+    for (let k = 0; k < keys.length; k++) {
+      const dictionary = dictionaries[k];
+      properties[keys[k]] = dictionary ? dictionary[columns[k][i]] : columns[k][i];
+    }
+    if (point) {
+      const lon = coordinates[2 * i];
+      const lat = coordinates[2 * i + 1];
+      // (With the clusters' slot for its cell made with it: one shape for all, no change of shape later.)
+      list.push({ type: 'Feature', id: `${kind}:${properties.id}`, geometry: { type, coordinates: [lon, lat] }, properties, [CELL]: null });
     } else {
-      buckets.set(key, { first: feature, count: 1, lon, lat, level: feature.properties.level });
+      list.push({ type: 'Feature', id: `${kind}:${properties.id}`, geometry: { type, coordinates: coordinates[i] }, properties });
     }
   }
-  const shown = new Map();
-  for (const [key, b] of buckets) {
-    const cell = `${zoom}/${column0 + (key % columns)}/${row0 + Math.floor(key / columns)}`;
-    const feature = b.count === 1 ? b.first : clusterFeature(layer.name, cell, b);
-    shown.set(feature.id, feature);
-  }
-  showClustered(layer, shown);
-  stats.lastClusterMs = performance.now() - started;
 }
 
-/** Draw what changed since the last clustering: a moving team changes a cell or two, not hundreds. */
-function showClustered(layer, shown) {
+// -- Web Mercator as Leaflet's EPSG:3857 projects it, at zoom 0 and divided by 256: [0, 1] ------
+
+const MAX_LATITUDE = 85.0511287798;
+const worldX = (lon) => lon / 360 + 0.5;
+
+function worldY(lat) {
+  const sin = Math.sin((Math.max(-MAX_LATITUDE, Math.min(MAX_LATITUDE, lat)) * Math.PI) / 180);
+  return 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI);
+}
+
+// -- clusters: a large point layer as a grid of screen cells, one marker per cell ----------------
+//
+// The grid covers the view (with a margin) at the current zoom. A cell holding one point shows the
+// point itself; a cell holding more shows their count, in the colour of the highest level among
+// them. A change moves one point between cells and redraws those cells only: the other points and
+// clusters stay as they are. From CLUSTER_OFF_ZOOM in, every point is shown as itself.
+
+function newGrid() {
+  const zoom = map.getZoom();
+  const view = map.getPixelBounds().pad(0.25);
+  const column0 = Math.floor(view.min.x / CLUSTER_CELL_PX);
+  return { zoom, scale: 256 * 2 ** zoom, exact: zoom >= CLUSTER_OFF_ZOOM,
+    minX: view.min.x, minY: view.min.y, maxX: view.max.x, maxY: view.max.y,
+    column0, row0: Math.floor(view.min.y / CLUSTER_CELL_PX), columns: Math.floor(view.max.x / CLUSTER_CELL_PX) - column0 + 1,
+    cells: new Map() };
+}
+
+const CELL = Symbol('cell');  // the cell a point feature is counted in (with its grid: see cellOf)
+
+/** The cell a point falls in (small integers hash fast), its own id when exact, or null out of view. */
+function cellKeyOf(grid, feature) {
+  if (feature.geometry?.type !== 'Point') return null;
+  const [lon, lat] = feature.geometry.coordinates;
+  const x = worldX(lon) * grid.scale;
+  const y = worldY(lat) * grid.scale;
+  if (x < grid.minX || x > grid.maxX || y < grid.minY || y > grid.maxY) return null;
+  if (grid.exact) return feature.id;
+  return (Math.floor(y / CLUSTER_CELL_PX) - grid.row0) * grid.columns + (Math.floor(x / CLUSTER_CELL_PX) - grid.column0);
+}
+
+/** The cell of this grid that counts the feature, if any (a cell of an older grid does not). */
+function cellOf(grid, feature) {
+  const cell = feature?.[CELL];
+  return cell && cell.grid === grid ? cell : null;
+}
+
+function newCell(grid, key) {
+  return { grid, key, members: [], lon: 0, lat: 0, levels: [0, 0, 0, 0, 0], shown: null };
+}
+
+/** Add (sign 1) or take out (sign -1) a point of a cell. */
+function join(cell, feature, sign) {
+  const [lon, lat] = feature.geometry.coordinates;
+  if (sign > 0) {
+    cell.members.push(feature);
+    feature[CELL] = cell;
+  } else {
+    const members = cell.members;
+    const at = members.indexOf(feature);
+    if (at < 0) return;
+    members[at] = members[members.length - 1];
+    members.pop();
+    feature[CELL] = null;
+  }
+  cell.lon += sign * lon;
+  cell.lat += sign * lat;
+  cell.levels[LEVEL_RANK[feature.properties.level] ?? 0] += sign;
+}
+
+/** Bucket the whole layer anew (a new view, a new snapshot), keeping drawn what still fits. */
+function drawClusters(layer) {
+  const started = performance.now();
+  const grid = layer.grid = newGrid();
+  for (const feature of layer.features.values()) {
+    const key = cellKeyOf(grid, feature);
+    if (key === null) continue;
+    let cell = grid.cells.get(key);
+    if (!cell) grid.cells.set(key, (cell = newCell(grid, key)));
+    join(cell, feature, 1);
+  }
+  const kept = new Set();
+  const fresh = [];
+  for (const cell of grid.cells.values()) {
+    const shown = shownFor(layer, grid, cell);
+    const drawn = layer.drawn.get(shown.id);
+    if (drawn && updateShown(layer, drawn, shown)) kept.add(shown.id);
+    else fresh.push(shown);
+    cell.shown = shown.id;
+  }
   for (const [id, drawn] of layer.drawn) {
-    const next = shown.get(id);
-    if (next && sameCluster(drawn.feature, next)) {
-      if (next !== drawn.feature) drawn.setLatLng(L.GeoJSON.coordsToLatLng(next.geometry.coordinates));
-      drawn.feature = next;
-    } else if (!next || !(next.properties.kind !== 'cluster' && redrawInPlace(layer, drawn, next))) {
+    if (!kept.has(id)) {
       layer.geo.removeLayer(drawn);
       layer.drawn.delete(id);
     }
   }
-  layer.geo.addData([...shown.values()].filter((feature) => !layer.drawn.has(feature.id)));
+  layer.geo.addData(fresh);
+  stats.lastClusterMs = performance.now() - started;
 }
 
-function sameCluster(a, b) {
-  return a === b || (a.properties.kind === 'cluster' && b.properties.kind === 'cluster'
-    && a.properties.count === b.properties.count && a.properties.colour === b.properties.colour);
+/** One point changed (moved, restyled, came or went): update the one or two cells it touches. */
+function clusterChange(layer, before, after) {
+  const grid = layer.grid;
+  if (!grid) return;
+  const from = cellOf(grid, before);
+  if (after && after !== before) after[CELL] = null;  // (a copy of a feature carries its cell along)
+  const key = after ? cellKeyOf(grid, after) : null;
+  const touched = [];
+  if (from) {
+    join(from, before, -1);
+    touched.push(from);
+  }
+  if (key !== null) {
+    let cell = grid.cells.get(key);
+    if (!cell) grid.cells.set(key, (cell = newCell(grid, key)));
+    join(cell, after, 1);
+    if (cell !== from) touched.push(cell);
+  }
+  for (const cell of touched) showCell(layer, grid, cell);  // the cell left first: it may have shown the point
 }
 
-function clusterFeature(name, cell, bucket) {
-  return { type: 'Feature', id: `cluster:${name}:${cell}`,
-    geometry: { type: 'Point', coordinates: [bucket.lon / bucket.count, bucket.lat / bucket.count] },
-    properties: { kind: 'cluster', of: name, count: bucket.count, colour: colourOfLevel(bucket.level) } };
+function showCell(layer, grid, cell) {
+  const was = cell.shown === null ? undefined : layer.drawn.get(cell.shown);
+  if (cell.members.length === 0) {
+    if (was) eraseFeature(layer, cell.shown);
+    grid.cells.delete(cell.key);
+    return;
+  }
+  const shown = shownFor(layer, grid, cell);
+  if (was && cell.shown === shown.id && updateShown(layer, was, shown)) return;
+  if (was) eraseFeature(layer, cell.shown);
+  layer.geo.addData(shown);
+  cell.shown = shown.id;
 }
 
-function colourOfLevel(level) {
-  return { I: 'red', II: 'orange', III: 'yellow', IV: 'blue' }[level] ?? 'grey';
+/** What a cell shows: its one point, or a cluster feature with the count. */
+function shownFor(layer, grid, cell) {
+  const n = cell.members.length;
+  if (n === 1) return cell.members[0];
+  const column = grid.column0 + (cell.key % grid.columns);
+  const row = grid.row0 + Math.floor(cell.key / grid.columns);
+  let top = 0;
+  for (let rank = 4; rank > 0 && !top; rank--) if (cell.levels[rank] > 0) top = rank;
+  return { type: 'Feature', id: `cluster:${layer.name}:${grid.zoom}/${column}/${row}`,
+    geometry: { type: 'Point', coordinates: [cell.lon / n, cell.lat / n] },
+    properties: { kind: 'cluster', of: layer.name, count: n, colour: COLOUR_OF_RANK[top] } };
 }
 
+/** Bring a drawn marker up to what its cell shows now, in place; false if it must be drawn anew. */
+function updateShown(layer, drawn, shown) {
+  if (drawn.feature === shown) return true;
+  if (shown.properties.kind !== 'cluster') return redrawInPlace(layer, drawn, shown);
+  const was = drawn.feature.properties;
+  if (was.count !== shown.properties.count || was.colour !== shown.properties.colour) drawn.setIcon(clusterIcon(shown.properties));
+  const [lon, lat] = shown.geometry.coordinates;
+  const [lon0, lat0] = drawn.feature.geometry.coordinates;
+  if (lon !== lon0 || lat !== lat0) drawn.setLatLng([lat, lon]);
+  drawn.feature = shown;
+  return true;
+}
+
+const COLOUR_OF_RANK = ['grey', 'blue', 'yellow', 'orange', 'red'];
+
+// -- bulk: a large layer of areas or lines on one canvas of its own ------------------------------
+
+/**
+ * Paints a layer's features from plain arrays (coordinates projected once, to Web Mercator at
+ * zoom 0), in one loop, instead of one Leaflet layer per feature: for 17,649 zones that is the
+ * difference between seconds and milliseconds. A change repaints only the box it touches. The
+ * mouse finds features by a scan of their boxes (17,649 boxes take well under a millisecond).
+ * The canvas is placed and moved with the map as Leaflet's own renderers are (L.Renderer).
+ */
+const BulkCanvas = L.Renderer.extend({
+  initialize(options) {
+    L.Renderer.prototype.initialize.call(this, options);
+    this._items = new Map();  // id → item
+    this._order = null;       // every item in drawing order, sorted when next needed
+    this._seq = 0;
+    this._scale = 0;          // of the drawn zoom, while on the map
+    this._dirty = null;       // [x0, y0, x1, y1] to repaint at the next frame
+    this._frame = null;
+  },
+
+  _initContainer() {
+    this._container = document.createElement('canvas');
+    this._container.className = 'bulk-layer';
+    this._ctx = this._container.getContext('2d');
+  },
+
+  _destroyContainer() {
+    cancelAnimationFrame(this._frame);
+    this._frame = null;
+    this._scale = 0;
+    L.DomUtil.remove(this._container);
+    delete this._ctx;
+    delete this._container;
+  },
+
+  _updatePaths() {},  // (L.Renderer listens for 'update', which this renderer never fires)
+
+  /** After the map moved or zoomed: size and place the canvas, paint everything in view. */
+  _update() {
+    if (this._map._animatingZoom && this._bounds) return;
+    L.Renderer.prototype._update.call(this);
+    const b = this._bounds;
+    const size = b.getSize();
+    const ratio = L.Browser.retina ? 2 : 1;
+    const canvas = this._container;
+    L.DomUtil.setPosition(canvas, b.min);
+    canvas.width = ratio * size.x;
+    canvas.height = ratio * size.y;
+    canvas.style.width = `${size.x}px`;
+    canvas.style.height = `${size.y}px`;
+    this._ratio = ratio;
+    const origin = this._map.getPixelOrigin();
+    this._scale = 256 * 2 ** this._map.getZoom();
+    this._origin = [origin.x, origin.y];
+    this._dirty = null;
+    this._paint(null);
+  },
+
+  count() {
+    return this._items.size;
+  },
+
+  setFeatures(features) {
+    this._items.clear();
+    this._order = null;
+    this._seq = 0;
+    for (const feature of features) {
+      const item = this._item(feature);
+      if (item) this._items.set(feature.id, item);
+    }
+    if (this._scale) {
+      this._dirty = null;
+      this._paint(null);
+    }
+  },
+
+  upsert(feature) {
+    const item = this._items.get(feature.id);
+    const fresh = this._item(feature, item?.seq);
+    if (item) {
+      this._invalidate(this._box(item));
+      if (!fresh) {
+        this._items.delete(feature.id);
+        this._order = null;
+        return;
+      }
+      if (fresh.rank !== item.rank || fresh.style !== item.style) this._order = null;
+      Object.assign(item, fresh);  // the same item: its place in the drawing order holds
+    } else if (fresh) {
+      this._items.set(feature.id, fresh);
+      this._order = null;
+    }
+    if (item ?? fresh) this._invalidate(this._box(item ?? fresh));
+  },
+
+  remove(id) {
+    const item = this._items.get(id);
+    if (!item) return;
+    this._items.delete(id);
+    this._order = null;
+    this._invalidate(this._box(item));
+  },
+
+  /** The topmost interactive feature under a layer point, or null. */
+  featureAt(point) {
+    if (!this._scale) return null;
+    const items = this._inOrder();
+    for (let i = items.length - 1; i >= 0; i--) {
+      const item = items[i];
+      if (!item.style.interactive) continue;
+      const box = this._box(item);
+      if (point.x < box[0] || point.x > box[2] || point.y < box[1] || point.y > box[3]) continue;
+      if (this._contains(item, point.x, point.y)) return item.feature;
+    }
+    return null;
+  },
+
+  _item(feature, seq) {
+    const geometry = feature.geometry;
+    const rings = [];
+    let point = null;
+    const project = (coordinates) => {
+      const ring = [];  // (a plain array of numbers: cheaper to make than a typed array, as fast to read)
+      for (const position of coordinates) ring.push(worldX(position[0]), worldY(position[1]));
+      rings.push(ring);
+    };
+    switch (geometry?.type) {
+      case 'Polygon': case 'MultiLineString': geometry.coordinates.forEach(project); break;
+      case 'MultiPolygon': geometry.coordinates.forEach((polygon) => polygon.forEach(project)); break;
+      case 'LineString': project(geometry.coordinates); break;
+      case 'Point': point = [worldX(geometry.coordinates[0]), worldY(geometry.coordinates[1])]; break;
+      default: return null;
+    }
+    const world = point ? [point[0], point[1], point[0], point[1]] : [Infinity, Infinity, -Infinity, -Infinity];
+    for (const ring of rings) {
+      for (let i = 0; i < ring.length; i += 2) {
+        if (ring[i] < world[0]) world[0] = ring[i];
+        if (ring[i] > world[2]) world[2] = ring[i];
+        if (ring[i + 1] < world[1]) world[1] = ring[i + 1];
+        if (ring[i + 1] > world[3]) world[3] = ring[i + 1];
+      }
+    }
+    const style = pathStyle(styleOf(feature), geometry.type);
+    const pad = (style.stroke ? style.weight / 2 : 0) + (point ? style.radius : 0) + 1;
+    return { feature, rank: this.options.rank ? this.options.rank(feature) : 0, seq: seq ?? this._seq++,
+      rings, point, world, pad, style };
+  },
+
+  /** The item's box in layer pixels at the drawn zoom, with its outline. */
+  _box(item) {
+    if (!this._scale) return null;
+    const s = this._scale;
+    const [ox, oy] = this._origin;
+    const w = item.world;
+    return [w[0] * s - ox - item.pad, w[1] * s - oy - item.pad, w[2] * s - ox + item.pad, w[3] * s - oy + item.pad];
+  },
+
+  _invalidate(box) {
+    if (!box || !this._ctx) return;
+    const d = this._dirty;
+    this._dirty = d ? [Math.min(d[0], box[0]), Math.min(d[1], box[1]), Math.max(d[2], box[2]), Math.max(d[3], box[3])] : box;
+    if (!this._frame) {
+      this._frame = requestAnimationFrame(() => {
+        this._frame = null;
+        const dirty = this._dirty;
+        this._dirty = null;
+        if (dirty && this._ctx) this._paint([Math.floor(dirty[0]) - 1, Math.floor(dirty[1]) - 1, Math.ceil(dirty[2]) + 1, Math.ceil(dirty[3]) + 1]);
+      });
+    }
+  },
+
+  /** Paint the features that meet `rect` (layer pixels), or everything in view when it is null. */
+  _paint(rect) {
+    const ctx = this._ctx;
+    const b = this._bounds;
+    const r = this._ratio;
+    ctx.save();
+    ctx.setTransform(r, 0, 0, r, -r * b.min.x, -r * b.min.y);
+    if (rect) {
+      ctx.beginPath();
+      ctx.rect(rect[0], rect[1], rect[2] - rect[0], rect[3] - rect[1]);
+      ctx.clip();
+    } else {
+      rect = [b.min.x, b.min.y, b.max.x, b.max.y];
+    }
+    ctx.clearRect(rect[0], rect[1], rect[2] - rect[0], rect[3] - rect[1]);
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    const s = this._scale;
+    const [ox, oy] = this._origin;
+    let style = null;
+    let tiny = null;  // the colour, opacity and margin of a feature too small to show its shape
+    let fillStyle = null;
+    let alpha = null;
+    const paintWith = (colour, opacity) => {  // the canvas parses a colour each time it is set
+      if (colour !== fillStyle) ctx.fillStyle = fillStyle = colour;
+      if (opacity !== alpha) ctx.globalAlpha = alpha = opacity;
+    };
+    for (const item of this._inOrder()) {
+      const w = item.world;
+      const x0 = w[0] * s - ox;
+      const y0 = w[1] * s - oy;
+      const x1 = w[2] * s - ox;
+      const y1 = w[3] * s - oy;
+      const pad = item.pad;
+      if (x1 + pad < rect[0] || x0 - pad > rect[2] || y1 + pad < rect[1] || y0 - pad > rect[3]) continue;
+      if (item.style !== style) {
+        style = item.style;
+        tiny = style.stroke ? [style.color, style.opacity, style.weight / 2] : [style.fillColor, style.fillOpacity, 0];
+        ctx.lineWidth = style.weight;
+        ctx.strokeStyle = style.color;
+        ctx.setLineDash(style.dash);
+      }
+      // A few pixels across (17,649 zones at the county's zoom), an area is a square of its outline's
+      // colour: one fillRect, where its path, fill and stroke would cost five times as much.
+      if (!item.point && x1 - x0 < TINY_PX && y1 - y0 < TINY_PX) {
+        paintWith(tiny[0], tiny[1]);
+        ctx.fillRect(x0 - tiny[2], y0 - tiny[2], x1 - x0 + 2 * tiny[2], y1 - y0 + 2 * tiny[2]);
+        continue;
+      }
+      ctx.beginPath();
+      if (item.point) {
+        ctx.arc(x0, y0, style.radius, 0, 2 * Math.PI);
+      } else {
+        for (const ring of item.rings) {
+          ctx.moveTo(ring[0] * s - ox, ring[1] * s - oy);
+          for (let i = 2; i < ring.length; i += 2) ctx.lineTo(ring[i] * s - ox, ring[i + 1] * s - oy);
+          if (style.closed) ctx.closePath();
+        }
+      }
+      if (style.fill) {
+        paintWith(style.fillColor, style.fillOpacity);
+        ctx.fill('evenodd');
+      }
+      if (style.stroke) {
+        if (style.opacity !== alpha) ctx.globalAlpha = alpha = style.opacity;
+        ctx.stroke();
+      }
+    }
+    ctx.restore();
+  },
+
+  _inOrder() {
+    if (!this._order) this._order = [...this._items.values()].sort(drawingOrder);
+    return this._order;
+  },
+
+  /** Is the layer point inside the item's area, or on its outline or line? */
+  _contains(item, x, y) {
+    const s = this._scale;
+    const [ox, oy] = this._origin;
+    const style = item.style;
+    if (item.point) return Math.hypot(item.point[0] * s - ox - x, item.point[1] * s - oy - y) <= style.radius + style.weight / 2;
+    const near = style.weight / 2 + 3;
+    let inside = false;
+    for (const ring of item.rings) {
+      const n = ring.length;
+      for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
+        const xi = ring[i] * s - ox;
+        const yi = ring[i + 1] * s - oy;
+        const xj = ring[j] * s - ox;
+        const yj = ring[j + 1] * s - oy;
+        if (style.fill && (yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+        if ((i > 0 || style.closed) && distanceToSegment(x, y, xj, yj, xi, yi) <= near) return true;
+      }
+    }
+    return inside;
+  },
+});
+
+const TINY_PX = 6;  // an area smaller than this across is painted as a square
+// By rank (a zone's kind), then by style (fewer changes of the canvas's state), then as they came.
+const drawingOrder = (a, b) => a.rank - b.rank || a.style.index - b.style.index || a.seq - b.seq;
+
+function distanceToSegment(x, y, x0, y0, x1, y1) {
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const t = dx || dy ? Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy))) : 0;
+  return Math.hypot(x - (x0 + t * dx), y - (y0 + t * dy));
+}
+
+// A Leaflet path style with Leaflet's defaults filled in, one object per distinct style: the bulk
+// painter sets the canvas's state only when the next feature's style object differs.
+const pathStyles = new Map();
+const pathStylesOf = new WeakMap();  // a style object styleOf gives again and again → its path styles
+
+function pathStyle(style, type) {
+  const shape = type === 'LineString' || type === 'MultiLineString' ? 'line' : type === 'Point' ? 'point' : 'area';
+  let known = pathStylesOf.get(style);
+  if (!known) pathStylesOf.set(style, (known = {}));
+  if (known[shape]) return known[shape];
+  const key = [style.stroke, style.color, style.weight, style.opacity, style.dashArray, style.fill, style.fillColor,
+    style.fillOpacity, style.radius, style.interactive, shape].join('|');
+  let shared = pathStyles.get(key);
+  if (!shared) {
+    const color = style.color ?? '#3388ff';
+    shared = { index: pathStyles.size, stroke: style.stroke ?? true, color, weight: style.weight ?? 3, opacity: style.opacity ?? 1,
+      dash: typeof style.dashArray === 'string' ? style.dashArray.split(/[, ]+/).map(Number) : style.dashArray ?? [],
+      fill: (style.fill ?? true) && shape !== 'line', fillColor: style.fillColor ?? color, fillOpacity: style.fillOpacity ?? 0.2,
+      radius: style.radius ?? 10, interactive: style.interactive ?? true, closed: shape === 'area' };
+    pathStyles.set(key, shared);
+  }
+  known[shape] = shared;
+  return shared;
+}
+
+// -- the incident board: the first BOARD_LIMIT incidents in board order, kept by each change ------
+
+const board = { top: [], stale: true };
+
+/** Board order (open first, highest level, newest), with the id last so that it is total. */
+function boardOrder(a, b) {
+  return incidentOrder(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function insertSorted(list, p) {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (boardOrder(list[mid], p) < 0) low = mid + 1;
+    else high = mid;
+  }
+  list.splice(low, 0, p);
+}
+
+/**
+ * One incident changed (before → after, as properties; either may be missing), before the store
+ * does. Every incident off the board comes after the board's last: an incident that now comes
+ * before that last one takes its place on the board. Only when one leaves the board while others
+ * wait off it is the board looked for again in full (at the next frame).
+ */
+function boardChange(before, after) {
+  if (board.stale) return;
+  const top = board.top;
+  const off = layers.incidents.features.size - top.length;  // incidents not on the board, before this change
+  const last = top[top.length - 1];
+  const at = before ? top.findIndex((p) => p.id === before.id) : -1;
+  if (at >= 0) top.splice(at, 1);
+  if (after) {
+    if (off === 0 && top.length < BOARD_LIMIT) insertSorted(top, after);
+    else if (last && boardOrder(after, last) <= 0) {
+      insertSorted(top, after);
+      if (top.length > BOARD_LIMIT) top.pop();
+    } else if (at >= 0) board.stale = true;
+  } else if (at >= 0 && off > 0) {
+    board.stale = true;
+  }
+}
+
+function boardRows() {
+  if (board.stale) {
+    const top = [];
+    // Newest first (incidents mostly arrive in the order they were reported, and the board shows
+    // the newest first): most then fail the first comparison, with the board's last.
+    const all = [...layers.incidents.features.values()];
+    for (let i = all.length - 1; i >= 0; i--) {
+      const p = all[i].properties;
+      if (top.length < BOARD_LIMIT) insertSorted(top, p);
+      else if (boardOrder(p, top[BOARD_LIMIT - 1]) < 0) {
+        insertSorted(top, p);
+        top.pop();
+      }
+    }
+    board.top = top;
+    board.stale = false;
+  }
+  return board.top;
+}
 // -- the live feed -------------------------------------------------------------------------------
 
 function liveUrl(after) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const resume = after === null || after === undefined ? '' : `&after=${after}`;
-  return `${scheme}://${location.host}${API}/live?access_token=${encodeURIComponent(state.token)}${resume}`;
+  // packed: the snapshot's large layers come by column, repeated values once: a fifth of the bytes (api/live.py).
+  return `${scheme}://${location.host}${API}/live?access_token=${encodeURIComponent(state.token)}&packed=true${resume}`;
 }
 
 function connect() {
@@ -696,21 +1287,37 @@ function handleMessage(msg) {
 function applySnapshot(msg) {
   const started = performance.now();
   const byLayer = Object.fromEntries(LAYER_NAMES.map((name) => [name, []]));
-  for (const feature of msg.map.features) {
+  const sort = (feature) => {
     const name = LAYER_OF_KIND[feature.properties.kind];
     if (name) byLayer[name].push(feature);
     else console.warn('map: a feature of unknown kind', feature.properties.kind);
+  };
+  const phases = {};
+  const phase = (name, since) => { phases[name] = Math.round(performance.now() - since); return performance.now(); };
+  let t = started;
+  for (const feature of msg.map.features) sort(feature);
+  for (const block of msg.map.packed ?? []) {
+    const name = LAYER_OF_KIND[block.kind];
+    if (name) unpack(block, byLayer[name]);
+    else console.warn('map: features of unknown kind', block.kind);
   }
-  for (const name of LAYER_NAMES) replaceFeatures(layers[name], byLayer[name]);
+  t = phase('unpack', t);
+  fitCountyOnce(byLayer.jurisdictions);  // first, so that nothing is drawn twice
+  for (const name of LAYER_NAMES) {
+    replaceFeatures(layers[name], byLayer[name]);
+    t = phase(name, t);
+  }
   state.tasks = new Map(msg.ledger.map((row) => [row.id, row]));
   resetActivity(msg.activity ?? []);
   state.position = msg.position;
   state.at = msg.at;
   showDrill(msg.drill ?? state.config.drill);
-  fitCountyOnce();
+  t = phase('activity', t);
   renderPanels(true);
   showPosition();
+  phase('panels', t);
   stats.lastSnapshotMs = performance.now() - started;
+  stats.snapshotPhases = phases;
 }
 
 function applyDelta(msg) {
@@ -759,15 +1366,16 @@ function applyChange(change, touched, entries) {
   }
 }
 
-function fitCountyOnce() {
+/** Frame the county once, from the first snapshot's jurisdictions, at once (no zoom animation). */
+function fitCountyOnce(jurisdictions) {
   if (state.fitted) return;
-  const county = [...layers.jurisdictions.features.values()].find((f) => f.properties.level === 'county');
+  const county = jurisdictions.find((f) => f.properties.level === 'county');
   if (!county) return;
   state.fitted = true;
   el('county-name').textContent = county.properties.name;
   map.invalidateSize();  // the grid layout may have settled after the map measured its box
   // Leave the legend's corner free.
-  map.fitBounds(L.geoJSON(county).getBounds(), { paddingTopLeft: [360, 20], paddingBottomRight: [20, 20] });
+  map.fitBounds(L.geoJSON(county).getBounds(), { paddingTopLeft: [360, 20], paddingBottomRight: [20, 20], animate: false });
 }
 
 // -- the connection badge ------------------------------------------------------------------------
@@ -845,23 +1453,11 @@ function renderCounts() {
   for (const name of LAYER_NAMES) {
     document.querySelector(`[data-count-layer="${name}"]`).textContent = layers[name].features.size;
   }
-  const zones = { sealed: 0, controlled: 0, prevention: 0, due: 0 };
-  for (const feature of layers.zones.features.values()) {
-    zones[feature.properties.zone_kind] = (zones[feature.properties.zone_kind] ?? 0) + 1;
-    if (feature.properties.downgrade_due) zones.due += 1;
-  }
-  for (const [kind, n] of Object.entries(zones)) {
+  for (const [kind, n] of Object.entries(tally.zones)) {
     const target = document.querySelector(`[data-count-zone="${kind}"]`);
     if (target) target.textContent = n;
   }
-  const kpi = { open_incidents: 0, confirmed: 0, suspected: 0, asymptomatic: 0, close_contacts: 0 };
-  for (const feature of layers.incidents.features.values()) {
-    const p = feature.properties;
-    if (p.status !== 'open') continue;
-    kpi.open_incidents += 1;
-    for (const key of COUNT_KEYS) kpi[key] += p.counts?.[key] ?? 0;
-  }
-  for (const [key, n] of Object.entries(kpi)) document.querySelector(`[data-kpi="${key}"]`).textContent = n;
+  for (const [key, n] of Object.entries(tally.kpi)) document.querySelector(`[data-kpi="${key}"]`).textContent = n;
 }
 
 const newerFirst = (a, b) => (a < b ? 1 : a > b ? -1 : 0);  // ISO times in one offset sort as text
@@ -873,9 +1469,8 @@ function incidentOrder(a, b) {
 }
 
 function renderIncidentBoard() {
-  const incidents = [...layers.incidents.features.values()].map((f) => f.properties).sort(incidentOrder);
-  document.querySelector('[data-count-panel="incidents"]').textContent = incidents.length;
-  showRows(el('incident-list'), cachedRows(rowCache.incidents, incidents.slice(0, BOARD_LIMIT), incidentRow), 'empty.incidents');
+  document.querySelector('[data-count-panel="incidents"]').textContent = layers.incidents.features.size;
+  showRows(el('incident-list'), cachedRows(rowCache.incidents, boardRows(), incidentRow), 'empty.incidents');
 }
 
 function incidentRow(p) {
@@ -899,7 +1494,7 @@ function focusFeature(layerName, id) {
   if (!feature) return;
   const [lon, lat] = feature.geometry.coordinates;
   map.setView([lat, lon], Math.max(map.getZoom(), 14));
-  layers[layerName].drawn.get(id)?.openPopup();
+  L.popup({ maxWidth: 520 }).setLatLng([lat, lon]).setContent(detailsHtml(feature)).openOn(map);
 }
 
 function renderLedger() {
@@ -1135,8 +1730,11 @@ function wireLegend() {
     box.addEventListener('change', () => {
       const layer = layers[box.dataset.toggle];
       layer.visible = box.checked;
-      if (box.checked) map.addLayer(layer.geo);
-      else map.removeLayer(layer.geo);
+      for (const drawn of [layer.geo, layer.bulk]) {
+        if (!drawn) continue;
+        if (box.checked) map.addLayer(drawn);
+        else map.removeLayer(drawn);
+      }
     });
   }
 }
@@ -1162,6 +1760,7 @@ async function begin() {
     showLogin('login.invalid');
     return;
   }
+  await configured;  // (fetched while the token was checked) the drill's end bounds the timeline
   const at = new URL(location.href).searchParams.get('at');
   if (at && !Number.isNaN(Date.parse(at))) {
     loadAt(Date.parse(at));
@@ -1171,6 +1770,8 @@ async function begin() {
   }
 }
 
+let configured = Promise.resolve();
+
 async function main() {
   setLanguage(getLanguage());
   translatePage();
@@ -1178,12 +1779,15 @@ async function main() {
   el('lang-toggle').addEventListener('click', () => applyLanguage(getLanguage() === 'en' ? 'zh' : 'en'));
   wireLogin();
   wireReview();
-  state.config = await fetchConfig();
-  showDrill(state.config.drill);
   createMap();
   wireLegend();
   watchStaleness();
   renderPanels(true);
+  configured = fetchConfig().then((config) => {
+    state.config = config;
+    showDrill(state.config.drill);
+    addTiles(config.tile_url);
+  });
   state.token = takeToken();
   if (!state.token) {
     showLogin();
@@ -1198,9 +1802,19 @@ window.lianfang = {
   receive: handleMessage,
   status: () => ({ conn: state.conn, mode: state.mode, position: state.position, at: state.at, attempt: state.attempt }),
   sizes: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].features.size])),
-  drawn: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].drawn.size])),
+  drawn: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].mode === 'bulk' ? layers[n].bulk.count() : layers[n].drawn.size])),
+  modes: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].mode])),
   feature: (layer, id) => layers[layer].features.get(id) ?? null,
   drawnAt: (layer, id) => layers[layer].drawn.get(id)?.getLatLng?.() ?? null,
+  // Leaflet's stamp of the marker drawn for a feature: the same stamp later means it was not drawn anew.
+  drawnStamp: (layer, id) => (layers[layer].drawn.has(id) ? L.stamp(layers[layer].drawn.get(id)) : null),
+  // The cluster markers a layer shows: their counts and places.
+  clusters: (layer) => [...layers[layer].drawn.values()].filter((d) => d.feature.properties.kind === 'cluster')
+    .map((d) => ({ count: d.feature.properties.count, lon: d.getLatLng().lng, lat: d.getLatLng().lat })),
+  // Where a place is on the screen (container pixels), for pointing at it.
+  pointOf: (lon, lat) => map.latLngToContainerPoint([lat, lon]),
+  // Jump the view (no animation); the layers are redrawn for it before this returns.
+  view: (lon, lat, zoom) => { map.setView([lat, lon], zoom, { animate: false }); },
 };
 
 main();

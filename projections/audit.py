@@ -95,11 +95,12 @@ class AuditTrail:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         with self._lock:
+            # Read only as far as the answer needs: "the newest 50" of a long trail is 50 rows, not all of them.
             rows = self._db.execute(
                 f"SELECT * FROM entries WHERE {' AND '.join(clauses)} ORDER BY position {'DESC' if newest_first else 'ASC'}",  # noqa: S608
                 params,
-            ).fetchall()
-        return within(rows, since, until, limit)
+            )
+            return within(rows, since, until, limit)
 
     def recorded_hashes(self) -> Any:
         """(position, hash) of every entry, in log order, from a connection of its own."""

@@ -9,16 +9,28 @@ LEVEL_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
 
 
 def rounded(value: Any) -> Any:
-    if isinstance(value, list):
+    """GeoJSON coordinates of any depth, to 6 places. A position is rounded in one step: the county's
+    map has 100,000 points and 17,649 zones, and this runs for each of them in every snapshot."""
+    if not isinstance(value, list):
+        return round(value, 6) if isinstance(value, float) else value
+    if not value or isinstance(value[0], list):
         return [rounded(v) for v in value]
-    if isinstance(value, float):
-        return round(value, 6)
-    return value
+    return [round(v, 6) if v.__class__ is float else v for v in value]
+
+
+# The rounded coordinates of each feature, with the coordinates they were rounded from: a thing's
+# coordinates are replaced when it moves, never changed in place, so while they are the same object
+# the rounding stands. Snapshots of a county's map then round only what moved since the last one.
+_rounded_by_feature: dict[str, tuple[Any, Any]] = {}
 
 
 def feature(fid: str, geometry: dict[str, Any] | None, properties: dict[str, Any]) -> dict[str, Any]:
     if geometry is not None:
-        geometry = {"type": geometry["type"], "coordinates": rounded(geometry["coordinates"])}
+        coordinates = geometry["coordinates"]
+        known = _rounded_by_feature.get(fid)
+        if known is None or known[0] is not coordinates:
+            known = _rounded_by_feature[fid] = (coordinates, rounded(coordinates))
+        geometry = {"type": geometry["type"], "coordinates": known[1]}
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
 

@@ -24,7 +24,7 @@ from projections.events import Fact
 from projections.geography import Geography
 from projections.readmodel import ReadModel
 from projections.zone_index import ZoneIndex
-from projections.tally import JurisdictionTally
+from projections.tally import COUNT_KEYS, JurisdictionTally
 
 
 class SituationMap(ReadModel):
@@ -276,6 +276,21 @@ class SituationMap(ReadModel):
 
     # -- queries ---------------------------------------------------------------------------------
 
+    def detached(self) -> SituationMap:
+        """What the map shows now, copied, so that a large answer (a county's snapshot) can be built
+        from it outside the projection lock, without holding up the projection for a second.
+
+        Things are copied one level deep: the projection replaces the values that features show
+        (counts, positions, areas) rather than changing them in place. Only `feature_collection`
+        and `counts` are meant to be asked of the copy: it applies no events.
+        """
+        copy = SituationMap.__new__(SituationMap)
+        copy.geography, copy.quiet_days = self.geography, self.quiet_days
+        copy.state = {key: {k: dict(v) for k, v in things.items()} for key, things in self.state.items()}
+        copy.position, copy.at, copy.clock = self.position, self.now(), None  # now() stays the moment of the copy
+        copy._tally = _StatusAt({j.code: self._tally.status(j.code) for j in self.geography})
+        return copy
+
     def jurisdiction_properties(self, code: str) -> dict[str, Any]:
         return f.jurisdiction_properties(self.geography.by_code[code], *self._tally.status(code))
 
@@ -305,10 +320,22 @@ class SituationMap(ReadModel):
         dispatches: dict[str, int] = {}
         for d in s["dispatches"].values():
             dispatches[d["state"]] = dispatches.get(d["state"], 0) + 1
-        cases = Counts()
+        cases = dict.fromkeys(COUNT_KEYS, 0)  # plain sums: this runs over 50,000 incidents per snapshot
         open_incidents = 0
         for i in s["incidents"].values():
             if i["status"] == "open":
                 open_incidents += 1
-                cases = cases + Counts(**i["counts"])
-        return {"open_incidents": open_incidents, "zones": zones, "dispatches": dispatches, "cases": cases.as_dict()}
+                counted = i["counts"]
+                for key in COUNT_KEYS:
+                    cases[key] += counted.get(key, 0)
+        return {"open_incidents": open_incidents, "zones": zones, "dispatches": dispatches, "cases": cases}
+
+
+class _StatusAt:
+    """The jurisdictions' status as a detached map saw it."""
+
+    def __init__(self, statuses: dict[str, tuple[str | None, dict[str, int], int]]) -> None:
+        self._statuses = statuses
+
+    def status(self, code: str) -> tuple[str | None, dict[str, int], int]:
+        return self._statuses[code]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, RuntimeDep, caught_up
 from api.permissions import check_allowed
-from api.routes.common import MinPosition, Position, check_offset
+from api.routes.common import MAX_POSITION, MinPosition, Position, check_offset
 from api.problems import Problem
 from projections.audit import verify
 from projections.events import data_of, decode
@@ -71,6 +71,8 @@ async def raw_events(
     check_allowed(actor, "read")
 
     def read() -> dict[str, Any]:
+        if after >= MAX_POSITION:  # nothing can come after the largest position (and after + 1 fits no store)
+            return {"events": [], "last": after}
         facts = decode(rt.app, list(rt.app.recorder.select_notifications(after + 1, limit)))
         events = [{"position": f.position, "type": f.type, "thing": f.thing, "thing_kind": f.thing_kind,
                    "version": f.version, "recorded_at": f.at.isoformat(), "meta": f.meta, "data": _public(data_of(f.event))}

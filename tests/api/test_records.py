@@ -21,6 +21,14 @@ def test_the_raw_log_pages_after_a_position(world: World) -> None:
     assert failed == []
 
 
+def test_a_page_after_the_largest_position_is_empty_not_a_server_error(world: World) -> None:
+    world.incident()
+    for after in (world.head(), 2**63 - 2, 2**63 - 1):
+        page = world.observer.get("/events", after=after)
+        assert page.status_code == 200, page.text
+        assert page.json() == {"events": [], "last": after}
+
+
 def test_the_audit_trail_says_who_did_what_and_filters(world: World) -> None:
     incident = world.incident()
     report = world.as_field["dongshan"].ok(f"/incidents/{incident}/reports", {"new": {"confirmed": 1}})
