@@ -12,31 +12,18 @@ that connects at that position. While snapshots are expensive (a county's map ta
 one is rebuilt at most once per few of its own build times: a client arriving in between gets the
 latest one and, right after it, the deltas since (from the ring), which is the same stream.
 
-`?packed=true` asks for the snapshot's map in a compact form (the map page uses it; without it the
-snapshot is exactly as before). `map` stays a GeoJSON FeatureCollection whose `features` hold what
-is not packed (jurisdictions), and it gains a foreign member `packed`: a list of blocks, one per
-feature kind, geometry type and property keys, each holding its features by column:
-`{"kind", "geometry", "count", "keys", "coordinates", "columns", "dictionaries"}`. Feature i of a
-block has the geometry `{"type": geometry, "coordinates": coordinates[i]}` (for a `Point`, the flat
-`coordinates[2i], coordinates[2i+1]`), the properties `{"kind": kind, keys[k]: columns[k][i]...}`
-in that order, except that for a key that `dictionaries` names, `columns[k][i]` is an index into
-that list of values (properties that repeat: kinds, statuses, units, case counts...), and the id
-`f"{kind}:{properties['id']}"`. The text is ASCII (other characters as \\u escapes). Deltas are
-not affected.
+`?packed=true` asks for the snapshot's map in the compact form of `api/packing.py` (the map page
+uses it; without it the snapshot is exactly as before). Deltas are not affected.
 """
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
-import gc
 import logging
 import time
 from collections import deque
-from itertools import chain
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -44,6 +31,7 @@ from fastapi.responses import Response
 
 from api.auth import Actor, authenticate, bearer
 from api.metrics import CLIENTS_DROPPED, DELTAS_SENT
+from api.packing import ascii_json, no_collector, pack
 from api.problems import PROBLEM, Problem
 
 if TYPE_CHECKING:
@@ -236,106 +224,6 @@ class LiveHub:
             self._checked = {s: c for s, c in self._checked.items() if now - c[0] < TOKEN_CHECK_SECONDS}
         self._checked[secret or ""] = (now, valid)
         return valid
-
-
-def _json_escapes(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: characters as JSON `\\uXXXX` escapes (surrogate pairs beyond the BMP)."""
-    assert isinstance(error, UnicodeEncodeError)
-    escaped = []
-    for character in error.object[error.start:error.end]:
-        code = ord(character)
-        if code > 0xFFFF:
-            code -= 0x10000
-            escaped.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
-        else:
-            escaped.append("\\u%04x" % code)
-    return "".join(escaped), error.end
-
-
-codecs.register_error("lianfang-json-escapes", _json_escapes)
-# UTF-8 lead bytes of the characters Python's own backslashreplace would not escape as JSON does:
-# U+0080..U+00FF (it writes \xNN) and beyond the BMP (it writes \UXXXXXXXX).
-_NOT_AS_JSON = (b"\xc2", b"\xc3", b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
-
-
-def ascii_json(encoded: bytes) -> str:
-    """UTF-8 JSON as ASCII text, every other character escaped: a browser decodes a one-byte string
-    of 25 MB twice as fast as one with Chinese in it, and parses it faster. The same JSON value."""
-    text = encoded.decode()
-    if text.isascii():
-        return text
-    if not any(lead in encoded for lead in _NOT_AS_JSON):
-        return text.encode("ascii", "backslashreplace").decode("ascii")  # (fast: all of it in C)
-    return text.encode("ascii", "lianfang-json-escapes").decode("ascii")
-
-
-@contextlib.contextmanager
-def no_collector() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a snapshot's million short-lived objects are made.
-
-    They hold no cycles (reference counting frees them), but creating them would trigger full
-    collections over the whole read model again and again: half of a county map's build time.
-    The pause is process-wide and lasts as long as the build; it nests and overlaps safely.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
-def pack(collection: dict[str, Any]) -> dict[str, Any]:
-    """The feature collection with its features by column, one block per kind, geometry type and
-    property keys (see the module's docstring). A feature whose id is not `kind:properties.id`, that
-    has no geometry, or whose point has an altitude stays a feature as it was."""
-    loose: list[dict[str, Any]] = []
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for feature in collection["features"]:
-        properties, geometry = feature["properties"], feature["geometry"]
-        keys = tuple(properties)
-        if (geometry is None or not keys or keys[0] != "kind" or feature["id"] != f"{properties['kind']}:{properties.get('id')}"
-                or (geometry["type"] == "Point" and len(geometry["coordinates"]) != 2)):
-            loose.append(feature)
-            continue
-        groups.setdefault((geometry["type"], keys), []).append(feature)
-    blocks = []
-    for (geometry, keys), features in groups.items():
-        properties = [feature["properties"] for feature in features]
-        coordinates = [feature["geometry"]["coordinates"] for feature in features]
-        block = {
-            "kind": properties[0]["kind"], "geometry": geometry, "count": len(features), "keys": list(keys[1:]),
-            "coordinates": list(chain.from_iterable(coordinates)) if geometry == "Point" else coordinates,
-            "columns": [[p[key] for p in properties] for key in keys[1:]],
-        }
-        block["dictionaries"] = _dictionaries(block)
-        blocks.append(block)
-    return {"type": "FeatureCollection", "features": loose, "packed": blocks}
-
-
-def _dictionaries(block: dict[str, Any]) -> dict[str, list[Any]]:
-    """Replace the values of each property that repeats (a kind, a status, a unit, a time shared by
-    many) with their index in a list of its distinct values; those lists, by property."""
-    count = block["count"]
-    if count < 64:
-        return {}
-    dictionaries = {}
-    for at, (key, column) in enumerate(zip(block["keys"], block["columns"])):
-        types = set(map(type, column))
-        if types & {dict, list}:  # objects (case counts): alike when their JSON is
-            keyed = [orjson.dumps(value, option=orjson.OPT_SORT_KEYS) for value in column]
-        elif len(types & {bool, int, float}) > 1:  # True, 1 and 1.0 are one key to a dict: keep them apart
-            keyed = list(zip(map(type, column), column))
-        else:
-            keyed = column
-        distinct = dict(zip(keyed, column))
-        if len(distinct) > count // 4:
-            continue
-        index = {k: n for n, k in enumerate(distinct)}
-        block["columns"][at] = list(map(index.__getitem__, keyed))
-        dictionaries[key] = list(distinct.values())
-    return dictionaries
 
 
 def frame(deltas: list[Delta]) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from websockets.sync.client import connect
 
-from api.live import ascii_json, pack
+from api.packing import ascii_json, pack
 from conftest import LiveServer, World
 
 
