@@ -157,15 +157,6 @@ def module_backends(request: pytest.FixtureRequest):
         yield lambda: stack.enter_context(_backends_for(request, request.param))
 
 
-@pytest.fixture
-def lianfang_settings(tmp_path: Path, backends: dict):
-    """Settings for a fresh store in either mode, with the scale-out worker running."""
-    from domain.settings import Settings
-
-    with projection_worker(Settings(data_dir=tmp_path / "var", **backends)) as settings:
-        yield settings
-
-
 # --- drills in both modes: a drill's own store is its SQLite file, or an empty PostgreSQL database of its own --
 
 @pytest.fixture
