@@ -4,12 +4,16 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 
 from api.problems import Problem
 from domain.access import token_hash
 
 TOKEN_PREFIX = "lf_"
+# A checked token is trusted this long before the store is read again: a revocation made by any process
+# counts within this even when this process's read side is behind (its TokenRevoked drops it sooner).
+TOKEN_TRUST_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,29 +36,31 @@ def bearer(header: str | None) -> str | None:
 
 
 class TokenCache:
-    """Tokens already checked, by hash. This process's projections see every TokenRevoked (in any
-    process, within milliseconds) and drop the token here, so a revoked token fails at once."""
+    """Tokens already checked, by hash, each trusted for TOKEN_TRUST_SECONDS. This process's projections
+    see every TokenRevoked and drop the token at once; the expiry bounds the wait when they lag."""
 
-    def __init__(self) -> None:
-        self._actors: dict[str, Actor] = {}
+    def __init__(self, trust_seconds: float = TOKEN_TRUST_SECONDS) -> None:
+        self._actors: dict[str, tuple[float, Actor]] = {}
         self._revoked: set[str] = set()  # so a check racing with a revocation cannot re-admit it
+        self._trust = trust_seconds
         self._lock = threading.Lock()
 
     def actor(self, digest: str) -> Actor | None:
-        return self._actors.get(digest)
+        known = self._actors.get(digest)
+        return known[1] if known is not None and time.monotonic() - known[0] < self._trust else None
 
-    def remember(self, digest: str, actor: Actor) -> None:
+    def remember(self, digest: str, actor: Actor, checked_at: float) -> None:
         with self._lock:
             if actor.id in self._revoked:
                 return
             if len(self._actors) > 10_000:
                 self._actors.clear()
-            self._actors[digest] = actor
+            self._actors[digest] = (checked_at, actor)
 
     def forget(self, token_id: str) -> None:
         with self._lock:
             self._revoked.add(token_id)
-            self._actors = {d: a for d, a in self._actors.items() if a.id != token_id}
+            self._actors = {d: known for d, known in self._actors.items() if known[1].id != token_id}
 
 
 def authenticate(app: object, secret: str | None, cache: TokenCache | None = None) -> Actor:
@@ -64,11 +70,12 @@ def authenticate(app: object, secret: str | None, cache: TokenCache | None = Non
     digest = token_hash(secret)
     if cache is not None and (known := cache.actor(digest)) is not None:
         return known
+    checked_at = time.monotonic()  # before the read: the trust runs from what the store said then
     token = app.find_token(digest)  # type: ignore[attr-defined]
     # The lookup is by hash; compare again in constant time so timing says nothing about near misses.
     if token is None or not hmac.compare_digest(token.secret_hash, digest) or token.revoked:
         raise Problem(401, "Unauthorized", "this token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
     actor = Actor(str(token.id), token.role, token.unit, token.name)
     if cache is not None:
-        cache.remember(digest, actor)
+        cache.remember(digest, actor, checked_at)
     return actor

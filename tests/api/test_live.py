@@ -265,6 +265,22 @@ def stalled_client_run(live_server: LiveServer, world: World) -> None:
         feed.close()
 
 
+def test_revoking_a_token_closes_its_open_feed_within_two_seconds_even_while_this_servers_read_side_lags(
+        app: Any, live_server: LiveServer, live_world: World) -> None:
+    world = live_world
+    token = world.token("field", "dongshan")
+    feed = Feed(live_server, token).start()
+    feed.first()
+    time.sleep(1.5)  # the token has been checked and remembered by now
+    read_side = app.state.runtime.projections
+    with read_side.lock:  # this process's projections cannot apply the TokenRevoked for now
+        revoke(world.settings, token)
+        revoked_at = time.monotonic()
+        feed.wait(lambda: feed.closed, timeout=5)
+    assert feed.closed.rcvd is not None and feed.closed.rcvd.code == 4401
+    assert feed.closed_at - revoked_at < 2.0
+
+
 def test_revoking_a_token_closes_its_open_feed_within_two_seconds_even_when_busy(live_server: LiveServer, live_world: World) -> None:
     world = live_world
     incident = world.incident()
