@@ -2,7 +2,9 @@
 
 The projection thread publishes each delta once; the hub keeps a ring of recent deltas (to
 serve `after=N`) and offers each to every client's queue. A client's sender task coalesces
-what is waiting into one frame. A guard task per client closes it when its queue overflows
+what is waiting into one frame, and sends at most one frame per `live_frame_ms` (20 ms): at a
+few hundred deltas a second a wall screen gets fifty frames, not hundreds, for a 20 ms wait at most.
+Clients in step get the same frames: each is encoded once and shared. A guard task per client closes it when its queue overflows
 (code 4008, with its last delivered position as a resume hint) or its token is revoked
 (4401), even while the sender is stuck writing to a client that stopped reading.
 Older than the ring, or ahead of the log: `resync`.
@@ -84,10 +86,13 @@ class Snapshot:
 
 
 class LiveHub:
-    def __init__(self, runtime: Runtime, loop: asyncio.AbstractEventLoop, queue_size: int, ring_size: int = 20_000) -> None:
+    def __init__(self, runtime: Runtime, loop: asyncio.AbstractEventLoop, queue_size: int, ring_size: int = 20_000,
+                 frame_seconds: float = 0.0) -> None:
         self.rt = runtime
         self.loop = loop
         self.queue_size = queue_size
+        self.frame_seconds = frame_seconds
+        self._frames: dict[tuple[int, int, int], tuple[Delta, Delta, str]] = {}  # recent frames, by what they hold
         self.ring: deque[Delta] = deque(maxlen=ring_size)
         self.clients: set[Client] = set()
         self._checked: dict[str, tuple[float, bool]] = {}
@@ -132,6 +137,17 @@ class LiveHub:
                 client.overflowed = True
                 client.trouble.set()
                 CLIENTS_DROPPED.inc()
+
+    def frame(self, deltas: list[Delta]) -> str:
+        """The frame for these deltas, encoded once for every client in step. Keyed by the identity of the first
+        and last delta; the entry keeps both alive, so neither identity can be reused while it is cached."""
+        key = (id(deltas[0]), id(deltas[-1]), len(deltas))
+        cached = self._frames.get(key)
+        if cached is None:
+            if len(self._frames) >= 256:
+                self._frames.clear()
+            cached = self._frames[key] = (deltas[0], deltas[-1], frame(deltas).decode())
+        return cached[2]
 
     def since(self, after: int) -> list[Delta] | None:
         """Deltas after `after` from the ring, or None if the ring cannot serve them all (then: resync)."""
@@ -314,14 +330,15 @@ async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int |
     else:
         client.position = after or 0
     if missed:
-        await websocket.send_text(frame(missed).decode())
+        await websocket.send_text(hub.frame(missed))
         client.position = max(client.position, missed[-1].position)
     client.started = True
     loop = asyncio.get_running_loop()
     while True:
         try:
-            first = await asyncio.wait_for(client.queue.get(), timeout=IDLE_SECONDS)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(IDLE_SECONDS):  # (no task per wait, unlike wait_for)
+                first = await client.queue.get()
+        except TimeoutError:
             if loop.time() - client.last_beat >= HEARTBEAT_SECONDS:
                 client.last_beat = loop.time()
                 await websocket.send_text(orjson.dumps({"type": "heartbeat", "position": client.position}).decode())
@@ -331,9 +348,11 @@ async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int |
             waiting.append(client.queue.get_nowait())
         fresh = [d for d in waiting if d.position > client.position or d.cause == "time"]
         if fresh:
-            await websocket.send_text(frame(fresh).decode())
+            await websocket.send_text(hub.frame(fresh))
             DELTAS_SENT.inc()
             client.position = max(client.position, fresh[-1].position)
+            if hub.frame_seconds:
+                await asyncio.sleep(hub.frame_seconds)  # what arrives meanwhile goes in the next frame
 
 
 async def _guard(hub: LiveHub, client: Client, secret: str | None) -> tuple[int, str]:

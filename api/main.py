@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or await asyncio.to_thread(lambda: Runtime.build(settings).start())
         app.state.runtime = rt
-        app.state.hub = live.LiveHub(rt, asyncio.get_running_loop(), settings.live_queue)
+        app.state.hub = live.LiveHub(rt, asyncio.get_running_loop(), settings.live_queue, frame_seconds=settings.live_frame_ms / 1000)
         rt.hub = app.state.hub  # type: ignore[attr-defined]
         await app.state.hub.warm()  # ready means ready to serve the map page at once
         try:

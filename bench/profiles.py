@@ -46,7 +46,8 @@ def spy(pid: int, name: str) -> Iterator[None]:
 
     raw = SCRATCH / "profiles" / f"{name}.pyspy"  # raw stacks stay out of the repository; the summary goes in
     raw.parent.mkdir(parents=True, exist_ok=True)
-    sampler = subprocess.Popen([tool, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(raw), "--nonblocking"],
+    # --gil: only the thread holding the GIL is sampled, so the shares are of Python CPU time, not of waits
+    sampler = subprocess.Popen([tool, "record", "-p", str(pid), "-r", "100", "-f", "raw", "-o", str(raw), "--nonblocking", "--gil"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
@@ -61,7 +62,7 @@ def spy(pid: int, name: str) -> Iterator[None]:
 
 
 def summarise(raw: Path, top: int = 60) -> str:
-    """Inclusive share of samples per function, idle waits and start-up plumbing left out."""
+    """Inclusive share of GIL-holding samples per function, idle waits and start-up plumbing left out."""
     inclusive: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
@@ -76,7 +77,7 @@ def summarise(raw: Path, top: int = 60) -> str:
             if not any(p in frame for p in PLUMBING):
                 inclusive[frame] += int(count)
     rows = [f"{n / total * 100:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)] if total else []
-    return f"{total} busy samples (idle waits left out); share of samples with the function on the stack\n" + "\n".join(rows) + "\n"
+    return f"{total} samples holding the GIL (idle waits left out); share of samples with the function on the stack\n" + "\n".join(rows) + "\n"
 
 
 def _short(frame: str) -> str:

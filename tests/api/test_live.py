@@ -174,6 +174,25 @@ def test_a_post_shows_on_the_feed_within_a_second(live_server: LiveServer, live_
     feed.close()
 
 
+@pytest.mark.settings(live_frame_ms=300)
+def test_a_busy_feed_sends_at_most_one_frame_per_frame_interval_and_misses_nothing(live_server: LiveServer, live_world: World) -> None:
+    incident = live_world.incident()
+    feed = Feed(live_server, live_world.observer.token).start()
+    feed.first()
+    posters = [threading.Thread(target=lambda: [report(live_world, incident) for _ in range(5)]) for _ in range(4)]
+    for poster in posters:
+        poster.start()
+    for poster in posters:
+        poster.join()
+    head = live_world.head()
+    feed.reached(head)
+    frames = [t for t, m in feed.messages if m["type"] == "delta"]
+    assert len(frames) < 20, "twenty reports in about a second come in fewer, fuller frames"
+    assert min(b - a for a, b in zip(frames, frames[1:])) > 0.15, "frames to one client are spaced by the interval"
+    assert feed.positions() == list(range(1, head + 1))
+    feed.close()
+
+
 def test_resuming_with_after_gives_exactly_the_missed_deltas(live_server: LiveServer, live_world: World) -> None:
     incident = live_world.incident()
     feed = Feed(live_server, live_world.observer.token).start()
