@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import re
+import threading
 import time
 import uuid
 from array import array
@@ -136,6 +137,41 @@ async def _paced(port, token, paths, rate, start_at, count, connections) -> dict
     # bounded in time too: what is not acknowledged within a minute after the last send is left out
     await asyncio.wait(tasks, timeout=60)
     return {"positions": positions.tobytes(), "acks": acks.tobytes(), "late_sends": late}
+
+
+# -- the Redis Stream, watched from the bench ----------------------------------------------------
+
+class StreamProbe:
+    """Scale-out: notes when each delta reached the Redis Stream (the worker's XADD), in a thread of the bench, so
+    a command's time to a viewer can be split into the part before Redis and the part after (the API process)."""
+
+    def __init__(self, url: str, stream: str = "lianfang:deltas") -> None:
+        import redis
+
+        self.redis, self.stream = redis.Redis.from_url(url), stream
+        self.positions, self.times = array("q"), array("d")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> StreamProbe:
+        self._thread.start()
+        return self
+
+    def _read(self) -> None:
+        last = "$"
+        while not self._stop.is_set():
+            for _, entries in self.redis.xread({self.stream: last}, block=200, count=1000) or []:
+                now = time.monotonic()
+                for entry, fields in entries:
+                    last = entry
+                    self.positions.append(int(fields[b"p"]))
+                    self.times.append(now)
+
+    def finish(self) -> dict[str, Any]:
+        """What was seen, in the form of one viewer's answer."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return {"frames": [(self.positions.tobytes(), self.times.tobytes())]}
 
 
 # -- websocket viewers ----------------------------------------------------------------------------

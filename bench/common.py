@@ -176,7 +176,10 @@ class Process:
 
 
 def env_for(data_dir: Path, cluster: dict[str, str] | None = None) -> dict[str, str]:
+    # The bench's own settings only; LIANFANG_BENCH_SERVER_X=v is passed on as LIANFANG_X=v (one knob per run)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIANFANG_")}
+    env.update({"LIANFANG_" + k.removeprefix("LIANFANG_BENCH_SERVER_"): v for k, v in os.environ.items()
+                if k.startswith("LIANFANG_BENCH_SERVER_")})
     env.update({"LIANFANG_DATA_DIR": str(data_dir), "LIANFANG_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)})
     return {**env, **(cluster or {})}
 

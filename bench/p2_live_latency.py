@@ -15,12 +15,13 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.clients import Viewers, paced_posts, run_processes
+from bench.clients import StreamProbe, Viewers, paced_posts, run_processes
 from bench.common import Result, cpu_seconds, rss_kib
 from bench.stores import lianfang
 
 NAME, TITLE = "P2", "POST acknowledged → websocket message"
 GOAL = "p99 ≤ 50 ms at 1,000 viewers"
+SWEEP_RATES = (50, 100)  # scale-out: the same viewers at lower command rates
 
 
 def latencies(acks: dict[str, Any], answers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
         rss_before = rss_kib(watched.pid)
         url = f"ws://127.0.0.1:{watched.port}/api/v1/live?access_token={seeded.commander}"
         feeds = Viewers(url, counts, stalls)
+        probe = StreamProbe(info["LIANFANG_REDIS_URL"]).start() if scaled else None  # when each delta reached Redis
         began = time.monotonic()
         connected = feeds.wait_connected(viewers, timeout=600)
         connect_seconds = time.monotonic() - began
@@ -71,8 +73,10 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
         metrics = _metrics_text(watched.url)
         answers = feeds.finish()
     measured = latencies(acks, answers)
+    to_redis = summary(latencies(acks, [probe.finish()])["values"]) if probe else None
     return {"viewers": viewers, "stalled": stalled, "connected": connected, "connect_seconds": round(connect_seconds, 1),
             "commands": len(acks["acks"]) // 8, "late_sends": acks["late_sends"], "latency_ms": summary(measured["values"]),
+            "ack_to_redis_ms": to_redis,
             "values": measured["values"], "missed": measured["missed"], "healthy_viewers": measured["viewers"],
             "server_rss_kib": [rss_before, rss_connected], "server_cpu_s": round(cpu, 1),
             "kib_per_connection": round((rss_connected - rss_before) / max(1, connected), 1),
@@ -108,4 +112,9 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     met = last["p99"] is not None and last["p99"] <= 50 and runs[-1]["missed"] == 0
     headline = (f"p99 {first['p99']} ms at {sizes[0]} viewers, {last['p99']} ms at {sizes[-1]} "
                 f"(p50 {last['p50']} ms, max {last['max']} ms)")
+    if scaled and not quick:  # issue 7's goal (A to B p99 ≤ 100 ms): at what command rate does it hold?
+        sweep = [live_run(sizes[0], 0, r, seconds, scaled, f"p2-{sizes[0]}-at-{r}") for r in SWEEP_RATES]
+        figures[f"rate_sweep_{sizes[0]}_viewers"] = {f"{r}_per_s": {"latency_ms": s["latency_ms"], "ack_to_redis_ms": s["ack_to_redis_ms"],
+                                                                  "missed": s["missed"]} for r, s in zip(SWEEP_RATES, sweep)}
+        headline += "; at " + ", ".join(f"{r}/s p99 {s['latency_ms']['p99']} ms" for r, s in zip(SWEEP_RATES, sweep)) + f" ({sizes[0]} viewers)"
     return Result(NAME, TITLE, GOAL, f"{rate}/s × {seconds} s; {' and '.join(map(str, sizes))} viewers", met, headline, figures)
