@@ -72,8 +72,9 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
         cpu = cpu_seconds(watched.pid) - cpu
         metrics = _metrics_text(watched.url)
         answers = feeds.finish()
+        probed = probe.finish() if probe else None  # (while Redis is still up)
     measured = latencies(acks, answers)
-    to_redis = summary(latencies(acks, [probe.finish()])["values"]) if probe else None
+    to_redis = summary(latencies(acks, [probed])["values"]) if probed else None
     return {"viewers": viewers, "stalled": stalled, "connected": connected, "connect_seconds": round(connect_seconds, 1),
             "commands": len(acks["acks"]) // 8, "late_sends": acks["late_sends"], "latency_ms": summary(measured["values"]),
             "ack_to_redis_ms": to_redis,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from api.runtime import DRILL_DATABASE, DRILL_MARKER, drill_database_url, drill_info
+from api.runtime import DRILL_DATABASE, DRILL_MARKER, drill_database_url, drill_info, drill_store_settings
 from domain.application import Coordination
 from domain.eventstore import EVENTS_FILE, store_env
 from domain.settings import Settings
@@ -165,17 +165,26 @@ class StoreMissing(Exception):
     """The directory holds no event store."""
 
 
+def record_settings(store: Path) -> Settings:
+    """Whose record a directory names: a drill store's own (drill_settings); any other directory is the live
+    store as the settings have it, so with LIANFANG_DATABASE_URL set the live record is read from PostgreSQL."""
+    store = Path(store)
+    if not store.is_dir():
+        raise StoreMissing(f"{store} is not a directory: name a drill store or the live data directory")
+    return drill_store_settings(Settings(data_dir=store)).model_copy(update={"redis_url": None})
+
+
 def read_facts(store: Path) -> list[Fact]:
     """Every event of a store's log, decoded, in log order."""
     store = Path(store)
-    settings = drill_settings(store)
+    settings = record_settings(store)
     if settings.database_url:
         try:  # unreachable: say so, with the URL's password left out
             _connect(settings.database_url).close()
         except DrillStoreError as error:
             raise StoreMissing(str(error)) from None
     elif not (store / EVENTS_FILE).is_file():
-        raise StoreMissing(f"{store} holds no event store ({EVENTS_FILE})")
+        raise StoreMissing(f"{store} holds no event store ({EVENTS_FILE}); for a live store on PostgreSQL, set LIANFANG_DATABASE_URL")
     app = Coordination(store_env(settings, store))
     try:
         facts: list[Fact] = []

@@ -181,7 +181,7 @@ class WallPage:
         self.page.wait_for_function("window.lianfang && lianfang.status().conn === 'live' && lianfang.status().position !== null",
                                     timeout=timeout)
 
-    def wait_position(self, position: int, timeout: float = 10_000) -> None:
+    def wait_position(self, position: int, timeout: float = 20_000) -> None:
         self.page.wait_for_function("p => lianfang.status().position >= p", arg=position, timeout=timeout)
 
     def shot(self, name: str) -> Path:

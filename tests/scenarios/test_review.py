@@ -115,25 +115,29 @@ def test_the_text_summary_without_html(drill_store: Path) -> None:
     assert runner.invoke(cli, ["review", str(drill_store), "--at", "2026-03-03 18:00"]).exit_code == 2  # no offset
 
 
-def test_a_live_store_is_reviewed_too(tmp_path: Path) -> None:
-    # A live store (no drill.json) with one incident reported through the Application. `review STORE` reads a
-    # store from its directory: a live store on PostgreSQL has no directory of its own to name (single mode).
+def test_a_live_store_is_reviewed_too(tmp_path: Path, live: Settings) -> None:
+    # A live store (no drill.json) with one incident reported through the Application; in scale-out mode its
+    # events are in the PostgreSQL database that LIANFANG_DATABASE_URL names, and `review DATA_DIR` reads them there.
     from domain.application import Coordination
     from domain.base import Meta
     from domain.commands import Command
     from domain.eventstore import store_env
     from domain.writer import execute
 
-    live = Settings(data_dir=tmp_path / "live")
+    live.data_dir.mkdir(parents=True, exist_ok=True)
     app = Coordination(store_env(live))
     execute(app, Command("report_incident", Meta(actor="t1", role="field", actor_name="网格员"),
                          {"kind": "cluster", "title": "发热聚集", "location": [104.058, 30.685], "counts": {"suspected": 2}}))
     app.close()
+    assert list(live.data_dir.glob("*.sqlite")) == ([] if live.database_url else [live.data_dir / "events.sqlite"])
     record = replay(live.data_dir)
     assert record.marker is None and record.key_times[0]["title"] == "发热聚集"
     assert "expectations" not in summary(record)
     assert 'id="timeline"' in render(record)
-    assert runner.invoke(cli, ["review", str(tmp_path / "nothing")]).exit_code == 2
+    result = runner.invoke(cli, ["review", str(live.data_dir)])
+    assert result.exit_code == 0 and "发热聚集" in result.output, result.output
+    missing = runner.invoke(cli, ["review", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "not a directory" in missing.output
 
 
 def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path, drill_db: str | None) -> None:
