@@ -3,6 +3,12 @@
 One SQLite file per read model (eventsourcing's tracking table has a fixed name). The head
 checkpoint is replaced as the model advances; every `every` events a checkpoint is also kept
 in history, so "as of time T" starts from the nearest one instead of from position 0.
+
+History thins out with age (`to_forget`): each checkpoint is the whole state, so keeping one per
+`every` events forever would grow with the square of the log. As of a position q, the nearest
+kept checkpoint is at most max(every, (head − q) / SPREAD) events before q: dense where reviews
+mostly look (the last days), sparser far back. At 1,000,000 events and every=2,000 that keeps 96
+checkpoints (29% of the bytes of 500); at 100,000, 41 of 50.
 """
 from __future__ import annotations
 
@@ -15,6 +21,22 @@ from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from domain.eventstore import DurablePool
 
 SOURCE = "Coordination"
+SPREAD = 16
+
+
+def to_forget(kept: list[int], head: int, every: int, spread: int = SPREAD) -> list[int]:
+    """History checkpoints that may go, so that for every position q ≤ head a kept one (or position 0) lies
+    at most max(every, (head − q) // spread) events before q. Pure; `kept` includes `head`'s own if kept."""
+    forget: list[int] = []
+    newer = head  # the nearest checkpoint above that stays (the head's own state is always there)
+    newest_first = sorted((p for p in kept if p < head), reverse=True)
+    for i, position in enumerate(newest_first):
+        older = newest_first[i + 1] if i + 1 < len(newest_first) else 0
+        if newer - older <= max(every, (head - newer) // spread):
+            forget.append(position)  # the gap it would leave is within what its age allows
+        else:
+            newer = position
+    return forget
 
 
 class CheckpointRecorder(SQLiteTrackingRecorder):
@@ -45,6 +67,10 @@ class CheckpointStore:
             c.execute("DELETE FROM checkpoints WHERE head=1")
             c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
                       (position, at.isoformat() if at else None, 0 if keep else 1, state))
+            if keep:
+                c.execute("SELECT position FROM checkpoints WHERE head=0")
+                forget = to_forget([row[0] for row in c.fetchall()], position, self.every)
+                c.executemany("DELETE FROM checkpoints WHERE position=?", [(p,) for p in forget])
 
     def kept(self) -> list[int]:
         """Positions of the checkpoints kept in history (as-of starts from these), oldest first."""

@@ -12,6 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from projections.audit import COLUMNS, GENESIS, AuditTrail, within
+from projections.checkpoints import to_forget
 from projections.events import Fact
 
 
@@ -47,6 +48,11 @@ class PgCheckpointStore:
             self._db.execute(f"DELETE FROM {self.table} WHERE head")
             self._db.execute(f"INSERT INTO {self.table} VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
                              (position, at, not keep, state))
+            if keep:  # history thins out with age, as in SQLite (projections/checkpoints.py)
+                kept = [row["position"] for row in self._db.execute(f"SELECT position FROM {self.table} WHERE NOT head")]
+                forget = to_forget(kept, position, self.every)
+                if forget:
+                    self._db.execute(f"DELETE FROM {self.table} WHERE position = ANY(%s)", (forget,))
 
     def kept(self) -> list[int]:
         """Positions of the checkpoints kept in history (as-of starts from these), oldest first."""
