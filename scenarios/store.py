@@ -166,12 +166,15 @@ class StoreMissing(Exception):
 
 
 def record_settings(store: Path) -> Settings:
-    """Whose record a directory names: a drill store's own (drill_settings); any other directory is the live
-    store as the settings have it, so with LIANFANG_DATABASE_URL set the live record is read from PostgreSQL."""
+    """Whose record a path names: a drill store's own (drill_settings); the live data directory (an existing
+    directory, or the one the settings name) is the live store as the settings have it, so with
+    LIANFANG_DATABASE_URL set the live record is read from PostgreSQL. Anything else is an error, never the live
+    record by accident (a mistyped drill store must not show the live situation)."""
     store = Path(store)
-    if not store.is_dir():
+    live = Settings()
+    if not store.is_dir() and store.resolve() != Path(live.data_dir).resolve():
         raise StoreMissing(f"{store} is not a directory: name a drill store or the live data directory")
-    return drill_store_settings(Settings(data_dir=store)).model_copy(update={"redis_url": None})
+    return drill_store_settings(live.model_copy(update={"data_dir": store})).model_copy(update={"redis_url": None})
 
 
 def read_facts(store: Path) -> list[Fact]:
