@@ -92,7 +92,7 @@ class LiveHub:
         self.loop = loop
         self.queue_size = queue_size
         self.frame_seconds = frame_seconds
-        self._frames: dict[tuple[int, int, int], tuple[Delta, Delta, str]] = {}  # recent frames, by what they hold
+        self._frames: dict[tuple[int, ...], tuple[list[Delta], str]] = {}  # recent frames, by what they hold
         self.ring: deque[Delta] = deque(maxlen=ring_size)
         self.clients: set[Client] = set()
         self._checked: dict[str, tuple[float, bool]] = {}
@@ -139,15 +139,18 @@ class LiveHub:
                 CLIENTS_DROPPED.inc()
 
     def frame(self, deltas: list[Delta]) -> str:
-        """The frame for these deltas, encoded once for every client in step. Keyed by the identity of the first
-        and last delta; the entry keeps both alive, so neither identity can be reused while it is cached."""
-        key = (id(deltas[0]), id(deltas[-1]), len(deltas))
+        """The frame for these deltas, encoded once for every client in step. Keyed by the identity of each
+        delta; the entry keeps them alive, so no identity can be reused while it is cached. Long catch-up
+        frames (a resume) are not kept."""
+        if len(deltas) > 64:
+            return frame(deltas).decode()
+        key = tuple(map(id, deltas))
         cached = self._frames.get(key)
         if cached is None:
             if len(self._frames) >= 256:
                 self._frames.clear()
-            cached = self._frames[key] = (deltas[0], deltas[-1], frame(deltas).decode())
-        return cached[2]
+            cached = self._frames[key] = (deltas, frame(deltas).decode())
+        return cached[1]
 
     def since(self, after: int) -> list[Delta] | None:
         """Deltas after `after` from the ring, or None if the ring cannot serve them all (then: resync)."""

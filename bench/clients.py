@@ -158,7 +158,8 @@ class StreamProbe:
         return self
 
     def _read(self) -> None:
-        last = "$"
+        newest = self.redis.xrevrange(self.stream, count=1)  # from an id, not "$": nothing falls between two reads
+        last = newest[0][0] if newest else "0-0"
         while not self._stop.is_set():
             for _, entries in self.redis.xread({self.stream: last}, block=200, count=1000) or []:
                 now = time.monotonic()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from api.runtime import DRILL_DATABASE, DRILL_MARKER, drill_database_url, drill_info, drill_store_settings
+from api.runtime import DRILL_DATABASE, DRILL_MARKER, drill_database_url, drill_info, is_drill_store
 from domain.application import Coordination
 from domain.eventstore import EVENTS_FILE, store_env
 from domain.settings import Settings
@@ -166,15 +166,18 @@ class StoreMissing(Exception):
 
 
 def record_settings(store: Path) -> Settings:
-    """Whose record a path names: a drill store's own (drill_settings); the live data directory (an existing
-    directory, or the one the settings name) is the live store as the settings have it, so with
-    LIANFANG_DATABASE_URL set the live record is read from PostgreSQL. Anything else is an error, never the live
-    record by accident (a mistyped drill store must not show the live situation)."""
+    """Whose record a path names. A drill store: its own (drill_settings). The live data directory the settings
+    name: the live store as they have it (PostgreSQL when LIANFANG_DATABASE_URL is set). Any other directory: its
+    own SQLite file, never the live record, so a mistyped or half-made drill store cannot show the live situation."""
     store = Path(store)
+    if is_drill_store(store):
+        return drill_settings(store)
     live = Settings()
-    if not store.is_dir() and store.resolve() != Path(live.data_dir).resolve():
+    if store.resolve() == Path(live.data_dir).resolve():
+        return live.model_copy(update={"redis_url": None})
+    if not store.is_dir():
         raise StoreMissing(f"{store} is not a directory: name a drill store or the live data directory")
-    return drill_store_settings(live.model_copy(update={"data_dir": store})).model_copy(update={"redis_url": None})
+    return Settings(data_dir=store, database_url=None, redis_url=None)
 
 
 def read_facts(store: Path) -> list[Fact]:
@@ -187,7 +190,8 @@ def read_facts(store: Path) -> list[Fact]:
         except DrillStoreError as error:
             raise StoreMissing(str(error)) from None
     elif not (store / EVENTS_FILE).is_file():
-        raise StoreMissing(f"{store} holds no event store ({EVENTS_FILE}); for a live store on PostgreSQL, set LIANFANG_DATABASE_URL")
+        raise StoreMissing(f"{store} holds no event store ({EVENTS_FILE}); for the live store on PostgreSQL, name the live data "
+                           "directory with LIANFANG_DATABASE_URL set")
     app = Coordination(store_env(settings, store))
     try:
         facts: list[Fact] = []

@@ -138,6 +138,9 @@ def test_a_live_store_is_reviewed_too(tmp_path: Path, live: Settings) -> None:
     assert result.exit_code == 0 and "发热聚集" in result.output, result.output
     missing = runner.invoke(cli, ["review", str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "not a directory" in missing.output
+    (tmp_path / "elsewhere").mkdir()  # another directory (a mistyped drill store) is never the live record
+    elsewhere = runner.invoke(cli, ["review", str(tmp_path / "elsewhere")])
+    assert elsewhere.exit_code == 2 and "holds no event store" in elsewhere.output, elsewhere.output
 
 
 def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path, drill_db: str | None) -> None:
