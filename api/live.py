@@ -3,8 +3,9 @@
 The projection thread publishes each delta once; the hub keeps a ring of recent deltas (to
 serve `after=N`) and offers each to every client's queue. A client's sender task coalesces
 what is waiting into one frame, and sends at most one frame per `live_frame_ms` (20 ms): at a
-few hundred deltas a second a wall screen gets fifty frames, not hundreds, for a 20 ms wait at most.
-Clients in step get the same frames: each is encoded once and shared. A guard task per client closes it when its queue overflows
+few hundred deltas a second a wall screen gets fifty frames, not hundreds, for a 20 ms wait at
+most (its queue still takes `live_queue` deltas meanwhile). Clients in step get the same frames:
+each is encoded once and shared. A guard task per client closes it when its queue overflows
 (code 4008, with its last delivered position as a resume hint) or its token is revoked
 (4401), even while the sender is stuck writing to a client that stopped reading.
 Older than the ring, or ahead of the log: `resync`.
