@@ -113,7 +113,7 @@ def show(report: DrillReport, where: object, out: Console) -> None:
 
 @drill_cli.command("export")
 def drill_export(
-    store: Annotated[Path, typer.Argument(help="a drill store or a live data directory")],
+    store: Annotated[Path, typer.Argument(help="a drill store, or the live data directory (its PostgreSQL record when LIANFANG_DATABASE_URL is set)")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="the scenario file to write (default: print it)")] = None,
 ) -> None:
     """Write a store's record back out as a scenario file, so a real incident's handling can be drilled."""
@@ -131,7 +131,7 @@ def drill_export(
 
 @cli.command("review")
 def review(
-    store: Annotated[Path, typer.Argument(help="a drill store or a live data directory")],
+    store: Annotated[Path, typer.Argument(help="a drill store, or the live data directory (its PostgreSQL record when LIANFANG_DATABASE_URL is set)")],
     at: Annotated[Optional[str], typer.Option(help="as it stood at this ISO-8601 time (with offset), or +HH:MM from a drill's start")] = None,
     html: Annotated[Optional[Path], typer.Option(help="write the after-action report (复盘报告) as one self-contained HTML file")] = None,
 ) -> None:
