@@ -43,7 +43,8 @@ def _constant(name: str) -> Any:
 
 
 def _integer(text: str) -> Any:
-    value = int(text)
+    # Measured before converting: Python refuses to read more than 4,300 digits (a ValueError, not a number).
+    value = int(text) if len(text.lstrip("-")) <= 19 else MAX_INT + 1
     if abs(value) > MAX_INT:
         return _Unmeant(f"the number {text[:30]}{'…' if len(text) > 30 else ''} is too large; whole numbers fit in 64 bits")
     return value

@@ -17,6 +17,7 @@ from jsonschema.exceptions import best_match
 
 from domain.errors import InvalidInput
 from domain.geometry import area_of
+from domain.times import time_of
 from projections.geography import Geography, GeographyError
 from scenarios.located import Located
 from scenarios.loader import TIME_FIELDS, format_offset, offset_of, schema, verbs
@@ -40,6 +41,11 @@ def check_meaning(doc: Located, path: Path) -> Problems:
             add((key,), f"unknown field {key!r}; a scenario has the fields {', '.join(TOP)}")
     if "start" in raw and not _is_time(raw["start"]):
         add(("start",), "start must be an ISO-8601 time with its UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+    elif "start" in raw:
+        try:
+            time_of(raw["start"], "start")
+        except InvalidInput as error:
+            add(("start",), error.detail)
     actors = raw.get("actors") if isinstance(raw.get("actors"), dict) else {}
     for actor_id, actor in actors.items():
         if isinstance(actor, dict) and actor.get("unit") is not None:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from api.runtime import DRILL_MARKER
+from domain.errors import InvalidInput
 from domain.settings import Settings
+from domain.times import time_of
 from domain.values import Counts
 from projections.audit import AuditTrail
 from projections.events import Fact
@@ -97,7 +99,10 @@ def _cutoff(value: str | None, start: datetime) -> datetime | None:
         raise ReviewError(f"--at must be an ISO-8601 time with its offset, or an offset from the start such as +34:00, not {value!r}") from None
     if moment.tzinfo is None:
         raise ReviewError("--at needs a UTC offset, e.g. 2026-03-01T20:00:00+08:00")
-    return moment
+    try:
+        return time_of(moment, "--at")
+    except InvalidInput as error:
+        raise ReviewError(error.detail) from None
 
 
 def replay(store: Path | str, at: str | None = None) -> Record:
