@@ -11,6 +11,7 @@ TIMESTAMP = "tag:yaml.org,2002:timestamp"
 INT = "tag:yaml.org,2002:int"
 PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
 MAX_DEPTH = 64
+MAX_INT = 2**63 - 1
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster, same marks
 # YAML 1.1 reads an unquoted +10:30 as the base-60 number 630; a scenario always means the text.
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+$")
@@ -68,10 +69,16 @@ class Located:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag == TIMESTAMP or (node.tag == INT and SEXAGESIMAL.match(node.value)):
             return node.value
+        line = node.start_mark.line + 1
+        if node.tag == INT and len(node.value.lstrip("+-").replace("_", "")) > 19:  # as the API's JSON guard
+            raise YamlProblem(line, f"the number {node.value[:30]}… is too large; whole numbers fit in 64 bits")
         try:
-            return self._constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError):  # ValueError: more digits than Python reads (4,300)
-            raise YamlProblem(node.start_mark.line + 1, f"{node.value[:40]!r} is not a value a scenario can hold") from None
+            value = self._constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError):
+            raise YamlProblem(line, f"{node.value[:40]!r} is not a value a scenario can hold") from None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+            raise YamlProblem(line, f"the number {node.value[:30]} is too large; whole numbers fit in 64 bits")
+        return value
 
 
 def _check_plain(text: str) -> None:
