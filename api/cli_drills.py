@@ -134,12 +134,15 @@ def review(
     store: Annotated[Path, typer.Argument(help="a drill store, or the live data directory (its PostgreSQL record when LIANFANG_DATABASE_URL is set)")],
     at: Annotated[Optional[str], typer.Option(help="as it stood at this ISO-8601 time (with offset), or +HH:MM from a drill's start")] = None,
     html: Annotated[Optional[Path], typer.Option(help="write the after-action report (复盘报告) as one self-contained HTML file")] = None,
+    allow_remote_store: Annotated[bool, typer.Option(
+        "--allow-remote-store", help="connect to the database the store's database.url names even when it is neither "
+        "this machine nor the live database's host (only for a store you trust)")] = False,
 ) -> None:
     """The after-action review (复盘) of a store: a text summary, or a full HTML report."""
     from scenarios.review import ReviewError, replay, summary
 
     try:
-        record = replay(store, at)
+        record = replay(store, at, allow_remote_store)
     except ReviewError as error:
         fail(str(error), 2)
     if html is None:

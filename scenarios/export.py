@@ -18,7 +18,7 @@ import yaml
 
 from api.runtime import DRILL_MARKER
 from domain.settings import Settings
-from projections.events import Fact
+from projections.events import Fact, ForeignEvent
 from scenarios.loader import format_offset
 from scenarios.store import EXPECTATIONS, GEOGRAPHY, StoreMissing, read_facts, read_json
 
@@ -158,7 +158,7 @@ def scenario_of(store: Path, geography: str) -> tuple[dict[str, Any], Exporter]:
     store = Path(store)
     try:
         exporter = Exporter(read_facts(store))
-    except StoreMissing as error:
+    except (StoreMissing, ForeignEvent) as error:
         raise ExportError(str(error)) from None
     exporter.collect_units()
     injects = [i for i in (exporter.inject(f) for f in exporter.facts) if i is not None]
