@@ -36,7 +36,7 @@ class Located:
             mark = error.problem_mark or error.context_mark
             raise YamlProblem(mark.line + 1 if mark else 1, f"not valid YAML: {error.problem}") from None
         except RecursionError:
-            raise YamlProblem(1, f"nested too deeply; a scenario nests at most {MAX_DEPTH} levels") from None
+            raise YamlProblem(1, f"nested too deeply (exceeded the maximum nesting depth of {MAX_DEPTH})") from None
         self.value = self._build(root, ()) if root is not None else None
 
     def line(self, path: Path_) -> int:
@@ -49,7 +49,7 @@ class Located:
     def _build(self, node: yaml.Node, path: Path_) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
         if len(path) > MAX_DEPTH:
-            raise YamlProblem(node.start_mark.line + 1, f"nested too deeply; a scenario nests at most {MAX_DEPTH} levels")
+            raise YamlProblem(node.start_mark.line + 1, f"nested too deeply (exceeded the maximum nesting depth of {MAX_DEPTH})")
         if node.tag not in PLAIN_TAGS:
             raise YamlProblem(node.start_mark.line + 1, f"the tag {node.tag[:60]} is not allowed: a scenario file holds "
                               "only plain values (text, numbers, true/false, lists and mappings)")
