@@ -42,6 +42,9 @@ def test_a_coordinate_of_1_followed_by_400_zeros_is_refused_over_http(served: Se
     for path, body in (("/zones", zone), ("/incidents", incident_body(location=f"[{GOOGOL_400}, 30.6626]"))):
         response = served.client.post(f"/api/v1{path}", content=body, headers={**served.auth, "Content-Type": "application/json"})
         assert_problem(response, 422, "too large")
+        # and past the JSON guard, as a second Content-Type header once let it through: a refusal, never a 500
+        bypass = [("authorization", served.auth["Authorization"]), ("content-type", "application/json"), ("content-type", "text/plain")]
+        assert_problem(served.client.post(f"/api/v1{path}", content=body, headers=bypass), 422)
     assert served.head() == head
 
 

@@ -34,15 +34,13 @@ def longest_echo(text: str) -> int:
     return max((len(m) for m in re.findall(r"x+", text)), default=0)
 
 
-@pytest.mark.parametrize("how", ["kind", "title", "unknown-field", "duplicate-key", "if-match", "zone-kind"])
+@pytest.mark.parametrize("how", ["kind", "unknown-field", "duplicate-key", "if-match"])
 def test_a_422_never_echoes_more_than_about_200_characters_of_the_input(served: Served, how: str) -> None:
     body = {"kind": "cluster", "title": "t", "location": IN_DONGSHAN}
     headers = dict(served.auth)
     path, content = "/api/v1/incidents", None
     if how == "kind":
         body["kind"] = LONG
-    elif how == "title":
-        body["title"] = LONG
     elif how == "unknown-field":
         body[LONG] = 1
     elif how == "duplicate-key":
@@ -50,8 +48,6 @@ def test_a_422_never_echoes_more_than_about_200_characters_of_the_input(served: 
     elif how == "if-match":
         incident = served.created("/incidents", body)["id"]
         path, body, headers = f"/api/v1/incidents/{incident}/level", {"level": "III", "reason": "r"}, {**headers, "If-Match": LONG}
-    elif how == "zone-kind":
-        path, body = "/api/v1/zones", {"incident": LONG, "kind": LONG, "area": {"type": "Polygon", "coordinates": [[[1, 2]]]}}
     if content is not None:
         response = served.client.post(path, content=content, headers={**headers, "Content-Type": "application/json"})
     else:

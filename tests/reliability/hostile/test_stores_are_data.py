@@ -85,13 +85,10 @@ def damage(store: Path, how: str) -> None:
                    "WHERE topic LIKE '%IncidentReported')", b'{"title": 5}')
     elif how == "geography-not-json":
         (store / "geography.geojson").write_text("xx")
-    elif how == "database.url-garbage":
-        (store / "database.url").write_text("garbage\n")
 
 
 @pytest.mark.parametrize("how", ["drill.json-not-json", "drill.json-start", "expectations-not-json", "expectations-shape",
-                                 "events-not-sqlite", "state-not-json", "state-missing-fields", "geography-not-json",
-                                 "database.url-garbage"])
+                                 "events-not-sqlite", "state-not-json", "state-missing-fields", "geography-not-json"])
 def test_malformed_state_is_a_clean_refusal(drill_store: Path, tmp_path: Path, how: str) -> None:
     store = copy_of(drill_store, tmp_path)
     damage(store, how)
