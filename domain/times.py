@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.errors import InvalidInput
 
-EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+08:00")  # the county keeps Beijing time
 # Far enough for any plan, near enough that every sum the read models make (a due time plus hours,
 # a zone's last case plus quiet days) stays a representable date.
 LATEST = datetime.fromisoformat("2100-01-01T00:00:00+00:00")
