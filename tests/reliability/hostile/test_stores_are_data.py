@@ -101,9 +101,10 @@ def test_malformed_state_is_a_clean_refusal(drill_store: Path, tmp_path: Path, h
 def test_a_store_naming_a_foreign_database_is_refused_unless_allowed(drill_store: Path, tmp_path: Path, url: str) -> None:
     store = copy_of(drill_store, tmp_path)
     (store / "database.url").write_text(url + "\n")
-    ran = lianfang("review", str(store), timeout=30)
-    assert ran.status == 2 and "--allow-remote-store" in ran.out and "secret" not in ran.out, ran.out[-2000:]
-    assert ran.seconds < 15  # refused before any connection is tried
+    for command in ("review", "drill export"):
+        ran = lianfang(*command.split(), str(store), timeout=30)
+        assert ran.status == 2 and "--allow-remote-store" in ran.out and "secret" not in ran.out, ran.out[-2000:]
+        assert ran.seconds < 15  # refused before any connection is tried
 
 
 def test_the_live_databases_host_and_allow_remote_store_are_taken(drill_store: Path, tmp_path: Path) -> None:
@@ -112,6 +113,7 @@ def test_the_live_databases_host_and_allow_remote_store_are_taken(drill_store: P
     live = {"LIANFANG_DATABASE_URL": "postgresql://lf@db.lianfang-test.invalid:5432/lianfang",
             "LIANFANG_DATA_DIR": str(tmp_path / "var")}
     for ran in (lianfang("review", str(store), env=live, timeout=60),
-                lianfang("review", str(store), "--allow-remote-store", timeout=60)):
+                lianfang("review", str(store), "--allow-remote-store", timeout=60),
+                lianfang("drill", "export", str(store), "--allow-remote-store", timeout=60)):
         # let through to the connection, which fails: that host does not exist
         assert ran.status == 2 and "cannot reach" in ran.out and "--allow-remote-store" not in ran.out, ran.out[-2000:]
