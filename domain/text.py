@@ -55,8 +55,8 @@ def unstorable(value: Any) -> str | None:
         return found.group() if found else None
     if isinstance(value, dict):
         return next((c for item in value.items() for c in (unstorable(item[0]), unstorable(item[1])) if c), None)
-    if isinstance(value, (list, tuple)):
-        return next((c for item in value if (c := unstorable(item))), None)
+    if isinstance(value, (list, tuple)):  # coordinates are long lists of numbers: only text and containers are looked at
+        return next((c for item in value if isinstance(item, (str, dict, list, tuple)) and (c := unstorable(item))), None)
     return None
 
 
