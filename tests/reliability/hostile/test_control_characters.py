@@ -68,12 +68,15 @@ def filled(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
-@pytest.mark.parametrize(("what", "path", "body", "field"), CASES, ids=[c[0] for c in CASES])
-def test_a_control_character_is_refused_with_a_422_naming_the_field(hostile: Hostile, what: str, path: str,
-                                                                     body: dict[str, Any], field: str) -> None:
+def test_a_control_character_is_refused_with_a_422_naming_the_field(hostile: Hostile) -> None:
+    # One store for every case (a store per case would cost seconds each in scale-out mode).
     ids = {"incident": hostile.incident(), "unit": hostile.unit}
     before = head(hostile)
-    refused(hostile.post(path.format(**ids), filled(body, ids)), field)
+    for what, path, body, field in CASES:
+        response = hostile.post(path.format(**ids), filled(body, ids))
+        assert response.status_code == 422, f"{what}: {response.status_code} {response.text}"
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert field in response.json()["detail"], f"{what}: {response.json()}"
     assert head(hostile) == before, "nothing is recorded"
     audit_holds(hostile, before)
 
