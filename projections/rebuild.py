@@ -87,7 +87,23 @@ def _take(app: Coordination, name: str, model: Any, fact: Any) -> None:
         model.apply(fact)
     except Exception as error:  # noqa: BLE001  (skipped only where an operator said so)
         _refusal(app, name, fact, error)
-        model.position, model.at = fact.position, fact.at
+        # It may have half-applied: replay from the start up to it, passing over it (rare: one skipped event).
+        model.state, model.position, model.at = _before(app, model, fact.position).state, fact.position, fact.at
+        model.loaded()
+
+
+def _before(app: Coordination, model: Any, position: int) -> Any:
+    """A fresh copy of `model` fed every event before `position` (skipped ones passed over)."""
+    fresh = type(model).__new__(type(model))
+    fresh.__dict__.update({k: v for k, v in model.__dict__.items() if k not in ("state", "position", "at")})
+    fresh.state, fresh.position, fresh.at = fresh.empty(), 0, None
+    fresh.loaded()
+    start = 1
+    while notifications := app.recorder.select_notifications(start, 2000, stop=position - 1):
+        for fact in decode_each(app, list(notifications)):
+            _take(app, "replay", fresh, fact)
+        start = notifications[-1].id + 1
+    return fresh
 
 
 def _chain(app: Coordination, audit: AuditTrail, facts: list[Any]) -> None:

@@ -21,7 +21,7 @@ from projections.checkpoints import CheckpointStore
 from projections.events import Undecodable, decode_each
 from projections.files import model_file
 from projections.ledger import Ledger
-from projections.poison import Halt, halt, publish, skip_of
+from projections.poison import Halt, describe, halt, publish, skip_of
 from projections.readmodel import ReadModel
 from projections.situation_map import SituationMap
 
@@ -67,6 +67,7 @@ class Projections:
                 model.restore(blob)
             self.models[name] = model
         self.halts: dict[str, Halt] = {}  # read models stopped before an event they cannot take
+        self._skip_before: dict[str, int] = {}  # a model rewound to its checkpoint passes over this position
         self.audit.skipped = {}
         self._halts_checked = 0.0
         self.lock = threading.RLock()
@@ -165,7 +166,7 @@ class Projections:
                     if name not in self.halts and fact.position > model.position:
                         changes += self._apply(name, model, fact)
                         # Every N events, also under sustained load (the idle loop's timed checkpoint may never come).
-                        if name in saved and model.position // every > saved[name] // every:
+                        if name in saved and name not in self.halts and model.position // every > saved[name] // every:
                             self.stores[name].save(model.position, model.at, model.dump())
                             saved[name] = model.position
                 if fact.position in entries:
@@ -186,20 +187,22 @@ class Projections:
     # -- poisoned events (projections/poison.py) -------------------------------------------------
 
     def _apply(self, name: str, model: ReadModel, fact: Any) -> list[dict[str, Any]]:
-        """The model takes the fact; if it cannot, it skips it (when an operator said so) or stops before it."""
+        """The model takes the fact; if it cannot, it stops before it until an operator skips it (see resume_skipped)."""
+        if self._skip_before.get(name) == fact.position:
+            del self._skip_before[name]
+            model.position, model.at = fact.position, fact.at
+            return []
         try:
             if isinstance(fact.event, Undecodable):
                 raise fact.event.error
             return model.apply(fact)
         except Exception as error:  # noqa: BLE001
-            skip = skip_of(self.app, fact.position)
-            if skip is None:
+            if skip_of(self.app, fact.position) is None:
                 self.halts[name] = halt(name, fact.position, error)
                 self._share_halts()
-                return []
-            log.warning("read model %s skips the event at position %d, as decided by %s: %s",
-                        name, fact.position, skip_actor(skip), skip.reason)
-            model.position, model.at = fact.position, fact.at
+            else:  # skipped already (a restart, a replay): rewound at once, never left half-applied
+                self.halts[name] = Halt(name, fact.position, describe(error))
+                self._halts_checked = 0.0
             return []
 
     def _audit(self, facts: list[Any]) -> dict[int, dict[str, Any]]:
@@ -243,8 +246,13 @@ class Projections:
                     continue
                 if name == "audit":
                     self.audit.skipped[stopped.position] = skip.reason
-                else:
-                    self.models[name].position = stopped.position
+                else:  # the event may have half-applied: start again from the last checkpoint; the replay skips it
+                    self._skip_before[name] = stopped.position
+                    model = self.fresh(name, self.clock)
+                    blob = self.stores[name].latest()
+                    if blob:
+                        model.restore(blob)
+                    self.models[name] = model
                 del self.halts[name]
                 log.warning("read model %s resumes past position %d, skipped by %s: %s", name, stopped.position,
                             skip_actor(skip), skip.reason)
@@ -259,8 +267,10 @@ class Projections:
 
     def catch_up(self) -> int:
         total = 0
+        self.resume_skipped()
         while processed := self.run_once():
             total += processed
+            self.resume_skipped()
         return total
 
     def tick(self, now: datetime | None = None) -> None:
@@ -291,7 +301,7 @@ class Projections:
         with self.lock:
             for name, model in self.models.items():
                 store = self.stores[name]
-                if model.position > store.position():
+                if name not in self.halts and model.position > store.position():  # a halted model may be half-applied
                     store.save(model.position, model.at, model.dump())
         self._saved_at = time.monotonic()
 
