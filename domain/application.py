@@ -15,7 +15,7 @@ from domain.errors import InvalidInput, NotFound, Refused
 from domain.incident import Incident
 from domain.recent import RecentThings
 from domain.resource import Resource
-from domain.skip import EventSkip
+from domain.skip import EventSkip, skip_id
 from domain.task import Task
 from domain.unit import Unit
 from domain.unit_of_work import UnitOfWork, current
@@ -267,13 +267,11 @@ class Coordination(Application):
         head = self.recorder.max_notification_id() or 0
         if isinstance(position, int) and not isinstance(position, bool) and position > head:
             raise InvalidInput(f"there is no event at position {position}: the log ends at {head}")
-        if (existing := self._existing(EventSkip, position)) is not None:
+        if (existing := self._skip_of(position)) is not None:
             raise Refused(f"the event at position {position} was already skipped: {existing.reason}")
         return self.stage(EventSkip.decide(meta, position=position, reason=reason))
 
-    def _existing(self, cls: type[Thing], position: Any) -> Any:
-        from domain.skip import skip_id
-
+    def _skip_of(self, position: Any) -> EventSkip | None:
         try:
             return self.repository.get(skip_id(position)) if isinstance(position, int) else None
         except AggregateNotFoundError:
