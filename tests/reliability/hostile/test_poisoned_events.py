@@ -120,3 +120,20 @@ def test_a_nul_already_in_the_store_never_stops_the_worker(hostile: Hostile, sto
         "/api/v1/events", params={"after": poisoned - 1, "limit": 1}, headers=hostile.commander).json()["events"][0]["thing"]},
         headers=hostile.commander).json()["entries"]
     assert "skipped" in entry["summary_en"]
+
+
+def test_an_event_no_code_can_decode_stops_every_read_model_until_skipped(hostile: Hostile) -> None:
+    # A stored event whose class no longer exists (renamed without an upcast, or written by a newer version).
+    from eventsourcing.persistence import StoredEvent
+
+    with open_store(hostile.settings) as app:
+        [poisoned] = app.recorder.insert_events([StoredEvent(uuid4(), 1, "domain.incident:Incident.Vanished", b"{}")])
+    halted = until("every read model halts", lambda: {h["model"] for h in health(hostile)["halted"]} >= {"situation_map", "ledger", "audit"}
+                   and health(hostile)["halted"])
+    assert {h["position"] for h in halted} == {poisoned}, halted
+    skipped = lianfang(hostile, "projections", "skip", str(poisoned), "--reason", "an event of a removed class")
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    until("/healthz clears", lambda: health(hostile)["halted"] == [])
+    later = hostile.post("/incidents", {"kind": "cluster", "title": "食堂聚集", "location": IN_DONGSHAN})
+    assert audit_reaches(hostile, later.json()["position"])["ok"]
+    until("the map goes on", lambda: on_map(hostile, later.json()["id"]))
