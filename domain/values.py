@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from domain.errors import InvalidInput
+from domain.text import checked_text
 
 MAX_COUNT = 10_000_000
 
@@ -156,6 +157,7 @@ def text_of(value: Any, what: str, *, required: bool = True, max_len: int = 2000
         raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
     if len(value) > max_len:
         raise InvalidInput(f"{what} is {len(value)} characters; at most {max_len}")
+    value = checked_text(value, what)
     check_no_personal_data(value, what)
     return value.strip() or (None if not required else _missing(what))
 

@@ -96,6 +96,32 @@ OWN_PACKAGES = ("domain", "projections", "api", "scenarios")
 _TOPICS: list[frozenset[str]] = []
 
 
+class Undecodable:
+    """A stored event that cannot be decoded (its class is gone, its state is broken): a poisoned event."""
+
+    def __init__(self, notification: Notification, error: Exception) -> None:
+        self.originator_id = notification.originator_id
+        self.originator_version = notification.originator_version
+        self.timestamp = datetime.now().astimezone()
+        self.meta: dict[str, Any] = {}
+        self.error = error
+
+
+def decode_each(app: Application, notifications: list[Notification]) -> list[Fact]:
+    """As `decode`, but an event that cannot be decoded stands in the list as `Undecodable`."""
+    try:
+        return decode(app, notifications)
+    except Exception:  # noqa: BLE001
+        pass
+    facts = []
+    for n in notifications:
+        try:
+            facts.append(Fact(n.id, app.mapper.to_domain_event(n), n.topic, n.state))
+        except Exception as error:  # noqa: BLE001
+            facts.append(Fact(n.id, Undecodable(n, error), n.topic, n.state))
+    return facts
+
+
 def data_of(event: Any) -> dict[str, Any]:
     """An event's own fields, without the envelope (id, version, timestamp, meta, topic)."""
     skip = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
