@@ -85,6 +85,7 @@ def alert_feature(a: dict[str, Any]) -> dict[str, Any]:
         "kind": "alert", "id": a["id"], "headline": a["headline"], "severity": a["severity"],
         "urgency": a["urgency"], "certainty": a["certainty"], "status": a["status"],
         "expires": a["expires"], "source": a["source"], "sender": a["sender"], "version": a["version"],
+        "placed": a.get("placed", True), "area_desc": a.get("area_desc"),
     })
 
 
