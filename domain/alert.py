@@ -171,11 +171,14 @@ class Alert(Thing):
         # of an imported message, to know a second import of it.
         geocodes: Any = ()
         digest: str | None = None
+        # Every <info> of an imported message (one per language), the first being the alert's own fields.
+        infos: Any = ()
 
         def apply(self, alert: Alert) -> None:
             alert.fields = {name: getattr(self, name) for name in CONTENT}
             alert.fields["category"] = list(alert.fields["category"])
             alert.fields["geocodes"] = list(alert.fields["geocodes"])
+            alert.fields["infos"] = list(alert.fields["infos"])
             alert.messages = [{"msg_type": self.msg_type, "version": self.originator_version, "at": self.timestamp}]
             if self.digest:
                 alert.received[f"{self.sender},{self.identifier}"] = self.digest
@@ -220,6 +223,7 @@ class Alert(Thing):
         area_desc: Any = None, sender: Any = DEFAULT_SENDER, identifier: Any = None, references: Any = (),
         status: Any = "Actual", scope: Any = "Public", category: Any = ("Health",), msg_type: Any = "Alert",
         sent: Any = None, restriction: Any = None, addresses: Any = None, geocodes: Any = (), digest: Any = None,
+        infos: Any = (),
     ) -> Alert:
         """Issue an alert; `response_type=None` means the (imported) original named none, `area=None` that
         it gave its area only by description or geocodes."""
@@ -251,6 +255,7 @@ class Alert(Thing):
             urgency=one_of(urgency, URGENCY, "urgency"),
             certainty=one_of(certainty, CERTAINTY, "certainty"),
             area=alert_area_of(area) if area is not None else None, geocodes=geocodes_of(geocodes), digest=digest,
+            infos=infos_of(infos, meta),
             area_desc=cap_text_of(area_desc, "area_desc", required=False, max_len=500),
             description=cap_text_of(description, "description", required=False, max_len=5000),
             instruction=cap_text_of(instruction, "instruction", required=False, max_len=5000),
@@ -334,9 +339,36 @@ def geocodes_of(value: Any) -> list[dict[str, str]]:
             for g in value if isinstance(g, dict)]
 
 
+INFO_TEXTS = {"headline": 160, "event": 200, "description": 5000, "instruction": 5000, "area_desc": 500,
+              "sender_name": 200, "web": 500, "contact": 500}
+
+
+def infos_of(value: Any, meta: Meta) -> list[dict[str, Any]]:
+    """The <info> blocks of a CAP message, each in its own language, with the same checks as the alert's fields."""
+    if not isinstance(value, (list, tuple)) or len(value) > 20:
+        raise InvalidInput("infos must be a list of at most 20 <info> blocks")
+    checked = []
+    for info in value:
+        if not isinstance(info, dict):
+            raise InvalidInput("each info must be a mapping")
+        one = {name: cap_text_of(info.get(name), name, required=False, max_len=limit)
+               for name, limit in INFO_TEXTS.items()}
+        one.update(
+            language=language_of(info.get("language")),
+            severity=one_of(info.get("severity"), SEVERITY, "severity"),
+            urgency=one_of(info.get("urgency"), URGENCY, "urgency"),
+            certainty=one_of(info.get("certainty"), CERTAINTY, "certainty"),
+            category=list_of(info.get("category"), CATEGORIES, "category"),
+            response_type=[one_of(r, RESPONSE_TYPES, "response_type") for r in info.get("response_type") or ()],
+            expires=time_of(info["expires"], "expires").isoformat() if info.get("expires") else None,
+        )
+        checked.append(one)
+    return checked
+
+
 # What an imported Update may change: all the content of the message but who sent it and when.
 IMPORTED_CHANGES = ("headline", "severity", "urgency", "certainty", "event", "language", "category", "response_type",
-                    "description", "instruction", "expires", "area", "area_desc", "geocodes", "status", "scope",
+                    "description", "instruction", "expires", "area", "area_desc", "geocodes", "infos", "status", "scope",
                     "restriction", "addresses")
 
 # The content of an alert: every field of AlertIssued but the event's own bookkeeping.

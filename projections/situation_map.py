@@ -178,8 +178,11 @@ class SituationMap(ReadModel):
             "certainty": e.certainty, "area": e.area, "status": e.status, "expires": e.expires,
             "incident": e.incident, "source": fact.meta.get("source", "api"), "sender": e.sender,
             "cancelled": False, "version": fact.version, "area_desc": e.area_desc, "geocodes": list(e.geocodes),
+            "language": e.language, "event": e.event, "description": e.description, "instruction": e.instruction,
+            "infos": [dict(i) for i in e.infos],
         }
         self._place_alert(a)
+        f.keep_first_info(a)
         return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(self.state["alerts"][fact.thing])}]
 
     @process.register(Alert.AlertUpdated)
@@ -189,6 +192,7 @@ class SituationMap(ReadModel):
         if "area" in e.changes:
             a["placed_by"] = None
         self._place_alert(a)
+        f.keep_first_info(a)
         return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(a)}]
 
     @process.register(Alert.AlertCancelled)

@@ -55,7 +55,25 @@ def alert_to_cap(alert: Any, sender: str) -> dict[str, Any]:
         "note": alert.cancel_reason if latest["msg_type"] == "Cancel" else None,
         "references": list(f["references"]) + refs,
         "incidents": f["incident"],
-        "info": [{
+        "info": [_first_info(f), *[_more_info(i, f) for i in (f.get("infos") or [])[1:]]],
+    }
+
+
+def _more_info(info: Mapping[str, Any], f: Mapping[str, Any]) -> dict[str, Any]:
+    """Another language's <info> of an imported alert, over the same area."""
+    return {
+        "language": info["language"], "category": info["category"], "event": info["event"] or f["event"],
+        "response_type": info["response_type"], "urgency": info["urgency"], "severity": info["severity"],
+        "certainty": info["certainty"], "expires": info["expires"], "headline": info["headline"],
+        "description": info["description"], "instruction": info["instruction"],
+        "sender_name": info.get("sender_name"), "web": info.get("web"), "contact": info.get("contact"),
+        "areas": [{"area_desc": info["area_desc"] or f["area_desc"] or info["headline"] or f["headline"],
+                   "geometry": f["area"], "geocodes": list(f.get("geocodes") or [])}],
+    }
+
+
+def _first_info(f: Mapping[str, Any]) -> dict[str, Any]:
+    return {
             "language": f["language"],
             "category": list(f["category"]),
             "event": f["event"],
@@ -69,7 +87,6 @@ def alert_to_cap(alert: Any, sender: str) -> dict[str, Any]:
             "instruction": f["instruction"],
             "areas": [{"area_desc": f["area_desc"] or f["headline"], "geometry": f["area"],
                        "geocodes": list(f.get("geocodes") or [])}],
-        }],
     }
 
 
@@ -144,10 +161,23 @@ def import_fields(alert: Mapping[str, Any]) -> dict[str, Any]:
         "restriction": alert["restriction"],
         "addresses": alert["addresses"],
         "geocodes": [g for a in info["areas"] for g in a["geocodes"]],
+        "infos": [_info(i) for i in alert["info"]],
     }
     if alert["msg_type"] == "Cancel":
         fields["note"] = alert["note"]
     return fields
+
+
+def _info(info: Mapping[str, Any]) -> dict[str, Any]:
+    descs = [a["area_desc"].strip() for a in info["areas"] if a["area_desc"] and a["area_desc"].strip()]
+    return {
+        "language": info["language"], "headline": info["headline"] or info["event"], "event": info["event"],
+        "description": info["description"], "instruction": info["instruction"], "severity": info["severity"],
+        "urgency": info["urgency"], "certainty": info["certainty"], "category": list(info["category"]),
+        "response_type": list(info["response_type"]), "expires": _iso(info["expires"]),
+        "area_desc": "; ".join(descs)[:MAX_AREA_DESC] or None, "sender_name": info["sender_name"],
+        "web": info["web"], "contact": info["contact"],
+    }
 
 
 def _iso(value: datetime | None) -> str | None:
