@@ -11,10 +11,11 @@ from domain.alert import Alert
 from domain.base import Meta, Thing
 from domain.clock import Clock, Ids
 from domain.dispatch import Dispatch
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, Refused
 from domain.incident import Incident
 from domain.recent import RecentThings
 from domain.resource import Resource
+from domain.skip import EventSkip, skip_id
 from domain.task import Task
 from domain.unit import Unit
 from domain.unit_of_work import UnitOfWork, current
@@ -258,6 +259,23 @@ class Coordination(Application):
         found = self.load(Alert, alert, "alert")
         found.cancel(meta, reason=reason)
         return self.stage(found)
+
+    # -- read models -----------------------------------------------------------------------------
+
+    def skip_event(self, meta: Meta, *, position: Any, reason: Any) -> UUID:
+        """An operator skips the stored event at `position` in every read model that cannot take it."""
+        head = self.recorder.max_notification_id() or 0
+        if isinstance(position, int) and not isinstance(position, bool) and position > head:
+            raise InvalidInput(f"there is no event at position {position}: the log ends at {head}")
+        if (existing := self._skip_of(position)) is not None:
+            raise Refused(f"the event at position {position} was already skipped: {existing.reason}")
+        return self.stage(EventSkip.decide(meta, position=position, reason=reason))
+
+    def _skip_of(self, position: Any) -> EventSkip | None:
+        try:
+            return self.repository.get(skip_id(position)) if isinstance(position, int) else None
+        except AggregateNotFoundError:
+            return None
 
 
 def command_names() -> set[str]:

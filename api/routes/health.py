@@ -86,7 +86,17 @@ async def writes_check(rt: Any, answer: dict[str, Any], problems: list[str]) -> 
         problems.append(f"disk full: {free} bytes free in the data directory")
 
 
-CHECKS: list[Check] = [store_check, writes_check]
+async def halted_check(rt: Any, answer: dict[str, Any], problems: list[str]) -> None:
+    """Read models stopped before an event they cannot take (a poisoned event): an operator must decide."""
+    try:
+        halted = await asyncio.wait_for(asyncio.to_thread(halted_models, rt), PROBE_SECONDS)
+    except TimeoutError:
+        halted = [{"model": "worker", "error": "halts not readable in time"}]
+    answer["halted"] = halted
+    problems += [f"read model {h['model']} halted" for h in halted]
+
+
+CHECKS: list[Check] = [store_check, writes_check, halted_check]
 
 
 @router.get("/healthz", responses={503: {"description": "the store is unreachable or cannot be written"}})
@@ -100,6 +110,19 @@ async def healthz(rt: RuntimeDep) -> Any:
     answer["problems"] = problems
     cannot_write = answer.get("store") != "ok" or "writes_failing_since" in answer or any(p.startswith("disk full") for p in problems)
     return JSONResponse(answer, status_code=503 if cannot_write else 200)
+
+
+def halted_models(rt: Any) -> list[dict[str, Any]]:
+    """Read models stopped before an event they cannot take: this process's, and the projection worker's."""
+    from projections.poison import published
+
+    halted = {h.model: h.as_dict() for h in rt.projections.halts.values()}
+    if rt.settings.database_url and not rt.projections.writes:
+        try:
+            halted |= {h["model"]: h for h in published(rt.settings.database_url)}
+        except Exception as error:  # noqa: BLE001
+            halted["worker"] = {"model": "worker", "error": f"halts not readable: {type(error).__name__}"}
+    return sorted(halted.values(), key=lambda h: h["model"])
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
