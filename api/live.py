@@ -26,7 +26,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -50,6 +50,7 @@ SLOW_CLIENT = 4008
 REVOKED = 4401
 MAX_POSITION = 2**63 - 1
 REBUILD_EVERY = 4  # an out-of-date snapshot is reused until it is this many of its build times old
+ACTIVITY_WAIT_SECONDS = 2.0  # how long a snapshot waits for the audit trail to reach its position (scale-out)
 
 
 @dataclass(frozen=True)
@@ -219,12 +220,27 @@ class LiveHub:
             collection = situation.feature_collection()
             rest = {  # after "type", "position" and "at", in the order the feed has always sent them
                 "drill": self.rt.drill, "map": pack(collection) if packed else collection, "counts": situation.counts(),
-                "ledger": ledger, "activity": projections.audit.query(limit=50, newest_first=True),
+                "ledger": ledger, "activity": self.activity(position),
             }
             text = ascii_json(orjson.dumps(rest))[1:]
             at = situation.now().isoformat()
             del situation, collection, rest  # freed by reference counting, before the collector is back
         return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started)
+
+    def activity(self, position: int) -> list[dict[str, Any]]:
+        """The newest entries of the audit trail as it stood at `position`, the snapshot's own.
+
+        In scale-out mode the worker writes the trail at its own pace: wait for it (bounded), so that the
+        deltas after the snapshot, which carry the later entries, leave no gap; never show what came later."""
+        trail = self.rt.projections.audit
+        deadline = time.monotonic() + min(self.rt.settings.read_wait_seconds, ACTIVITY_WAIT_SECONDS)
+        trail.refresh()
+        while trail.position < position and time.monotonic() < deadline:
+            time.sleep(0.02)
+            trail.refresh()
+        if trail.position < position:
+            log.warning("snapshot at position %d: the audit trail is still at %d", position, trail.position)
+        return trail.query(limit=50, newest_first=True, through=position)
 
     def now(self) -> str:
         return self.rt.projections.map.now().isoformat()
