@@ -22,8 +22,9 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_actor(rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    return authenticate(rt.app, bearer(authorization), rt.tokens)
+def get_actor(request: Request, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    known = getattr(request.state, "actor", None)  # authenticated before its body was read (api/gate.py)
+    return known if known is not None else authenticate(rt.app, bearer(authorization), rt.tokens)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

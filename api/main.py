@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import live, problems
 from api.deps import RuntimeDep
+from api.gate import AuthenticateFirst
 from api.json_guard import JsonGuard
 from api.limits import BodyLimit, Metrics
 from api.routes import alerts, dispatches, health, incidents, records, resources, tasks, units, views, zones
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     _serve_page(app)
     app.add_middleware(JsonGuard)  # inside BodyLimit: it only ever reads bodies within the limit
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuthenticateFirst)  # outside BodyLimit: no byte of a body is read before its token is checked
     app.add_middleware(Metrics)
     return app
 
