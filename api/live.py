@@ -97,6 +97,7 @@ class LiveHub:
         self._frames: dict[tuple[int, ...], tuple[list[Delta], str]] = {}  # recent frames, by what they hold
         self.ring: deque[Delta] = deque(maxlen=ring_size)
         self.clients: set[Client] = set()
+        self.per_token: dict[str, int] = {}  # live connections each token holds (bounded: live_per_token)
         self._checked: dict[str, tuple[float, bool]] = {}
         self._snapshots: dict[bool, Snapshot] = {}  # by packed, the latest built
         self._building: dict[bool, asyncio.Future[Snapshot]] = {}
@@ -289,7 +290,18 @@ async def live(
     except Problem as problem:
         await _refuse(websocket, problem)
         return
-    await websocket.accept()
+    held = hub.per_token.get(actor.id, 0)
+    if held >= rt.settings.live_per_token:
+        await _refuse(websocket, Problem(429, "Too many live connections", f"this token already holds {held} live "
+                                         f"connections, the most one token may (LIANFANG_LIVE_PER_TOKEN); close one, "
+                                         f"or give each screen a token of its own"))
+        return
+    hub.per_token[actor.id] = held + 1
+    try:
+        await websocket.accept()
+    except BaseException:
+        _release(hub, actor)
+        raise
     client = Client(asyncio.Queue(), hub.queue_size)
     hub.clients.add(client)  # before the first message, so nothing falls between them
     try:
@@ -300,7 +312,16 @@ async def live(
                 await asyncio.wait_for(websocket.close(code=code, reason=reason), CLOSE_WAIT_SECONDS)
     finally:
         hub.clients.discard(client)
+        _release(hub, actor)
         _left(actor, client)
+
+
+def _release(hub: LiveHub, actor: Actor) -> None:
+    left = hub.per_token.get(actor.id, 1) - 1
+    if left > 0:
+        hub.per_token[actor.id] = left
+    else:
+        hub.per_token.pop(actor.id, None)
 
 
 def _left(actor: Actor, client: Client) -> None:
