@@ -22,8 +22,8 @@ OPEN = frozenset(("/api/v1/enrolments/redeem",))
 
 
 class AuthenticateFirst:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -31,6 +31,10 @@ class AuthenticateFirst:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:  # BodyLimit refuses it unread, by its header
+            await self.app(scope, receive, send)
+            return
         secret = bearer(headers.get(b"authorization", b"").decode("latin-1") or None)
         try:
             actor = await _actor(scope, secret)
