@@ -41,6 +41,9 @@ class AuthenticateFirst:
         except Problem as problem:
             await _refuse(send, path, problem)
             return
+        except Exception:  # noqa: BLE001  the token store cannot be read: the route answers as it does then (503)
+            await self.app(scope, receive, send)
+            return
         scope.setdefault("state", {})["actor"] = actor
         await self.app(scope, receive, send)
 
