@@ -4,6 +4,7 @@
 #   make run     the demo server on http://127.0.0.1:8000
 #   make test    system packages + test extras, then the whole suite (what CI runs)
 #   make soak    only the soak tests (LIANFANG_SOAK=1)
+#   make test-loaded  the whole suite three times, with a CPU hog per core beside it (RUNS=3)
 #   make bench   python -m bench
 #   make clean   remove .venv, var/ and caches
 
@@ -24,7 +25,7 @@ SOAK_TIMEOUT ?= 0
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: venv run test soak bench clean system-deps
+.PHONY: venv run test test-loaded soak bench clean system-deps
 
 # --- virtualenv --------------------------------------------------------------
 
@@ -58,6 +59,9 @@ test: system-deps $(VENV)/.installed-test
 	elif [ $$rc -ne 0 ]; then echo "make test: FAILED (pytest exit $$rc)" >&2; \
 	else echo "make test: OK"; fi; \
 	exit $$rc
+
+test-loaded:
+	.ci/test-loaded
 
 soak: system-deps $(VENV)/.installed-test
 	LIANFANG_SOAK=1 $(PYTEST) --timeout=$(SOAK_TIMEOUT) -m soak tests/

@@ -23,8 +23,9 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_actor(rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    return authenticate(rt.app, bearer(authorization), rt.tokens)
+def get_actor(request: Request, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    known = getattr(request.state, "actor", None)  # authenticated before its body was read (api/gate.py)
+    return known if known is not None else authenticate(rt.app, bearer(authorization), rt.tokens)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
@@ -94,15 +95,35 @@ async def submit(
     return JSONResponse(answer, status_code=201 if created else 200, headers=headers)
 
 
-async def caught_up(rt: Runtime, min_position: int | None) -> None:
-    """Read your writes: wait (bounded) until the read side has reached `min_position`."""
-    if min_position is None or min_position <= rt.projections.position:
+async def caught_up(rt: Runtime, min_position: int | None, *, audit: bool = False) -> None:
+    """Read your writes: wait (bounded) until every read model the answer draws from has reached `min_position`.
+
+    The map and the ledger are followed in this process; `audit=True` for answers that also read the audit
+    trail, which in scale-out mode the projection worker writes (another process, at its own pace)."""
+    if min_position is None:
         return
-    head = await asyncio.to_thread(rt.app.recorder.max_notification_id) or 0
-    if min_position > head:  # no commit has that position yet: waiting cannot help
-        raise Problem(422, "Invalid input", f"min_position {min_position} is beyond the last position of the log "
-                      f"({head}); pass the position a command answered")
-    reached = await asyncio.to_thread(rt.projections.wait_for, min_position, rt.settings.read_wait_seconds)
-    if not reached:
-        raise Problem(503, "Read model behind", f"the read model is at position {rt.projections.position}, "
-                      f"not yet {min_position}; retry shortly", headers={"Retry-After": "1"})
+    if min_position > rt.projections.position:
+        head = await asyncio.to_thread(rt.app.recorder.max_notification_id) or 0
+        if min_position > head:  # no commit has that position yet: waiting cannot help
+            raise Problem(422, "Invalid input", f"min_position {min_position} is beyond the last position of the log "
+                          f"({head}); pass the position a command answered")
+        reached = await asyncio.to_thread(rt.projections.wait_for, min_position, rt.settings.read_wait_seconds)
+        if not reached:
+            raise Problem(503, "Read model behind", f"the read model is at position {rt.projections.position}, "
+                          f"not yet {min_position}; retry shortly", headers={"Retry-After": "1"})
+    if audit:
+        await audit_caught_up(rt, min_position)
+
+
+async def audit_caught_up(rt: Runtime, min_position: int) -> None:
+    """The audit trail may be written by another process (scale-out): wait for it too, bounded."""
+    trail = rt.projections.audit
+    deadline = asyncio.get_running_loop().time() + rt.settings.read_wait_seconds
+    while True:
+        await asyncio.to_thread(trail.refresh)
+        if trail.position >= min_position:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise Problem(503, "Read model behind", f"the audit trail is at position {trail.position}, not yet "
+                          f"{min_position}; retry shortly", headers={"Retry-After": "1"})
+        await asyncio.sleep(0.02)

@@ -26,7 +26,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -50,6 +50,7 @@ SLOW_CLIENT = 4008
 REVOKED = 4401
 MAX_POSITION = 2**63 - 1
 REBUILD_EVERY = 4  # an out-of-date snapshot is reused until it is this many of its build times old
+ACTIVITY_WAIT_SECONDS = 2.0  # how long a snapshot waits for the audit trail to reach its position (scale-out)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class LiveHub:
         self._frames: dict[tuple[int, ...], tuple[list[Delta], str]] = {}  # recent frames, by what they hold
         self.ring: deque[Delta] = deque(maxlen=ring_size)
         self.clients: set[Client] = set()
+        self.per_token: dict[str, int] = {}  # live connections each token holds (bounded: live_per_token)
         self._checked: dict[str, tuple[float, bool]] = {}
         self._snapshots: dict[bool, Snapshot] = {}  # by packed, the latest built
         self._building: dict[bool, asyncio.Future[Snapshot]] = {}
@@ -219,12 +221,27 @@ class LiveHub:
             collection = situation.feature_collection()
             rest = {  # after "type", "position" and "at", in the order the feed has always sent them
                 "drill": self.rt.drill, "map": pack(collection) if packed else collection, "counts": situation.counts(),
-                "ledger": ledger, "activity": projections.audit.query(limit=50, newest_first=True),
+                "ledger": ledger, "activity": self.activity(position),
             }
             text = ascii_json(orjson.dumps(rest))[1:]
             at = situation.now().isoformat()
             del situation, collection, rest  # freed by reference counting, before the collector is back
         return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started)
+
+    def activity(self, position: int) -> list[dict[str, Any]]:
+        """The newest entries of the audit trail as it stood at `position`, the snapshot's own.
+
+        In scale-out mode the worker writes the trail at its own pace: wait for it (bounded), so that the
+        deltas after the snapshot, which carry the later entries, leave no gap; never show what came later."""
+        trail = self.rt.projections.audit
+        deadline = time.monotonic() + min(self.rt.settings.read_wait_seconds, ACTIVITY_WAIT_SECONDS)
+        trail.refresh()
+        while trail.position < position and time.monotonic() < deadline:
+            time.sleep(0.02)
+            trail.refresh()
+        if trail.position < position:
+            log.warning("snapshot at position %d: the audit trail is still at %d", position, trail.position)
+        return trail.query(limit=50, newest_first=True, through=position)
 
     def now(self) -> str:
         return self.rt.projections.map.now().isoformat()
@@ -279,7 +296,18 @@ async def live(
     except Problem as problem:
         await _refuse(websocket, problem)
         return
-    await websocket.accept()
+    held = hub.per_token.get(actor.id, 0)
+    if held >= rt.settings.live_per_token:
+        await _refuse(websocket, Problem(429, "Too many live connections", f"this token already holds {held} live "
+                                         f"connections, the most one token may (LIANFANG_LIVE_PER_TOKEN); close one, "
+                                         f"or give each screen a token of its own"))
+        return
+    hub.per_token[actor.id] = held + 1
+    try:
+        await websocket.accept()
+    except BaseException:
+        _release(hub, actor)
+        raise
     client = Client(asyncio.Queue(), hub.queue_size)
     hub.clients.add(client)  # before the first message, so nothing falls between them
     try:
@@ -290,6 +318,7 @@ async def live(
                 await asyncio.wait_for(websocket.close(code=code, reason=reason), CLOSE_WAIT_SECONDS)
     finally:
         hub.clients.discard(client)
+        _release(hub, actor)
         _left(actor, client)
 
 
@@ -301,6 +330,14 @@ def _position(after: str | None) -> int | None:
         raise Problem(422, "Invalid input", f"after must be a position of the global log, a whole number from 0 to "
                       f"{MAX_POSITION}, not {after[:40]!r}; leave it out to start from a snapshot")
     return int(after)
+
+
+def _release(hub: LiveHub, actor: Actor) -> None:
+    left = hub.per_token.get(actor.id, 1) - 1
+    if left > 0:
+        hub.per_token[actor.id] = left
+    else:
+        hub.per_token.pop(actor.id, None)
 
 
 def _left(actor: Actor, client: Client) -> None:

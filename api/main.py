@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import live, problems
 from api.deps import RuntimeDep
+from api.gate import AuthenticateFirst
+from api.headers import SecurityHeaders, serve_docs
 from api.json_guard import JsonGuard
 from api.limits import BodyLimit, Metrics
 from api.routes import alerts, dispatches, health, incidents, records, resources, tasks, units, views, zones
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         title="Lianfang 联防", version="1.0",
         description="Event-sourced coordination of a county's public-health emergencies. "
                     "Every POST accepts Idempotency-Key; writes to an existing thing accept If-Match.",
-        lifespan=lifespan,
+        lifespan=lifespan, docs_url=None, redoc_url=None,  # /docs: served from this server's own files (api/headers.py)
     )
     problems.install(app)
     v1 = APIRouter(prefix="/api/v1")
@@ -56,9 +58,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(v1, responses=problems.RESPONSES)
     app.include_router(health.router)
     _serve_page(app)
+    serve_docs(app)
     app.add_middleware(JsonGuard)  # inside BodyLimit: it only ever reads bodies within the limit
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuthenticateFirst, max_bytes=settings.max_body_bytes)  # outside BodyLimit: no byte of a body is read before its token is checked
     app.add_middleware(Metrics)
+    app.add_middleware(SecurityHeaders, tile_url=settings.tile_url)
     return app
 
 

@@ -180,13 +180,15 @@ class StreamProbe:
 class Viewers:
     """Viewer processes; `connected` counts open feeds, `finish()` closes them and returns their frames."""
 
-    def __init__(self, url: str, counts: list[int], stalled: list[int]) -> None:
+    def __init__(self, url: str, counts: list[int], stalled: list[int], tokens: list[str]) -> None:
+        """`url` without a token: viewer number n (over all processes) uses tokens[n % len(tokens)]."""
         ctx = multiprocessing.get_context("spawn")
         self.stop = ctx.Value("b", 0)
         self.counters = [ctx.Value("i", 0) for _ in counts]
         self.results = ctx.Queue()
-        self.processes = [ctx.Process(target=viewers, args=(url, n, s, c, self.stop, self.results))
-                          for n, s, c in zip(counts, stalled, self.counters)]
+        firsts = [sum(counts[:i]) for i in range(len(counts))]
+        self.processes = [ctx.Process(target=viewers, args=(url, n, s, c, self.stop, self.results, tokens, first))
+                          for n, s, c, first in zip(counts, stalled, self.counters, firsts)]
         for process in self.processes:
             process.start()
 
@@ -208,11 +210,12 @@ class Viewers:
         return answers
 
 
-def viewers(url: str, count: int, stalled: int, connected: Any, stop: Any, results: Any) -> None:
-    results.put(asyncio.run(_viewers(url, count, stalled, connected, stop)))
+def viewers(url: str, count: int, stalled: int, connected: Any, stop: Any, results: Any, tokens: list[str],
+            first: int) -> None:
+    results.put(asyncio.run(_viewers(url, count, stalled, connected, stop, tokens, first)))
 
 
-async def _viewers(url, count, stalled, connected, stop) -> dict[str, Any]:  # noqa: ANN001
+async def _viewers(url, count, stalled, connected, stop, tokens, first) -> dict[str, Any]:  # noqa: ANN001
     import websockets
 
     frames: list[tuple[array, array]] = [(array("q"), array("d")) for _ in range(count)]
@@ -223,7 +226,8 @@ async def _viewers(url, count, stalled, connected, stop) -> dict[str, Any]:  # n
         positions, times = frames[i]
         try:
             async with gate:
-                ws = await websockets.connect(url, max_size=None, open_timeout=300, ping_interval=None, close_timeout=1)
+                token = tokens[(first + i) % len(tokens)]
+                ws = await websockets.connect(f"{url}?access_token={token}", max_size=None, open_timeout=300, ping_interval=None, close_timeout=1)
                 sockets.append(ws)
                 tally["snapshot_bytes"] = max(tally["snapshot_bytes"], len(await ws.recv()))
                 connected.value += 1

@@ -58,8 +58,7 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
         paths = [f"/api/v1/incidents/{i}/reports" for i in seeded.incidents]
         watched = info.get("other", server)  # scale-out: commands go to process A, viewers watch process B
         rss_before = rss_kib(watched.pid)
-        url = f"ws://127.0.0.1:{watched.port}/api/v1/live?access_token={seeded.commander}"
-        feeds = Viewers(url, counts, stalls)
+        feeds = Viewers(f"ws://127.0.0.1:{watched.port}/api/v1/live", counts, stalls, seeded.viewers)
         probe = StreamProbe(info["LIANFANG_REDIS_URL"]).start() if scaled else None  # when each delta reached Redis
         began = time.monotonic()
         connected = feeds.wait_connected(viewers, timeout=600)
@@ -70,7 +69,7 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
         acks = run_processes(paced_posts, [(server.port, seeded.field, paths, rate, time.monotonic() + 3, int(rate * seconds))])[0]
         time.sleep(3.0)  # the last deltas on their way
         cpu = cpu_seconds(watched.pid) - cpu
-        metrics = _metrics_text(watched.url)
+        metrics = _metrics_text(watched.url, seeded.commander)
         answers = feeds.finish()
         probed = probe.finish() if probe else None  # (while Redis is still up)
     measured = latencies(acks, answers)
@@ -87,10 +86,10 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
             "viewers_on": "another API process (B); commands on A" if "other" in info else "the same process"}
 
 
-def _metrics_text(url: str) -> str:
+def _metrics_text(url: str, token: str) -> str:
     """The server's /metrics, or "" when it is too busy to answer within 30 s (the figures say so)."""
     try:
-        return httpx.get(url + "/metrics", timeout=30).text
+        return httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30).text
     except httpx.HTTPError:
         return ""
 

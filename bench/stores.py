@@ -15,11 +15,15 @@ from bench.common import Process, fresh_dir, projection_worker, serve
 TITLES = ("城关街道幼儿园发热聚集", "金马镇小学腹泻聚集", "河西村不明原因发热", "东街社区流感样病例聚集")
 
 
+VIEWER_TOKENS = 64  # 1,000 viewers: 16 feeds a token, within the default live_per_token (32)
+
+
 @dataclass
 class Seeded:
     commander: str
     field: str
     incidents: list[str]
+    viewers: list[str]  # observer tokens for the bench's live viewers, each holding at most live_per_token feeds
 
 
 def seed(settings, incidents: int = 20) -> Seeded:  # noqa: ANN001  (a domain.settings.Settings)
@@ -42,6 +46,11 @@ def seed(settings, incidents: int = 20) -> Seeded:  # noqa: ANN001  (a domain.se
         secrets[role] = new_secret()
         args = {"secret_hash": token_hash(secrets[role]), "role": role, "name": f"bench {role}", "unit": unit_id}
         execute(app, Command("issue_token", admin, {k: v for k, v in args.items() if v}))
+    viewers = []
+    for n in range(VIEWER_TOKENS):
+        viewers.append(new_secret())
+        execute(app, Command("issue_token", admin, {"secret_hash": token_hash(viewers[-1]), "role": "observer",
+                                                    "name": f"bench wall {n}"}))
     field = Meta(actor="bench-field", role="field", unit=str(unit.id), actor_name="采样一组")
     ids = []
     for n in range(incidents):
@@ -49,7 +58,7 @@ def seed(settings, incidents: int = 20) -> Seeded:  # noqa: ANN001  (a domain.se
         args = {"kind": "cluster", "title": TITLES[n % len(TITLES)], "location": where, "counts": {"suspected": 1}}
         ids.append(str(execute(app, Command("report_incident", field, args)).id))
     app.close()
-    return Seeded(secrets["commander"], secrets["field"], ids)
+    return Seeded(secrets["commander"], secrets["field"], ids, viewers)
 
 
 @contextlib.contextmanager

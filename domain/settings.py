@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(5.0, description="how long a query with min_position waits before 503")
     checkpoint_every: int = Field(2000, description="events between projection checkpoints (as-of speed)")
     live_queue: int = Field(1000, description="deltas a websocket client may fall behind before it is dropped")
+    live_per_token: int = Field(32, description="live connections one token may hold at once (a wall of screens); "
+                                "the one past it is refused with 429")
     live_frame_ms: float = Field(20, ge=0, le=1000, description="least time between two frames to one live client; "
                                  "what arrives meanwhile goes in the next frame (0: a frame per delta)")
     tile_url: str | None = Field(None, description="optional map tile URL template; none by default (offline)")
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
                             description="the <sender> of this deployment's CAP alerts; give each county its own "
                             "(e.g. cdc@county.example) so that two can import each other's alerts")
 
-    @field_validator("max_body_bytes", "batch_max", "checkpoint_every", "live_queue")
+    @field_validator("max_body_bytes", "batch_max", "checkpoint_every", "live_queue", "live_per_token")
     @classmethod
     def positive(cls, value: int) -> int:
         if value <= 0:

@@ -276,8 +276,10 @@ function hoverBulk(event) {
 function clusterIcon(p) {
   const size = Math.round(30 + 8 * Math.log10(p.count));
   const colour = p.of === 'incidents' ? PALETTE.level[p.colour] ?? PALETTE.level.grey : PALETTE.resource.available;
-  return L.divIcon({ className: 'cluster-icon', iconSize: [size, size],
-    html: `<span style="--cluster:${colour}">${p.count}</span>` });
+  const count = document.createElement('span');  // (styled through the DOM: the page's CSP allows no style="")
+  count.style.setProperty('--cluster', colour);
+  count.textContent = p.count;
+  return L.divIcon({ className: 'cluster-icon', iconSize: [size, size], html: count });
 }
 
 /** Remember the Leaflet layer of a feature (for removal by id) and label it while its layer is small. */
@@ -1522,10 +1524,11 @@ function taskRow(task) {
     <div class="task-main">
       <div class="task-title">${escapeHtml(task.title)}</div>
       <div class="task-meta">${t('lead')} ${escapeHtml(task.lead_name)}${cooperating} · ${t('due')} ${formatTime(task.due)} · ${term('taskState', task.state)}</div>
-      <div class="task-progress"><span class="bar"><i style="width:${Number(task.percent) || 0}%"></i></span> ${Number(task.percent) || 0}%</div>
+      <div class="task-progress"><span class="bar"><i></i></span> ${Number(task.percent) || 0}%</div>
       <div class="task-reason">${escapeHtml(english ? task.reason_en : task.reason)}</div>
       ${notices ? `<ul class="notices">${notices}</ul>` : ''}
     </div>`;
+  li.querySelector('.task-progress .bar i').style.width = `${Number(task.percent) || 0}%`;  // no style="": the CSP
   return li;
 }
 

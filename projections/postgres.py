@@ -142,9 +142,12 @@ class PgAuditTrail(AuditTrail):
 
     def query(self, *, thing: str | None = None, actor: str | None = None, unit: str | None = None,
               since: datetime | None = None, until: datetime | None = None, after: int = 0, limit: int = 100,
-              newest_first: bool = False) -> list[dict[str, Any]]:
+              newest_first: bool = False, through: int | None = None) -> list[dict[str, Any]]:
         self.refresh()
         clauses, params = ["position > %s"], [after]
+        if through is not None:  # as the trail stood at that position, whatever was appended since
+            clauses.append("position <= %s")
+            params.append(through)
         for column, value in (("thing", thing), ("actor", actor), ("unit", unit)):
             if value:
                 clauses.append(f"{column} = %s")

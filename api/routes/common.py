@@ -27,8 +27,10 @@ async def view(rt: Any, at: datetime | None, read: Callable[[int, Any, Any], T])
                 return read(rt.projections.position, rt.projections.map, rt.projections.ledger)
         return await asyncio.to_thread(live)
     check_offset(at, "at")
-    position, situation, ledger = await asyncio.to_thread(rt.projections.as_of, at)
-    return read(position, situation, ledger)
+
+    def past() -> T:  # replaying to T and building the answer both take long: off the event loop
+        return read(*rt.projections.as_of(at))
+    return await asyncio.to_thread(past)
 
 
 def check_offset(moment: datetime | None, name: str) -> None:

@@ -17,7 +17,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import RuntimeDep
+from api.deps import ActorDep, RuntimeDep
+from api.permissions import check_allowed
 from api.metrics import LIVE_CLIENTS, PROJECTION_LAG, PROJECTION_POSITION, REGISTRY, STORE_HEAD
 from domain.failures import FAILURES
 
@@ -126,8 +127,9 @@ def halted_models(rt: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(rt: RuntimeDep) -> Response:
-    """Prometheus metrics: requests, latencies, projection lag, live clients, deltas sent."""
+async def metrics(rt: RuntimeDep, actor: ActorDep) -> Response:
+    """Prometheus metrics: requests, latencies, projection lag, live clients, deltas sent (with any valid token)."""
+    check_allowed(actor, "read")
     head = await asyncio.to_thread(rt.app.recorder.max_notification_id) or 0
     STORE_HEAD.set(head)
     PROJECTION_POSITION.set(rt.projections.position)

@@ -63,9 +63,9 @@ async def incident_history(
 ) -> dict[str, Any]:
     """One incident, with its history (every event, who, when, why)."""
     check_allowed(actor, "read")
-    await caught_up(rt, min_position)
+    await caught_up(rt, min_position, audit=True)  # the history is the audit trail's
     position, incident = await view(rt, at, lambda p, m, _: (p, dict(m.state["incidents"].get(incident_id) or {}) or None))
     if incident is None:
         raise Problem(404, "Not found", f"no incident {incident_id}" + (f" as of {at.isoformat()}" if at else ""))
-    history = await asyncio.to_thread(rt.projections.audit.query, thing=incident_id, limit=10_000, until=at)
+    history = await asyncio.to_thread(rt.projections.audit.query, thing=incident_id, limit=10_000, until=at, through=position)
     return {"position": position, "incident": incident, "history": history}

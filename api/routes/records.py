@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from api.deps import ActorDep, RuntimeDep, caught_up
 from api.permissions import check_allowed
 from api.routes.common import MAX_POSITION, MinPosition, Position, check_offset
-from api.problems import Problem
 from projections.audit import verify
 from projections.events import data_of, decode
 
@@ -31,27 +30,12 @@ async def audit_trail(
     check_allowed(actor, "read")
     check_offset(since, "since")
     check_offset(until, "until")
-    await caught_up(rt, min_position)
-    await audit_caught_up(rt, min_position)
+    await caught_up(rt, min_position, audit=True)
     entries = await asyncio.to_thread(
         rt.projections.audit.query, thing=thing, actor=by, unit=unit, since=since, until=until,
         after=after, limit=limit, newest_first=newest_first,
     )
     return {"position": rt.projections.audit.position, "entries": entries}
-
-
-async def audit_caught_up(rt: RuntimeDep, min_position: int | None) -> None:
-    """The audit trail may be written by another process (scale-out): wait for it too, bounded."""
-    trail = rt.projections.audit
-    deadline = asyncio.get_running_loop().time() + rt.settings.read_wait_seconds
-    while min_position is not None:
-        await asyncio.to_thread(trail.refresh)
-        if trail.position >= min_position:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise Problem(503, "Read model behind", f"the audit trail is at position {trail.position}, not yet "
-                          f"{min_position}; retry shortly", headers={"Retry-After": "1"})
-        await asyncio.sleep(0.02)
 
 
 @router.get("/audit/verify")

@@ -20,7 +20,8 @@ def test_healthz_says_the_store_is_reachable_without_a_token(world: World) -> No
 
 def test_metrics_are_prometheus_text(world: World) -> None:
     world.incident()
-    metrics = world.anonymous.client.get("/metrics")
+    assert world.client.get("/metrics").status_code == 401, "the metrics say how the county's system is used: a token"
+    metrics = world.client.get("/metrics", headers=world.observer.headers())
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     assert "lianfang_requests_total" in metrics.text and 'status="201"' in metrics.text
 

@@ -127,7 +127,7 @@ def positions_of(messages: list[dict[str, Any]]) -> list[int]:
 
 def metric(world: World, name: str) -> float:
     """A value from GET /metrics (counters are per process, so compare before and after)."""
-    for line in world.client.get("/metrics").text.splitlines():
+    for line in world.client.get("/metrics", headers=world.observer.headers()).text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"no metric {name}")
@@ -156,6 +156,35 @@ def test_the_feed_refuses_a_missing_unknown_or_revoked_token_with_401(live_serve
             Feed(live_server, token)
         assert refused.value.response.status_code == 401, token
         assert json.loads(refused.value.response.body)["status"] == 401
+
+
+@pytest.mark.settings(live_per_token=2)
+def test_one_token_holds_at_most_the_configured_live_connections(live_server: LiveServer, live_world: World) -> None:
+    url = f"{live_server.ws_url}?access_token={live_world.observer.token}"
+    first, second = connect(url, open_timeout=10), connect(url, open_timeout=10)
+    try:
+        assert json.loads(first.recv())["type"] == "snapshot" and json.loads(second.recv())["type"] == "snapshot"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url, open_timeout=10)
+        assert refused.value.response.status_code == 429
+        problem = json.loads(refused.value.response.body)
+        assert problem["title"] == "Too many live connections" and "already holds 2" in problem["detail"]
+        other = connect(f"{live_server.ws_url}?access_token={live_world.commander.token}", open_timeout=10)
+        assert json.loads(other.recv())["type"] == "snapshot", "another token has its own connections"
+        other.close()
+    finally:
+        first.close()
+    deadline = time.monotonic() + 10
+    while True:  # the server sees the close at its own pace: then the token has a connection to spare again
+        try:
+            third = connect(url, open_timeout=10)
+            break
+        except InvalidStatus:
+            assert time.monotonic() < deadline, "a closed connection was never given back to its token"
+            time.sleep(0.05)
+    assert json.loads(third.recv())["type"] == "snapshot"
+    third.close()
+    second.close()
 
 
 def test_a_post_shows_on_the_feed_within_a_second(live_server: LiveServer, live_world: World) -> None:

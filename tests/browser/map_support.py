@@ -178,7 +178,7 @@ class WallPage:
         return self.page
 
     def wait_live(self, timeout: float = 15_000) -> None:
-        self.page.wait_for_function("window.lianfang && lianfang.status().conn === 'live' && lianfang.status().position !== null",
+        self.page.wait_for_function("() => window.lianfang && lianfang.status().conn === 'live' && lianfang.status().position !== null",
                                     timeout=timeout)
 
     def wait_position(self, position: int, timeout: float = 20_000) -> None:

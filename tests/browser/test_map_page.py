@@ -112,7 +112,7 @@ def test_reconnect_resumes_after_the_last_position(server: LiveServer, wall: Wal
 
     # 1. The server goes away; what happens meanwhile is written through another server on the same store.
     server.stop()
-    page.wait_for_function("lianfang.status().conn === 'reconnecting'")
+    page.wait_for_function("() => lianfang.status().conn === 'reconnecting'")
     wall.shot("03a-reconnecting")
     side = LiveServer(server.data_dir, _other_port(server)).start()
     try:
@@ -134,7 +134,7 @@ def test_reconnect_resumes_after_the_last_position(server: LiveServer, wall: Wal
     api.post(f"/incidents/{incident}/reports", {"new": {"confirmed": 1}})
     api.post("/zones", {"incident": incident, "kind": "prevention", "area": square(104.0, 30.6, 0.12), "name": "城关防范区"})
     wait_confirmed(wall, incident, 8)
-    page.wait_for_function("lianfang.sizes().zones === 3")
+    page.wait_for_function("() => lianfang.sizes().zones === 3")
     assert page.evaluate("lianfang.stats.resumes").count({"after": dropped_at, "first": "delta"}) == 1, \
         "the missed deltas come from the ring, after the last position the page had"
     wall.wait_live()
@@ -182,7 +182,7 @@ def test_time_slider_shows_the_record_as_of_then(server: LiveServer, wall: WallP
     offset_ms = _ms(then) - _ms(first) + 1  # the slider counts milliseconds from the first event
     assert _ms(then) + 1 < _ms(api.event_time(api.last_position)), "the later events must be later than the chosen time"
     page.locator("#time-slider").fill(str(offset_ms))
-    page.wait_for_function("document.getElementById('review-time').dataset.at !== undefined && lianfang.status().conn === 'review'")
+    page.wait_for_function("() => document.getElementById('review-time').dataset.at !== undefined && lianfang.status().conn === 'review'")
     at = page.locator("#review-time").get_attribute("data-at")
     assert _ms(at) == _ms(then) + 1
 
@@ -208,7 +208,7 @@ def test_time_slider_shows_the_record_as_of_then(server: LiveServer, wall: WallP
     page.click("#play")
     assert page.locator("#play").inner_text() == "暂停"
     page.wait_for_function("at => document.getElementById('review-time').dataset.at > at", arg=at)
-    page.wait_for_function("document.getElementById('play').textContent === '播放'")
+    page.wait_for_function("() => document.getElementById('play').textContent === '播放'")
     page.wait_for_function("p => lianfang.status().position === p", arg=live["position"])
     assert page.evaluate("lianfang.sizes()") == layers_of(live), "played to the end, the map is as it is now"
 
@@ -284,7 +284,7 @@ def test_login_asks_for_a_token_and_refuses_a_bad_one(server: LiveServer, wall: 
     wall.shot("07a-login")
     page.fill("#login-token", "not-a-token")
     page.click("#login-form button")
-    page.wait_for_function("document.getElementById('login-error').textContent.includes('令牌无效')")
+    page.wait_for_function("() => document.getElementById('login-error').textContent.includes('令牌无效')")
     assert page.locator("#login").is_visible()
 
     page.fill("#login-token", server.observer)

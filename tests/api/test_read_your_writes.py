@@ -1,0 +1,72 @@
+"""Read your writes for every read model: in scale-out mode the audit trail is the worker's, written at its pace.
+
+The worker is held back by a transaction that holds the audit trail's head row: its next append waits for it,
+so the API's own read models move on while the trail (and every delta the worker publishes) stays behind."""
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from websockets.sync.client import connect
+
+from conftest import LiveServer, World, assert_problem
+from domain.settings import Settings
+
+
+@contextlib.contextmanager
+def worker_held_back(settings: Settings) -> Iterator[None]:
+    if not settings.database_url:
+        pytest.skip("only in scale-out mode is the audit trail written by another process")
+    with psycopg.connect(settings.database_url) as db, db.transaction():
+        db.execute("SELECT 1 FROM lf_audit_head WHERE name = 'audit' FOR UPDATE")
+        yield
+
+
+def test_an_incidents_history_waits_for_the_audit_trail_to_have_the_report(world: World, settings: Settings) -> None:
+    incident = world.incident()
+    assert world.commander.get(f"/incidents/{incident}", min_position=world.head()).status_code == 200
+    with worker_held_back(settings):
+        report = world.commander.ok(f"/incidents/{incident}/reports", {"new": {"confirmed": 4}})
+        held = world.commander.get(f"/incidents/{incident}", min_position=report["position"])
+        assert_problem(held, 503, "audit trail", str(report["position"]))
+        assert held.headers["retry-after"] == "1"
+    after = world.commander.get(f"/incidents/{incident}", min_position=report["position"])
+    assert after.status_code == 200, after.text
+    assert after.json()["incident"]["counts"]["confirmed"] == 7
+    assert [h["type"] for h in after.json()["history"]] == ["IncidentReported", "FieldReportFiled"]
+
+
+def test_a_snapshot_taken_while_the_worker_is_behind_has_the_activity_of_its_own_position(
+    app: FastAPI, live_server: LiveServer, live_world: World, settings: Settings,
+) -> None:
+    incident = live_world.incident()
+    assert live_world.commander.get(f"/incidents/{incident}", min_position=live_world.head()).status_code == 200
+    hub = app.state.hub
+    snapshot: dict[str, Any] = {}
+
+    def open_feed() -> None:
+        with connect(f"{live_server.ws_url}?access_token={live_world.observer.token}", max_size=None, open_timeout=10) as ws:
+            snapshot.update(json.loads(ws.recv()))
+
+    with worker_held_back(settings):
+        report = live_world.commander.ok(f"/incidents/{incident}/reports", {"new": {"confirmed": 2}})
+        board = live_world.commander.get("/incidents", min_position=report["position"])  # the API's own map has it
+        assert board.status_code == 200
+        feed = threading.Thread(target=open_feed, daemon=True)
+        feed.start()
+        deadline = time.monotonic() + 10
+        while not hub._building and not snapshot:  # the snapshot is being built while the trail is behind
+            assert time.monotonic() < deadline, "no snapshot build started"
+            time.sleep(0.005)
+    feed.join(timeout=15)
+    assert snapshot["type"] == "snapshot" and snapshot["position"] >= report["position"]
+    newest = snapshot["activity"][0]
+    assert newest["position"] == snapshot["position"], "the activity is the trail as it stood at the snapshot's position"
+    assert newest["type"] == "FieldReportFiled"
