@@ -1,6 +1,7 @@
 # Lianfang developer / CI entry points.  All targets are idempotent.
 #
 #   make venv    .venv with the project installed (editable)
+#   make npm     node_modules/ with the pages' front-end packages (npm ci)
 #   make run     the demo server on http://127.0.0.1:8000
 #   make test    system packages + test extras, then the whole suite (what CI runs)
 #   make soak    only the soak tests (LIANFANG_SOAK=1)
@@ -25,7 +26,7 @@ SOAK_TIMEOUT ?= 0
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: venv run test test-loaded soak bench clean system-deps
+.PHONY: venv npm run test test-loaded soak bench clean system-deps
 
 # --- virtualenv --------------------------------------------------------------
 
@@ -43,17 +44,26 @@ $(VENV)/.installed-test: pyproject.toml | $(VPY)
 
 venv: $(VENV)/.installed
 
+# The pages' front-end packages (Leaflet, Leaflet-Geoman) from npm, exactly as package-lock.json pins them.
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
+	.ci/system-deps npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+npm: $(NPM_STAMP)
+
 system-deps:
 	.ci/system-deps
 
 # --- targets -----------------------------------------------------------------
 
-run: venv
+run: venv $(NPM_STAMP)
 	$(VENV)/bin/lianfang serve --demo
 
 # System packages first: on a clean Debian they may include what the venv needs
 # (libpq5 for psycopg comes with postgresql).
-test: system-deps $(VENV)/.installed-test
+test: system-deps $(VENV)/.installed-test $(NPM_STAMP)
 	@rc=0; $(PYTEST) --timeout=$(TIMEOUT) tests/ || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: FAILED - pytest collected no tests (exit 5)" >&2; \
 	elif [ $$rc -ne 0 ]; then echo "make test: FAILED (pytest exit $$rc)" >&2; \
@@ -63,12 +73,12 @@ test: system-deps $(VENV)/.installed-test
 test-loaded:
 	.ci/test-loaded
 
-soak: system-deps $(VENV)/.installed-test
+soak: system-deps $(VENV)/.installed-test $(NPM_STAMP)
 	LIANFANG_SOAK=1 $(PYTEST) --timeout=$(SOAK_TIMEOUT) -m soak tests/
 
-bench: system-deps venv
+bench: system-deps venv $(NPM_STAMP)
 	$(VPY) -m bench
 
 clean:
-	rm -rf $(VENV) var/ .pytest_cache/ .hypothesis/ test-output/ *.egg-info/
+	rm -rf $(VENV) node_modules/ var/ .pytest_cache/ .hypothesis/ test-output/ *.egg-info/
 	find . \( -name .git -o -name node_modules \) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -112,6 +112,7 @@ class AssignTask(Body):
     cooperating: list[Id] = Field(default_factory=list, max_length=50)
     incident: Id | None = None
     zone: Id | None = None
+    description: Annotated[str, Field(max_length=5000)] | None = Field(None, description="what the units are to do, in a few lines")
 
 
 class TaskStep(Body):

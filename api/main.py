@@ -12,18 +12,21 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import live, problems
+from api import live, page_config as pages, problems
 from api.deps import RuntimeDep
 from api.gate import AuthenticateFirst
 from api.headers import SecurityHeaders, serve_docs
 from api.json_guard import JsonGuard
 from api.limits import BodyLimit, Metrics
-from api.routes import alerts, dispatches, health, incidents, records, resources, tasks, units, views, zones
+from api.routes import alerts, dispatches, health, incidents, me, records, resources, tasks, units, views, zones
 from api.runtime import Runtime
 from domain.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("lianfang.api")
 LIVE_MAP = PROJECT_ROOT / "live-map"
+# The pages' front-end packages, from npm (package.json, package-lock.json; `make` runs npm ci).
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+VENDOR = {"leaflet": NODE_MODULES / "leaflet" / "dist", "geoman": NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist"}
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -51,7 +54,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     problems.install(app)
     v1 = APIRouter(prefix="/api/v1")
-    for module in (incidents, zones, resources, dispatches, tasks, alerts, units, views, records):
+    for module in (incidents, zones, resources, dispatches, tasks, alerts, units, views, records, me):
         v1.include_router(module.router)
     v1.include_router(live.router)
     v1.add_api_route("/config", page_config, methods=["GET"], tags=["views"])
@@ -68,14 +71,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 async def page_config(rt: RuntimeDep) -> dict[str, Any]:
-    """What the map page needs before it logs in: drill banner, optional tile URL."""
-    return {"drill": rt.drill, "tile_url": rt.settings.tile_url}
+    """What the pages need before they sign in: drill banner, tile URL, the domain's words, colours, the role table."""
+    return pages.page_config(rt.drill, rt.settings.tile_url)
 
 
 def _serve_page(app: FastAPI) -> None:
-    import xstatic.pkg.leaflet as leaflet
-
-    app.mount("/vendor/leaflet", StaticFiles(directory=leaflet.BASE_DIR), name="leaflet")
+    for name, package in VENDOR.items():
+        if package.is_dir():
+            app.mount(f"/vendor/{name}", StaticFiles(directory=package), name=f"vendor-{name}")
+        else:
+            log.warning("%s is missing: the map page needs it; `make` installs it (npm ci)", package.relative_to(PROJECT_ROOT))
     if LIVE_MAP.is_dir():
         app.mount("/live-map", StaticFiles(directory=LIVE_MAP), name="live-map")
 

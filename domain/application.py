@@ -192,6 +192,7 @@ class Coordination(Application):
 
     def assign_task(
         self, meta: Meta, *, title: Any, lead: Any, due: Any, cooperating: Any = (), incident: Any = None, zone: Any = None,
+        description: Any = None,
     ) -> UUID:
         """Assign a joint task to a lead unit, with cooperating units and a due time."""
         if not isinstance(cooperating, (list, tuple)):
@@ -202,7 +203,7 @@ class Coordination(Application):
         zone_id = str(self.load(Zone, zone, "zone").id) if zone else None
         return self.stage(Task.assign(
             self.ids.new(), meta, title=title, lead=str(lead_unit.id), due=due,
-            cooperating=partners, incident=incident_id, zone=zone_id,
+            cooperating=partners, incident=incident_id, zone=zone_id, description=description,
         ))
 
     def claim_task(self, meta: Meta, task: Any) -> UUID:

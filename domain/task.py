@@ -18,6 +18,7 @@ class Task(Thing):
         due: str
         incident: str | None
         zone: str | None
+        description: str | None = None  # added later: a task recorded before it has none
 
     class TaskClaimed(Thing.Event):
         unit: str
@@ -58,8 +59,10 @@ class Task(Thing):
         def apply(self, task: Task) -> None:
             task.unanswered.remove(self.notice_no)
 
-    def __init__(self, title: str, lead: str, cooperating: list[str], due: str, incident: str | None, zone: str | None) -> None:
+    def __init__(self, title: str, lead: str, cooperating: list[str], due: str, incident: str | None, zone: str | None,
+                 description: str | None = None) -> None:
         self.title = title
+        self.description = description
         self.lead = lead
         self.cooperating = cooperating
         self.due = due
@@ -74,6 +77,7 @@ class Task(Thing):
     def assign(
         cls, id: UUID, meta: Meta, *, title: Any, lead: str, due: Any,  # noqa: A002
         cooperating: list[str] = (), incident: str | None = None, zone: str | None = None,  # type: ignore[assignment]
+        description: Any = None,
     ) -> Task:
         meta.check_role("commander", doing="assigning a joint task")
         due_at = time_of(due, "due", now=meta.at)
@@ -84,6 +88,7 @@ class Task(Thing):
         return cls.begin(
             cls.TaskAssigned, id, meta, title=text_of(title, "title", max_len=200), lead=lead,
             cooperating=sorted(set(cooperating)), due=due_at.isoformat(), incident=incident, zone=zone,
+            description=text_of(description, "description", required=False, max_len=5000),
         )
 
     def claim(self, meta: Meta) -> None:

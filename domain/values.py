@@ -8,7 +8,9 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+from domain import terms
 from domain.errors import InvalidInput
+from domain.terms import LEVEL_COLOURS, LEVEL_RANKS, chinese
 from domain.text import checked_text
 
 MAX_COUNT = 10_000_000
@@ -24,35 +26,17 @@ class Level(str, Enum):
 
     @property
     def colour(self) -> str:
-        return {"I": "red", "II": "orange", "III": "yellow", "IV": "blue"}[self.value]
+        return LEVEL_COLOURS[self.value]
 
     @property
     def rank(self) -> int:
         """Higher is more serious."""
-        return {"I": 4, "II": 3, "III": 2, "IV": 1}[self.value]
+        return LEVEL_RANKS[self.value]
 
 
-INCIDENT_KINDS = {
-    "cluster": "聚集性疫情",
-    "food_poisoning": "食物中毒",
-    "unexplained_illness": "不明原因疾病",
-    "infectious_disease": "传染病疫情",
-    "vaccine_reaction": "预防接种异常反应",
-    "occupational_poisoning": "职业中毒",
-    "other": "其他突发公共卫生事件",
-}
-
-RESOURCE_KINDS = {
-    "medical_team": "医疗队",
-    "ambulance": "救护车",
-    "sampling_team": "采样队",
-    "quarantine_site": "隔离点",
-    "supplies": "物资储备",
-    "epi_team": "流调队",
-    "transport": "转运组",
-}
-
-UNIT_KINDS = {"department": "县级部门", "township": "乡镇（街道）"}
+INCIDENT_KINDS = chinese(terms.INCIDENT_KINDS)
+RESOURCE_KINDS = chinese(terms.RESOURCE_KINDS)
+UNIT_KINDS = chinese(terms.UNIT_KINDS)
 
 ROLES = ("commander", "unit", "field", "observer")
 

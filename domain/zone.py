@@ -4,13 +4,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from domain import terms
 from domain.base import Meta, Thing
 from domain.errors import InvalidInput, Refused
 from domain.geometry import area_of
 from domain.incident import Incident
+from domain.terms import chinese
 from domain.values import text_of
 
-ZONE_KINDS = {"sealed": "封控区", "controlled": "管控区", "prevention": "防范区"}
+ZONE_KINDS = chinese(terms.ZONE_KINDS)
 NEXT_KIND = {"sealed": "controlled", "controlled": "prevention"}
 
 

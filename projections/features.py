@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-LEVEL_COLOUR = {"I": "red", "II": "orange", "III": "yellow", "IV": "blue"}
-LEVEL_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
+from domain.terms import LEVEL_COLOURS as LEVEL_COLOUR
+from domain.terms import LEVEL_RANKS as LEVEL_RANK
 
 
 def rounded(value: Any) -> Any:
@@ -85,7 +85,10 @@ def alert_feature(a: dict[str, Any]) -> dict[str, Any]:
         "kind": "alert", "id": a["id"], "headline": a["headline"], "severity": a["severity"],
         "urgency": a["urgency"], "certainty": a["certainty"], "status": a["status"],
         "expires": a["expires"], "source": a["source"], "sender": a["sender"], "version": a["version"],
-        "placed": a.get("placed", True), "area_desc": a.get("area_desc"),
+        "placed": a.get("placed", True), "area_desc": a.get("area_desc"), "description": a.get("description"),
+        "instruction": a.get("instruction"), "incident": a.get("incident"),
+        # Each language the alert came in (an imported CAP message's <info> blocks), for the page's language.
+        "infos": [{k: i.get(k) for k in ("language", "headline", "description", "instruction")} for i in a.get("infos") or ()],
     })
 
 

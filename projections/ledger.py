@@ -82,7 +82,7 @@ class Ledger(ReadModel):
     def _(self, e: Task.TaskAssigned, fact: Fact) -> list[dict[str, Any]]:
         at = fact.at.isoformat()
         self.state["tasks"][fact.thing] = {
-            "id": fact.thing, "title": e.title, "lead": e.lead, "cooperating": list(e.cooperating), "due": e.due,
+            "id": fact.thing, "title": e.title, "description": e.description, "lead": e.lead, "cooperating": list(e.cooperating), "due": e.due,
             "incident": e.incident, "zone": e.zone, "state": "assigned", "percent": 0, "refusal": None,
             "assigned_at": at, "claimed_at": None, "first_progress_at": None, "completed_at": None,
             "refused_at": None, "last_activity_at": at, "progress": [], "supervision": [], "version": fact.version,
@@ -156,7 +156,7 @@ class Ledger(ReadModel):
         colour, reason_zh, reason_en = colour_of(t, now, self.due_soon, self.silence)
         units = self.state["units"]
         open_ = t["state"] in ("assigned", "claimed")
-        return {**t, "cooperating": list(t["cooperating"]), "progress": [dict(p) for p in t["progress"]],
+        return {**t, "description": t.get("description"), "cooperating": list(t["cooperating"]), "progress": [dict(p) for p in t["progress"]],
                 "supervision": [dict(n) for n in t["supervision"]],
                 "colour": colour, "reason": reason_zh, "reason_en": reason_en,
                 "overdue": open_ and now > datetime.fromisoformat(t["due"]),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.terms import ZONE_KINDS, chinese
+
 # type → (Chinese, English) templates over the event's own fields.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "UnitRegistered": ("登记责任单位 {name}", "registered unit {name}"),
@@ -38,7 +40,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "AlertCancelled": ("撤销预警", "cancelled an alert"),
     "KeyRecorded": ("幂等键记录 {command}", "idempotency key recorded for {command}"),
 }
-ZONE_NAMES = {"sealed": "封控区", "controlled": "管控区", "prevention": "防范区"}
+ZONE_NAMES = chinese(ZONE_KINDS)
 ROLE_NAMES = {"commander": "指挥员", "unit": "责任单位", "field": "现场工作组", "observer": "观察员"}
 REASON_FIELDS = ("reason", "refusal", "note", "notice", "answer")
 

@@ -126,7 +126,7 @@ class Exporter:
         if t == "TaskAssigned":
             return {"title": e.title, "lead": self.unit_actor.get(e.lead), "due": self.offset(e.due, after=True),
                     "cooperating": [self.unit_actor[u] for u in e.cooperating if u in self.unit_actor],
-                    "incident": self.ref(e.incident), "zone": self.ref(e.zone)}
+                    "incident": self.ref(e.incident), "zone": self.ref(e.zone), "description": e.description}
         expires = self.offset(e.expires, after=True) if e.expires and datetime.fromisoformat(e.expires) > fact.at else None
         return {"headline": e.headline, "severity": e.severity, "urgency": e.urgency, "certainty": e.certainty,
                 "description": e.description, "incident": self.ref(e.incident), "expires": expires, "area": e.area}

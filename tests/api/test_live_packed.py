@@ -13,7 +13,7 @@ from conftest import LiveServer, World
 
 
 def unpacked(collection: dict[str, Any]) -> list[dict[str, Any]]:
-    """The features of a packed map, as the module's docstring defines them (and live-map/map.js reads them)."""
+    """The features of a packed map, as the module's docstring defines them (and live-map/map/feed.js reads them)."""
     features = list(collection["features"])
     for block in collection.get("packed", []):
         kind, geometry, keys = block["kind"], block["geometry"], block["keys"]

@@ -87,3 +87,13 @@ def test_progress_on_an_unclaimed_task_is_refused(world: World) -> None:
     task = world.task()
     assert_problem(world.as_unit["dongshan"].post(f"/tasks/{task}/progress", {"percent": 10}), 409, "claimed")
     assert_problem(world.as_unit["dongshan"].post(f"/tasks/{task}/complete"), 409, "claim it")
+
+
+def test_a_task_is_assigned_with_a_description_that_the_ledger_shows(world: World) -> None:
+    task = world.task(description="每日两次配送生活物资")
+    assigned = world.commander.ok(f"/tasks/{task}/supervise", {"notice": "请今日落实", "answer_by": due_in(3)})
+    row = next(t for t in world.observer.get("/ledger", min_position=assigned["position"]).json()["tasks"] if t["id"] == task)
+    assert row["description"] == "每日两次配送生活物资"
+    plain = world.task()
+    rows = world.observer.get("/ledger", min_position=world.head()).json()["tasks"]
+    assert next(t for t in rows if t["id"] == plain)["description"] is None

@@ -243,3 +243,15 @@ def test_only_a_unit_token_acts_for_its_unit_on_a_task(task, commander, lead, as
     }[action]
     with refused(task, NotPermitted):
         act()
+
+
+def test_a_task_carries_its_description_and_one_recorded_without_it_reads_as_none(commander, now):
+    task = Task.assign(uuid4(), commander, title="封控区物资保障", lead=HEALTH, due=tomorrow(now),
+                       description="每日两次配送生活物资，登记困难户需求")
+    assert task.description == "每日两次配送生活物资，登记困难户需求"
+    # A task assigned before descriptions existed: its event has no such field.
+    event = task.collect_events()[0]
+    del event.__dict__["description"]
+    assert event.description is None and Task.TaskAssigned.mutate(event, None).description is None
+    with pytest.raises(InvalidInput, match="description"):
+        Task.assign(uuid4(), commander, title="t", lead=HEALTH, due=tomorrow(now), description="x" * 5001)

@@ -1,0 +1,39 @@
+"""What the pages need before they sign in (GET /api/v1/config): the drill banner, the tile URL, the names of
+the domain's enumerations in both languages, the map's colours, and which role may send which command.
+Nothing in it names a path, a host or a setting of the server beyond the public tile URL."""
+from __future__ import annotations
+
+from typing import Any
+
+from api.permissions import MAY
+from domain.terms import LEVEL_COLOURS, LEVEL_RANKS, TERMS, in_language
+from domain.zone import NEXT_KIND
+
+# The map's colours, by what they show (a level's colour name, a zone's kind, a resource's or dispatch's state).
+PALETTE: dict[str, Any] = {
+    "level": {"red": "#ef4444", "orange": "#f97316", "yellow": "#facc15", "blue": "#3b82f6", "grey": "#94a3b8"},
+    "zone": {"sealed": "#dc2626", "controlled": "#ea580c", "prevention": "#16a34a", "due": "#ffffff"},
+    "resource": {"available": "#22d3ee", "committed": "#c084fc", "en_route": "#f472b6", "on_scene": "#fde047"},
+    "dispatch": {"requested": "#94a3b8", "committed": "#c084fc", "en_route": "#f472b6", "on_scene": "#fde047"},
+    "alert": {"any": "#e879f9"},
+    "task": {"green": "#22c55e", "yellow": "#facc15", "red": "#ef4444"},
+    "border": {"county": "#e2e8f0", "township": "#93a4c3", "village": "#52617e", "grid": "#3a4660"},
+    "base": "#17223a",
+}
+
+
+# What a drill's marker may say to anyone (it also names the scenario file's path on the server: not that).
+PUBLIC_DRILL = ("run", "scenario", "start", "end", "status")
+
+
+def page_config(drill: dict[str, Any] | None, tile_url: str | None) -> dict[str, Any]:
+    return {
+        "drill": {k: drill[k] for k in PUBLIC_DRILL if k in drill} if drill else None,
+        "tile_url": tile_url,
+        "levels": [{"level": level, "colour": colour, "rank": LEVEL_RANKS[level]} for level, colour in LEVEL_COLOURS.items()],
+        "zone_steps": NEXT_KIND,
+        "order": {group: list(names) for group, names in TERMS.items()},
+        "terms": {"zh": in_language("zh"), "en": in_language("en")},
+        "palette": PALETTE,
+        "may": {command: sorted(roles) for command, roles in MAY.items()},
+    }
