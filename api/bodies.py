@@ -147,6 +147,8 @@ class IssueAlert(Body):
     instruction: Annotated[str, Field(max_length=5000)] | None = None
     incident: Id | None = None
     expires: Moment | None = None
+    status: Literal["Actual", "Exercise"] | None = Field(
+        None, description="CAP status: Actual (a real alert, the default) or Exercise (演练); a drill's alerts are always Exercise")
 
 
 class RegisterUnit(Body):

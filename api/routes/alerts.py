@@ -5,7 +5,7 @@ import asyncio
 import copy
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 from eventsourcing.application import AggregateNotFoundError
@@ -21,6 +21,7 @@ from api.permissions import check_allowed
 from api.problems import Problem
 from api.routes.common import ThingId, view
 from domain.alert import Alert, AlreadyImported
+from domain.base import Meta
 from domain.eventstore import position_of
 from domain.errors import InvalidInput
 
@@ -74,6 +75,26 @@ async def issue_alert(body: b.IssueAlert, request: Request, rt: RuntimeDep, acto
     In a drill store the alert is status Exercise."""
     return await submit(request, rt, actor, "issue_alert", body, created=True,
                         extra={"sender": rt.settings.cap_sender})
+
+
+@router.post(
+    "/preview", response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "the CAP 1.2 message the alert would go out as"}},
+)
+async def preview_alert(body: b.IssueAlert, rt: RuntimeDep, actor: ActorDep) -> Response:
+    """The CAP 1.2 message that issuing this alert would send, checked as issuing checks it; records nothing.
+    The console shows it before the commander chooses to issue."""
+    check_allowed(actor, "issue_alert")
+    fields = body.model_dump(exclude_unset=True, mode="json")
+    fields.pop("expected_version", None)
+
+    def draft() -> bytes:
+        meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name,
+                    drill_run=(rt.drill or {}).get("run"), at=rt.app.clock.now())
+        alert = Alert.issue(uuid4(), meta, sender=rt.settings.cap_sender, **fields)
+        return to_cap_xml(alert_to_cap(alert, rt.settings.cap_sender))
+
+    return Response(await asyncio.to_thread(draft), media_type=CAP_XML)
 
 
 @router.get("")

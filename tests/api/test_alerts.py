@@ -142,6 +142,27 @@ def test_alert_of_a_drill_is_an_exercise(drill_api: Api) -> None:
     assert drill_api.alert_feature(made["id"], made["position"])["properties"]["status"] == "Exercise"
 
 
+def test_an_alert_issued_as_an_exercise_exports_as_an_exercise(api: Api) -> None:
+    made = api.issue(status="Exercise")
+    assert text(api.cap(made["id"]), "cap:status") == "Exercise"
+    assert api.post("/alerts", json={**ALERT, "status": "Draft"}).status_code == 422
+
+
+def test_the_preview_is_the_cap_message_an_alert_would_go_out_as_and_records_nothing(api: Api) -> None:
+    before = api.last()
+    preview = api.post("/alerts/preview", json={**ALERT, "status": "Exercise"})
+    assert preview.status_code == 200 and preview.headers["content-type"].startswith("application/xml")
+    validate_cap(preview.content)
+    assert (text(preview.content, "cap:status"), text(preview.content, "cap:msgType")) == ("Exercise", "Alert")
+    assert text(preview.content, "cap:info/cap:headline") == ALERT["headline"]
+    assert api.last() == before
+    # It refuses what issuing refuses, for whom issuing refuses it.
+    bad = api.post("/alerts/preview", json={**ALERT, "area": {"type": "Polygon", "coordinates": [[[104.0, 30.6], [104.1, 30.7], [104.1, 30.6], [104.0, 30.7], [104.0, 30.6]]]}})
+    assert bad.status_code == 422 and bad.json()["detail"]
+    assert api.post("/alerts/preview", role="observer", json=ALERT).status_code == 403
+    assert api.last() == before
+
+
 def test_update_then_cancel_are_cap_update_and_cancel_referencing_what_they_replace(api: Api) -> None:
     made = api.issue()
     original = api.cap(made["id"])
