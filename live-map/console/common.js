@@ -1,5 +1,5 @@
 // What the console's forms share: the live feed to wait on, things as the map has them now, choices.
-import { order } from '../lib/config.js';
+import { may, order } from '../lib/config.js';
 import { h } from '../lib/dom.js';
 import { t, term } from '../lib/i18n.js';
 import { closeForms } from '../lib/forms.js';
@@ -38,7 +38,7 @@ export function actButton(command, onclick, extra = {}) {
 
 /** May this page's token send `command` now (live, not reviewing the past)? */
 export function allowed(command) {
-  return state.mode === 'live' && Boolean(state.me?.may?.includes(command));
+  return state.mode === 'live' && may(state.me?.role, command);
 }
 
 export function placeText([lon, lat]) {

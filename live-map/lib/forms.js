@@ -116,11 +116,18 @@ class ActionForm {
   }
 
   async send() {
-    if (this.pending) return;  // a double click: the first is on its way (and the key makes any resend one act)
+    if (this.pending || this.confirming) return;  // a double click: the first is on its way (and the key makes any resend one act)
     if (!this.node.reportValidity()) return;
     const values = this.values();
     this.error.textContent = '';
-    if (this.spec.confirm && !(await this.spec.confirm(values, this))) return;
+    if (this.spec.confirm) {
+      this.confirming = true;
+      try {
+        if (!(await this.spec.confirm(values, this))) return;
+      } finally {
+        this.confirming = false;
+      }
+    }
     this.setPending(true, t('form.sending'));
     try {
       const answer = await this.spec.send(values, { key: this.key, version: this.version });

@@ -38,10 +38,10 @@ def test_the_config_names_no_path_of_the_server(tmp_path: Path) -> None:
     assert "/srv/secret" not in answer.text and str(tmp_path) not in answer.text
 
 
-def test_a_token_learns_its_role_and_what_it_may_send(world: World) -> None:
+def test_a_token_learns_who_it_is(world: World) -> None:
     me = world.commander.get("/me").json()
-    assert me["role"] == "commander" and me["name"] == "县指挥部" and "set_level" in me["may"]
+    assert (me["role"], me["unit"], me["name"]) == ("commander", None, "县指挥部")
     unit = world.as_unit["dongshan"].get("/me").json()
-    assert (unit["role"], unit["unit"]) == ("unit", world.units["dongshan"]) and "set_level" not in unit["may"]
-    assert world.observer.get("/me").json()["may"] == ["read"]
+    assert (unit["role"], unit["unit"]) == ("unit", world.units["dongshan"])
+    assert world.observer.get("/me").json()["role"] == "observer"
     assert world.anonymous.get("/me").status_code == 401

@@ -60,3 +60,12 @@ def wall(browser: Browser) -> Iterator[WallPage]:
     context.set_default_timeout(15_000)
     yield WallPage(context.new_page())
     context.close()
+
+
+@pytest.fixture
+def second_wall(browser: Browser) -> Iterator[WallPage]:
+    """Another screen watching the same map (a second browser context: its own session, its own socket)."""
+    context = browser.new_context(viewport=WALL, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    yield WallPage(context.new_page())
+    context.close()
