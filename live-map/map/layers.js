@@ -32,9 +32,11 @@ export function createMap() {
   bulkTip = L.tooltip({ className: 'map-tip', direction: 'auto' });
   map.on('mousemove', (event) => hoverBulk(event));
   map.on('mouseout', () => hoverBulk(null));
+  // A click that no feature of the top canvas took: each layer has a canvas of its own, and only the
+  // top one receives the browser's clicks, so the features of the layers below are looked for here.
   map.on('click', (event) => {
     if (map.lianfangPicking) return;  // the console is taking a point or drawing: the click is its
-    const feature = bulkFeatureAt(event.layerPoint);
+    const feature = featureAt(event.layerPoint);
     if (feature) openPopup(event.latlng, feature);
   });
   return map;
@@ -90,6 +92,44 @@ function bulkFeatureAt(point) {
     if (feature) return feature;
   }
   return null;
+}
+
+const AREA_LAYERS = new Set(['zones', 'alerts']);
+
+/**
+ * The feature a click at a layer point is about, on any visible layer (bulk or drawn by Leaflet): the
+ * topmost point or line; else, of the zones and alerts there, the smallest (a zone inside an alert's
+ * area answers inside it, the alert around it); else the jurisdiction.
+ */
+function featureAt(point) {
+  let area = null;
+  let smallest = Infinity;
+  for (let i = LAYER_NAMES.length - 1; i >= 0; i--) {
+    const layer = layers[LAYER_NAMES[i]];
+    if (!layer.visible) continue;
+    for (const [feature, size] of hitsOf(layer, point)) {
+      if (layer.name === 'jurisdictions') return area ?? feature;
+      if (!AREA_LAYERS.has(layer.name)) return feature;
+      if (size < smallest) [area, smallest] = [feature, size];
+    }
+  }
+  return area;
+}
+
+/** [feature, size in px²] of each feature of a layer under the point (last drawn last). */
+function hitsOf(layer, point) {
+  if (layer.mode === 'bulk') {
+    const feature = layer.bulk?.featureAt(point);
+    return feature ? [[feature, 0]] : [];
+  }
+  const hits = [];
+  for (const drawn of layer.drawn.values()) {
+    // (_containsPoint: how Leaflet's own canvas renderer finds the path under the pointer)
+    if (drawn.options.interactive === false || drawn.feature.properties.kind === 'cluster' || !drawn._containsPoint?.(point)) continue;
+    const box = drawn._pxBounds;
+    hits.unshift([drawn.feature, box ? (box.max.x - box.min.x) * (box.max.y - box.min.y) : 0]);
+  }
+  return hits;
 }
 
 function hoverBulk(event) {

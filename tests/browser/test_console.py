@@ -233,3 +233,116 @@ def test_the_english_page_names_the_acts_in_english(server: LiveServer, wall: Wa
     expect(level.get_by_label("Reason", exact=True)).to_be_visible()
     expect(button(level, "Submit")).to_be_visible()
     expect(button(level, "Cancel")).to_be_visible()
+
+
+def dispatch_state(page: Any, dispatch_id: str) -> str | None:
+    return page.evaluate("id => lianfang.feature('dispatches', `dispatch:${id}`)?.properties.state ?? null", dispatch_id)
+
+
+def test_a_dispatch_is_requested_committed_nearest_first_and_followed_through_its_steps(server: LiveServer, wall: WallPage) -> None:
+    api = server.client()
+    seeded = seed_county(api)
+    far = api.post("/resources", {"kind": "epi_team", "name": "县疾控中心流调二队", "unit": seeded.units["health"],
+                                  "position": [104.3, 30.75]})["id"]
+    page = wall.open(server, server.commander)
+    wall.wait_position(api.last_position)
+    click_map(page, *KINDERGARTEN)
+    button(page.locator(".leaflet-popup"), "调度资源").click()
+    request = form(page, "request_dispatch")
+    fill(request, {"资源类型": "流调队", "数量": 1})
+    button(request, "在地图上重新选择").click()
+    destination = (104.09, 30.64)
+    click_map(page, *destination)
+    button(request, "提交").click()
+    submitted(page, "request_dispatch")
+    requested = [f for f in api.map()["features"] if f["properties"].get("kind") == "dispatch"
+                 and f["properties"]["state"] == "requested"]
+    assert len(requested) == 1 and requested[0]["geometry"]["coordinates"] == pytest.approx(list(destination), abs=1e-3)
+    dispatch = requested[0]["properties"]["id"]
+
+    click_map(page, *destination)
+    button(page.locator(".leaflet-popup"), "落实资源").click()
+    commit = form(page, "commit_dispatch")
+    choices = commit.get_by_role("radio")
+    expect(choices).to_have_count(2)
+    expect(choices.first).to_be_checked()  # the nearest available one
+    expect(commit.locator(".choice").first).to_contain_text("县疾控中心流调队")
+    button(commit, "提交").click()
+    submitted(page, "commit_dispatch")
+    assert dispatch_state(page, dispatch) == "committed"
+    assert page.evaluate("id => lianfang.feature('resources', `resource:${id}`).properties.status", far) == "available"
+
+    for step, after in (("出发", "en_route"), ("到达", "on_scene")):
+        click_map(page, *destination)
+        button(page.locator(".leaflet-popup"), step).click()
+        name = {"出发": "depart", "到达": "arrive"}[step]
+        button(form(page, name), "提交").click()
+        submitted(page, name)
+        assert dispatch_state(page, dispatch) == after
+    click_map(page, *destination)
+    button(page.locator(".leaflet-popup"), "释放").click()
+    button(form(page, "release"), "提交").click()
+    submitted(page, "release")
+    assert dispatch_state(page, dispatch) is None, "a released dispatch leaves the map"
+
+
+def test_an_alert_is_corrected_and_withdrawn_from_its_popup(server: LiveServer, wall: WallPage) -> None:
+    api = server.client()
+    seed_county(api)
+    page = wall.open(server, server.commander)
+    inside = (104.03, 30.70)  # inside the seeded alert's area, outside every zone
+    click_map(page, *inside)
+    button(page.locator(".leaflet-popup"), "更正").click()
+    correct = form(page, "update_alert")
+    fill(correct, {"预警标题": "城关街道聚集性疫情风险提示（更正）"})
+    button(correct, "提交").click()
+    submitted(page, "update_alert")
+    [alert] = api.get("/alerts")["alerts"]
+    assert alert["headline"] == "城关街道聚集性疫情风险提示（更正）"
+    assert "<msgType>Update</msgType>" in api.http.get(alert["cap"]).text
+    click_map(page, *inside)
+    button(page.locator(".leaflet-popup"), "撤销").click()
+    button(form(page, "cancel_alert"), "提交").click()
+    submitted(page, "cancel_alert")
+    assert page.evaluate("() => lianfang.sizes().alerts") == 0
+    assert "<msgType>Cancel</msgType>" in api.http.get(alert["cap"]).text
+
+
+def test_a_zone_is_downgraded_and_lifted_from_its_popup_and_an_incident_reported_on_and_closed_from_its_row(
+        server: LiveServer, wall: WallPage) -> None:
+    api = server.client()
+    seeded = seed_county(api)
+    page = wall.open(server, server.commander)
+    page.evaluate("([lon, lat]) => lianfang.view(lon, lat, 14)", list(KINDERGARTEN))
+    inside_sealed = (104.053, 30.663)
+    zone_kind = "id => lianfang.feature('zones', `zone:${id}`)?.properties.zone_kind ?? null"
+    click_map(page, *inside_sealed)
+    popup = page.locator(".leaflet-popup")
+    expect(popup).to_contain_text("封控区")
+    button(popup, "降级").click()
+    expect(form(page, "downgrade_zone")).to_contain_text("封控区 → 管控区")
+    button(form(page, "downgrade_zone"), "提交").click()
+    submitted(page, "downgrade_zone")
+    assert page.evaluate(zone_kind, seeded.zones["sealed"]) == "controlled"
+    click_map(page, *inside_sealed)
+    button(page.locator(".leaflet-popup"), "解除").click()
+    lift = form(page, "lift_zone")
+    fill(lift, {"原因（可不填）": "连续7天无新增"})
+    button(lift, "提交").click()
+    submitted(page, "lift_zone")
+    assert page.evaluate(zone_kind, seeded.zones["sealed"]) is None
+
+    row = page.locator(".incident", has_text="学校食堂食物中毒")
+    button(row, "续报").click()
+    more = form(page, "file_report")
+    fill(more, {"疑似": 2, "备注": "又有两名学生就诊"})
+    button(more, "提交").click()
+    submitted(page, "file_report")
+    expect(row.locator("[data-count=suspected]")).to_have_text("7")
+    button(row, "结束事件").click()
+    close = form(page, "close_incident")
+    fill(close, {"原因": "病例均已康复，无新增"})
+    button(close, "提交").click()
+    submitted(page, "close_incident")
+    expect(page.locator(".incident[data-status=closed]", has_text="学校食堂食物中毒")).to_have_count(1)
+    expect(button(page.locator(".incident", has_text="学校食堂食物中毒"), "定级")).to_have_count(0)
