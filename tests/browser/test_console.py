@@ -70,9 +70,10 @@ def test_the_commander_draws_a_sealed_zone_and_a_second_screen_sees_it(
     assert not wall.errors, wall.errors
 
 
-def test_the_commander_assigns_a_task_to_a_township_by_name_and_its_row_appears_on_the_ledger(
+def test_the_commander_assigns_a_task_to_a_township_by_name_and_supervises_one_from_its_ledger_row(
         server: LiveServer, wall: WallPage) -> None:
-    seed_county(server.client())
+    api = server.client()
+    seed_county(api)
     page = wall.open(server, server.commander)
     button(page, "派发任务").click()
     task = form(page, "assign_task")
@@ -85,11 +86,7 @@ def test_the_commander_assigns_a_task_to_a_township_by_name_and_its_row_appears_
     expect(row).to_contain_text("配合 县公安局")
     expect(row).to_contain_text("逐户排查近7日到过幼儿园的人员")
 
-
-def test_supervision_from_a_ledger_row_records_one_notice_with_its_deadline(server: LiveServer, wall: WallPage) -> None:
-    api = server.client()
-    seed_county(api)
-    page = wall.open(server, server.commander)
+    # 督办 from a ledger row: one notice, with its deadline (a double click still records one).
     row = page.locator(".task", has_text="南街社区全员核酸筛查")
     button(row, "督办").click()
     notice = form(page, "supervise_task")
@@ -102,13 +99,19 @@ def test_supervision_from_a_ledger_row_records_one_notice_with_its_deadline(serv
     assert [(n["notice"], n["answer_by"]) for n in notices] == [("请于明日12时前报告筛查进度", "2030-01-02T12:00:00+08:00")]
 
 
-def test_a_double_click_or_a_resend_after_a_lost_answer_records_one_incident(server: LiveServer, wall: WallPage) -> None:
+def test_a_refusal_shows_the_servers_detail_and_a_double_click_or_a_resend_after_a_lost_answer_records_one(
+        server: LiveServer, wall: WallPage) -> None:
     api = server.client()
     seed_county(api)
     page = wall.open(server, server.commander)
+    recorded = head(api)
     click_map(page, *EMPTY_PLACE, button_="right")
     report = form(page, "report_incident")
-    fill(report, {"标题": "双击也只记一次", "确诊": 1})
+    fill(report, {"标题": "请联系13812345678", "确诊": 1})
+    button(report, "提交").click()
+    expect(report.get_by_role("alert")).to_contain_text("mobile number")  # the server's words, beside the form
+    assert head(api) == recorded, "a refusal records nothing"
+    fill(report, {"标题": "双击也只记一次"})
     button(report, "提交").dblclick()
     submitted(page, "report_incident")
     assert len(incidents_titled(api, "双击也只记一次")) == 1
@@ -152,19 +155,6 @@ def test_a_stale_version_shows_the_conflict_and_the_fresh_state_and_records_noth
     expect(level.locator(".form-conflict")).to_contain_text("III级")
     assert head(api) == recorded, "a stale version records nothing"
     assert api.get(f"/incidents/{seeded.incidents['kindergarten']}")["incident"]["level"] == "III"
-
-
-def test_a_refused_input_shows_the_servers_detail_beside_the_form(server: LiveServer, wall: WallPage) -> None:
-    api = server.client()
-    seed_county(api)
-    page = wall.open(server, server.commander)
-    recorded = head(api)
-    click_map(page, *EMPTY_PLACE, button_="right")
-    report = form(page, "report_incident")
-    fill(report, {"标题": "请联系13812345678", "确诊": 1})
-    button(report, "提交").click()
-    expect(report.get_by_role("alert")).to_contain_text("mobile number")
-    assert head(api) == recorded
 
 
 def test_an_actual_alert_needs_the_explicit_choice_and_a_second_confirmation_and_an_exercise_exports_as_one(
