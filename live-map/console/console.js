@@ -5,7 +5,7 @@ import { el } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { extensions, map, state } from '../map/state.js';
 import { issueAlert, cancelAlert, updateAlert } from './alerts.js';
-import { actButton, allowed } from './common.js';
+import { actButton, allowed, now } from './common.js';
 import { commitDispatch, nextSteps, requestDispatch, stepDispatch } from './dispatches.js';
 import { closeIncident, fileReport, reportIncident, setLevel } from './incidents.js';
 import { pickPoint } from './picking.js';
@@ -51,7 +51,19 @@ function renderToolbar() {
   bar.setAttribute('aria-label', t('console.label'));
 }
 
-function incidentActions(p) {
+function incidentActions(row) {
+  if (row.status !== 'open') return [];
+  // A row shows the incident as it is now (it is redrawn at the next frame after each change): act on that.
+  const fresh = (act) => () => act(now('incidents', 'incident', row.id) ?? row);
+  return [
+    allowed('set_level') && actButton('set_level', fresh(setLevel)),
+    allowed('file_report') && actButton('file_report', fresh(fileReport)),
+    allowed('close_incident') && actButton('close_incident', fresh(closeIncident)),
+    allowed('request_dispatch') && actButton('request_dispatch', () => requestDispatch(row.id)),
+  ].filter(Boolean);
+}
+
+function incidentPopupActions(p) {
   if (p.status !== 'open') return [];
   return [
     allowed('set_level') && actButton('set_level', () => setLevel(p)),
@@ -65,7 +77,7 @@ function popupActions(feature) {
   const p = feature.properties;
   switch (p.kind) {
     case 'incident':
-      return [...incidentActions(p), p.status === 'open' && allowed('declare_zone') && actButton('declare_zone', () => declareZone(p.id)),
+      return [...incidentPopupActions(p), p.status === 'open' && allowed('declare_zone') && actButton('declare_zone', () => declareZone(p.id)),
         p.status === 'open' && allowed('assign_task') && actButton('assign_task', () => assignTask(p.id))].filter(Boolean);
     case 'zone':
       return [
