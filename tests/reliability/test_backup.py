@@ -15,13 +15,14 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from domain.eventstore import EVENTS_FILE
 from reliability.rebuild import rebuild_from_zero
-from reliability.served import IN_DONGSHAN, LIANFANG, Server, World, by_key, clean_env, key, read_log
+from reliability.served import IN_DONGSHAN, LIANFANG, Process, Server, World, by_key, clean_env, key, read_log
 
 pytestmark = pytest.mark.integration
 SENDERS = 3
@@ -142,3 +143,71 @@ def test_restore_refuses_a_damaged_backup_and_bad_arguments(tmp_path: Path) -> N
     damaged = lianfang("restore", str(tmp_path / "b"), data_dir=str(tmp_path / "r"))
     assert damaged.returncode == 2 and "sha256" in damaged.stderr
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_scaleout_backup_under_load_restores_into_an_empty_database(postgres_server: Any, tmp_path: Path) -> None:
+    from servers import start_redis
+
+    source_dsn, target_dsn = postgres_server.create_database(), postgres_server.create_database()
+    with start_redis(tmp_path / "redis") as redis:
+        deployments = []
+
+        def deploy(name: str, dsn: str) -> Server:
+            settings = {"database_url": dsn, "redis_url": redis.url}
+            worker = Process(["projections", "run"], clean_env(data_dir=str(tmp_path / name), **settings),
+                             tmp_path / f"{name}-worker.log")
+            worker.spawn()
+            server = Server(tmp_path / name, tmp_path / f"{name}.log", **settings).start()
+            deployments.extend([server, worker])
+            return server
+
+        try:
+            source = deploy("source", source_dsn)
+            with httpx.Client(base_url=source.url, timeout=60) as client:
+                world = World.build(source, client)
+                senders = Senders(source, world.field_tokens["dongshan"], world.incident()["id"])
+                senders.thread.start()
+                try:
+                    senders.wait_for(30)
+                    began = time.monotonic()
+                    taken = lianfang("backup", str(tmp_path / "backup"), database_url=source_dsn)
+                    senders.wait_for(len(senders.acked) + 10)
+                finally:
+                    senders.stop.set()
+                    senders.thread.join(30)
+                assert taken.returncode == 0, taken.stderr
+                source_log = read_log(client, world.commander.token)
+            manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+            position = manifest["position"]
+            assert manifest["mode"] == "scaleout" and "Redis" in manifest["note"]
+            assert 0 < position < len(source_log)
+            before = [k for at, k in senders.acked if at < began]
+
+            refused = lianfang("restore", str(tmp_path / "backup"), database_url=source_dsn)
+            assert refused.returncode == 2 and "not empty" in refused.stderr and "Traceback" not in refused.stderr
+            done = lianfang("restore", str(tmp_path / "backup"), database_url=target_dsn)
+            assert done.returncode == 0, done.stderr
+
+            restored = deploy("restored", target_dsn)
+            assert restored.caught_up() == position
+            with httpx.Client(base_url=restored.url, timeout=60) as client:
+                restored_log = read_log(client, world.commander.token)
+                assert restored_log == source_log[:position]
+                keys = {k for _, k in by_key(restored_log)}
+                assert not [k for k in before if k not in keys], "a report acknowledged before the backup is missing"
+                shown = client.get("/api/v1/map", params={"min_position": position},
+                                   headers={"Authorization": f"Bearer {world.commander.token}"}).json()
+            expected = rebuild_from_zero(restored.settings, tmp_path / "rebuilt-audit.sqlite")
+            assert expected.head == position
+            assert shown["counts"] == expected.map.counts()
+            assert shown["features"] == expected.map.feature_collection()["features"]
+            deadline = time.monotonic() + 30
+            while True:  # the restored worker chains the audit trail up to the restored head
+                verified = lianfang("audit", "verify", data_dir=str(tmp_path / "restored"), database_url=target_dsn)
+                if f"ok: {position} events verified" in verified.stdout or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert verified.returncode == 0 and f"ok: {position} events verified" in verified.stdout, verified
+        finally:
+            for process in reversed(deployments):
+                process.kill()
