@@ -137,6 +137,19 @@ def projections_rebuild(
         fail(str(error), 2)
 
 
+@projections_cli.command("skip")
+def projections_skip(
+    position: Annotated[int, typer.Argument(help="the log position of the event a read model cannot take (see /healthz)")],
+    reason: Annotated[str, typer.Option(help="why it is skipped: recorded in the log and the audit trail")],
+    data_dir: DataDir = None,
+) -> None:
+    """Skip a stored event in the read models that cannot take it; the skip is itself a recorded event."""
+    from api.tokens import skip_event
+
+    at = skip_event(settings_with(data_dir), position, reason)
+    typer.echo(f"the event at position {position} is skipped (recorded at position {at}); read models stopped there resume past it")
+
+
 @projections_cli.command("run")
 def projections_run(data_dir: DataDir = None) -> None:
     """Run the projection workers in this process (scale-out mode)."""

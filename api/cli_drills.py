@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from scenarios.runner import DrillReport
 
 
+REMOTE_STORE_HELP = ("connect to the database the store's database.url names even when it is neither this machine nor "
+                     "the live database's host (only for a store you trust)")
+
+
 def console() -> Console:
     """Rich output; wide enough off a terminal that expected and actual stay on one line."""
     probe = Console()
@@ -115,15 +119,16 @@ def show(report: DrillReport, where: object, out: Console) -> None:
 def drill_export(
     store: Annotated[Path, typer.Argument(help="a drill store, or the live data directory (its PostgreSQL record when LIANFANG_DATABASE_URL is set)")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="the scenario file to write (default: print it)")] = None,
+    allow_remote_store: Annotated[bool, typer.Option("--allow-remote-store", help=REMOTE_STORE_HELP)] = False,
 ) -> None:
     """Write a store's record back out as a scenario file, so a real incident's handling can be drilled."""
     from scenarios.export import ExportError, export, export_text
 
     try:
         if output is None:
-            typer.echo(export_text(store))
+            typer.echo(export_text(store, allow_remote_store=allow_remote_store))
         else:
-            export(store, output)
+            export(store, output, allow_remote_store)
             typer.echo(f"wrote {output}")
     except ExportError as error:
         fail(str(error), 2)
@@ -134,12 +139,13 @@ def review(
     store: Annotated[Path, typer.Argument(help="a drill store, or the live data directory (its PostgreSQL record when LIANFANG_DATABASE_URL is set)")],
     at: Annotated[Optional[str], typer.Option(help="as it stood at this ISO-8601 time (with offset), or +HH:MM from a drill's start")] = None,
     html: Annotated[Optional[Path], typer.Option(help="write the after-action report (复盘报告) as one self-contained HTML file")] = None,
+    allow_remote_store: Annotated[bool, typer.Option("--allow-remote-store", help=REMOTE_STORE_HELP)] = False,
 ) -> None:
     """The after-action review (复盘) of a store: a text summary, or a full HTML report."""
     from scenarios.review import ReviewError, replay, summary
 
     try:
-        record = replay(store, at)
+        record = replay(store, at, allow_remote_store)
     except ReviewError as error:
         fail(str(error), 2)
     if html is None:

@@ -13,6 +13,7 @@ from api.problems import Problem
 from api.runtime import Runtime
 from domain.base import Meta
 from domain.commands import Command
+from domain.text import checked_text
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -55,6 +56,9 @@ async def submit(
     key = request.headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= 200:
         raise Problem(422, "Invalid input", "Idempotency-Key must be 1 to 200 characters")
+    for header in ("idempotency-key", "x-request-id"):  # recorded with the event: the same text rule as any field
+        if request.headers.get(header) is not None:
+            checked_text(request.headers[header], header.title())
     args.update(extra or {})
     check_codes(rt, name, args)
     if actor.role == "field":  # the only role with a jurisdiction rule; it reads the store, so off the event loop

@@ -35,7 +35,7 @@ from fastapi.responses import Response
 from api.auth import Actor, authenticate, bearer
 from api.metrics import CLIENTS_DROPPED, DELTAS_SENT
 from api.packing import ascii_json, no_collector, pack
-from api.problems import PROBLEM, Problem
+from api.problems import PROBLEM, Problem, bounded
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
@@ -259,8 +259,9 @@ def frame(deltas: list[Delta]) -> bytes:
 
 @router.websocket("/live")
 async def live(
-    websocket: WebSocket, after: Annotated[int | None, Query(ge=0, le=MAX_POSITION)] = None, access_token: str | None = None,
-    packed: bool = False,
+    websocket: WebSocket,
+    after: Annotated[str | None, Query(description="resume after this position of the global log (a whole number)")] = None,
+    access_token: str | None = None, packed: bool = False,
 ) -> None:
     """Snapshot (or the deltas after N), then every delta; heartbeats; slow or revoked clients are closed.
 
@@ -273,11 +274,16 @@ async def live(
     except Problem as problem:
         await _refuse(websocket, problem)
         return
+    try:
+        position = _position(after)
+    except Problem as problem:
+        await _refuse(websocket, problem)
+        return
     await websocket.accept()
     client = Client(asyncio.Queue(), hub.queue_size)
     hub.clients.add(client)  # before the first message, so nothing falls between them
     try:
-        code, reason = await _serve(websocket, hub, client, after, secret, packed)
+        code, reason = await _serve(websocket, hub, client, position, secret, packed)
         hub.clients.discard(client)
         if code is not None:
             with contextlib.suppress(Exception):
@@ -287,13 +293,23 @@ async def live(
         _left(actor, client)
 
 
+def _position(after: str | None) -> int | None:
+    """`after=N` as a position; anything else a 422, so that it never reads like a refused token."""
+    if after is None:
+        return None
+    if not (after.isascii() and after.isdigit()) or len(after) > 19 or int(after) > MAX_POSITION:
+        raise Problem(422, "Invalid input", f"after must be a position of the global log, a whole number from 0 to "
+                      f"{MAX_POSITION}, not {after[:40]!r}; leave it out to start from a snapshot")
+    return int(after)
+
+
 def _left(actor: Actor, client: Client) -> None:
     log.info("live client %s left at position %d", actor.name or actor.id, client.position)
 
 
 async def _refuse(websocket: WebSocket, problem: Problem) -> None:
     """No valid token: an HTTP 401 problem instead of the upgrade, like every other endpoint."""
-    body = orjson.dumps({"type": "about:blank", "title": problem.title, "status": problem.status, "detail": problem.detail})
+    body = orjson.dumps({"type": "about:blank", "title": problem.title, "status": problem.status, "detail": bounded(problem.detail)})
     try:
         await websocket.send_denial_response(Response(body, problem.status, problem.headers, PROBLEM))
     except RuntimeError:  # a server without the websocket denial-response extension

@@ -43,9 +43,21 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.headers, self.extra = status, title, detail, headers, extra
 
 
+def bounded(text: str, limit: int = 240) -> str:
+    """A detail cut to about 200 characters, its head and its tail (which says what to do) kept: a refusal
+    never echoes a whole hostile input back."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit - 100, 60
+    return f"{text[:head]} …({len(text) - head - tail} characters left out)… {text[-tail:]}"
+
+
 def problem(status: int, title: str, detail: str, request: Request | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    if isinstance(extra.get("errors"), list):
+        extra["errors"] = [{k: bounded(v, 200) if isinstance(v, str) else v for k, v in e.items()} if isinstance(e, dict) else e
+                           for e in extra["errors"]]
+    body = {"type": "about:blank", "title": title, "status": status, "detail": bounded(detail), **extra}
     if request is not None:
         body["instance"] = request.url.path
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)

@@ -82,3 +82,16 @@ def revoke_token(settings: Settings, token_id: str) -> None:
             execute(app, Command("revoke_token", CLI, {}, target=token_id))
         except DomainError as error:
             raise SystemExit(f"cannot revoke: {error.detail}") from None
+
+
+def skip_event(settings: Settings, position: int, reason: str) -> int | None:
+    """Record an operator's decision to skip the event at `position`, attributed to this login (source cli)."""
+    import getpass
+
+    user = getpass.getuser()
+    meta = Meta(actor=f"cli:{user}", role="commander", source="cli", actor_name=user)
+    with open_store(settings) as app:
+        try:
+            return execute(app, Command("skip_event", meta, {"position": position, "reason": reason})).position
+        except DomainError as error:
+            raise SystemExit(f"cannot skip: {error.detail}") from None

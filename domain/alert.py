@@ -8,10 +8,13 @@ an Update per change and a Cancel; `messages` lists them for the CAP export.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import orjson
 
 from domain.base import Meta, Thing
 from domain.errors import InvalidInput, Refused
@@ -26,16 +29,38 @@ STATUS = ("Actual", "Exercise", "System", "Test", "Draft")
 RESPONSE_TYPES = ("Shelter", "Evacuate", "Prepare", "Execute", "Avoid", "Monitor", "Assess", "AllClear", "None")
 SCOPES = ("Public", "Restricted", "Private")
 CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other")
-# What an alert starts as. An Update from another system is imported as an alert of its own that
-# references the message it updates; Cancel is `Alert.cancel`, never an issue.
+# What an alert starts as. An Update from another system whose references name no alert imported here
+# is imported as an alert of its own; one that names such an alert updates it, and a Cancel cancels it.
 ISSUED_AS = ("Alert", "Update")
-LOCAL_SENDER = "lianfang"
+# The sender of alerts recorded before the sender became a setting (LIANFANG_CAP_SENDER).
+DEFAULT_SENDER = "lianfang"
+MESSAGE_NAMESPACE = uuid5(NAMESPACE_URL, "https://lianfang.example/cap-messages")
 MAX_REFERENCES = 100
 
 # CAP 1.2 §3.2.1: identifier and sender have no spaces, commas or restricted characters (< &).
 _CAP_ID = re.compile(r"[^\s,<&]+")
 _NOT_XML_CHAR = re.compile(r"[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 _LANGUAGE = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")  # RFC 3066, as CAP 1.2 asks
+
+
+def message_id(sender: str, identifier: str) -> UUID:
+    """The id of the alert first imported from this CAP message: a second import of it finds the same alert."""
+    return uuid5(MESSAGE_NAMESPACE, f"{sender},{identifier}")
+
+
+def digest_of(content: dict[str, Any]) -> str:
+    """What a CAP message says, as a hash: the same sender and identifier with other content is another message."""
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+
+
+class AlreadyImported(Refused):
+    """This CAP message was imported before, with the same content: the answer is the alert it made."""
+
+    title = "Already imported"
+
+    def __init__(self, alert: UUID) -> None:
+        super().__init__(f"this CAP message was already imported as alert {alert}")
+        self.alert = alert
 
 
 def one_of(value: Any, allowed: tuple[str, ...], what: str) -> str:
@@ -142,26 +167,45 @@ class Alert(Thing):
         restriction: str | None = None
         addresses: str | None = None
         reason: str | None = None  # why it is in the record: an import names where it came from
+        # Added with shapeless areas: the geocodes the sender named (the map may place them), and the digest
+        # of an imported message, to know a second import of it.
+        geocodes: Any = ()
+        digest: str | None = None
+        # Every <info> of an imported message (one per language), the first being the alert's own fields.
+        infos: Any = ()
 
         def apply(self, alert: Alert) -> None:
             alert.fields = {name: getattr(self, name) for name in CONTENT}
             alert.fields["category"] = list(alert.fields["category"])
+            alert.fields["geocodes"] = list(alert.fields["geocodes"])
+            alert.fields["infos"] = list(alert.fields["infos"])
             alert.messages = [{"msg_type": self.msg_type, "version": self.originator_version, "at": self.timestamp}]
+            if self.digest:
+                alert.received[f"{self.sender},{self.identifier}"] = self.digest
 
     class AlertUpdated(Thing.Event):
         changes: dict[str, Any]
+        # An Update imported from the alert's sender: its own sender, identifier, sent time and digest.
+        message: dict[str, Any] | None = None
 
         def apply(self, alert: Alert) -> None:
             alert.fields.update(self.changes)
-            alert.messages.append({"msg_type": "Update", "version": self.originator_version, "at": self.timestamp})
+            alert.messages.append({"msg_type": "Update", "version": self.originator_version, "at": self.timestamp,
+                                   **(self.message or {})})
+            if self.message:
+                alert.received[f"{self.message['sender']},{self.message['identifier']}"] = self.message["digest"]
 
     class AlertCancelled(Thing.Event):
         reason: str | None
+        message: dict[str, Any] | None = None  # a Cancel imported from the alert's sender, as for an Update
 
         def apply(self, alert: Alert) -> None:
             alert.cancelled = True
             alert.cancel_reason = self.reason
-            alert.messages.append({"msg_type": "Cancel", "version": self.originator_version, "at": self.timestamp})
+            alert.messages.append({"msg_type": "Cancel", "version": self.originator_version, "at": self.timestamp,
+                                   **(self.message or {})})
+            if self.message:
+                alert.received[f"{self.message['sender']},{self.message['identifier']}"] = self.message["digest"]
 
     def __init__(self) -> None:
         # eventsourcing passes __init__ only parameters it names; AlertIssued.apply fills these in.
@@ -169,17 +213,22 @@ class Alert(Thing):
         self.cancelled = False
         self.cancel_reason: str | None = None
         self.messages: list[dict[str, Any]] = []
+        self.received: dict[str, str] = {}  # "sender,identifier" of each imported message -> its digest
 
     @classmethod
     def issue(
         cls, id: UUID, meta: Meta, *, headline: Any, severity: Any, urgency: Any, certainty: Any, area: Any,  # noqa: A002
         description: Any = None, instruction: Any = None, incident: str | None = None, expires: Any = None,
         event: Any = "突发公共卫生事件", response_type: Any = ("Monitor",), language: Any = "zh-CN",
-        area_desc: Any = None, sender: Any = LOCAL_SENDER, identifier: Any = None, references: Any = (),
+        area_desc: Any = None, sender: Any = DEFAULT_SENDER, identifier: Any = None, references: Any = (),
         status: Any = "Actual", scope: Any = "Public", category: Any = ("Health",), msg_type: Any = "Alert",
-        sent: Any = None, restriction: Any = None, addresses: Any = None,
+        sent: Any = None, restriction: Any = None, addresses: Any = None, geocodes: Any = (), digest: Any = None,
+        infos: Any = (),
     ) -> Alert:
-        """Issue an alert; `response_type=None` means the (imported) original named none."""
+        """Issue an alert; `response_type=None` means the (imported) original named none, `area=None` that
+        it gave its area only by description or geocodes."""
+        if area is None and meta.source != "import":
+            raise InvalidInput("area: an alert issued here needs a polygon")
         meta.check_role("commander", doing="issuing a public alert")
         if response_type is not None and (not isinstance(response_type, (list, tuple)) or not response_type):
             raise InvalidInput("response_type must be a non-empty list of CAP response types")
@@ -205,7 +254,9 @@ class Alert(Thing):
             severity=one_of(severity, SEVERITY, "severity"),
             urgency=one_of(urgency, URGENCY, "urgency"),
             certainty=one_of(certainty, CERTAINTY, "certainty"),
-            area=alert_area_of(area), area_desc=cap_text_of(area_desc, "area_desc", required=False, max_len=500),
+            area=alert_area_of(area) if area is not None else None, geocodes=geocodes_of(geocodes), digest=digest,
+            infos=infos_of(infos, meta),
+            area_desc=cap_text_of(area_desc, "area_desc", required=False, max_len=500),
             description=cap_text_of(description, "description", required=False, max_len=5000),
             instruction=cap_text_of(instruction, "instruction", required=False, max_len=5000),
             incident=incident,
@@ -236,6 +287,39 @@ class Alert(Thing):
         self.check_live()
         self.happen(self.AlertCancelled, meta, reason=cap_text_of(reason, "reason", required=False, max_len=500))
 
+    def check_not_received(self, sender: str, identifier: str, digest: str) -> None:
+        """A CAP message already taken in is the same alert, or a conflict if it now says something else."""
+        known = self.received.get(f"{sender},{identifier}")
+        if known == digest:
+            raise AlreadyImported(self.id)
+        if known is not None:
+            raise Refused(f"a CAP message from {sender} with identifier {identifier} was already imported as alert "
+                          f"{self.id} with other content; a change is sent as an Update with a new identifier")
+
+    def take_update(self, meta: Meta, message: dict[str, Any], **content: Any) -> None:
+        """An Update from the alert's sender: its content replaces the alert's."""
+        meta.check_role("commander", doing="importing an alert update")
+        self.check_live()
+        self._check_sender(message["sender"])
+        checked = Alert.issue(self.id, meta, **{**self._issued_content(), **content}).fields
+        changes = {k: v for k, v in checked.items() if k in IMPORTED_CHANGES and v != self.fields.get(k)}
+        self.happen(self.AlertUpdated, meta, changes=changes, message=message)
+
+    def take_cancel(self, meta: Meta, message: dict[str, Any], *, reason: Any = None) -> None:
+        """A Cancel from the alert's sender."""
+        meta.check_role("commander", doing="importing an alert cancel")
+        self.check_live()
+        self._check_sender(message["sender"])
+        self.happen(self.AlertCancelled, meta, reason=cap_text_of(reason, "note", required=False, max_len=500),
+                    message=message)
+
+    def _check_sender(self, sender: str) -> None:
+        if sender != self.fields["sender"]:
+            raise Refused(f"alert {self.id} was sent by {self.fields['sender']}; a message from {sender} cannot change it")
+
+    def _issued_content(self) -> dict[str, Any]:
+        return {k: self.fields[k] for k in ("sender", "identifier", "sent", "msg_type", "references")}
+
     def check_live(self) -> None:
         if self.cancelled:
             raise Refused("this alert was cancelled; issue a new one")
@@ -247,6 +331,46 @@ class Alert(Thing):
         return datetime.fromisoformat(sent) if sent else self.created_on
 
 
+def geocodes_of(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, (list, tuple)) or len(value) > 1000:
+        raise InvalidInput("geocodes must be a list of at most 1000 {value_name, value} pairs")
+    return [{"value_name": cap_text_of(g.get("value_name"), "geocode valueName", max_len=200),
+             "value": cap_text_of(g.get("value"), "geocode value", max_len=200)}
+            for g in value if isinstance(g, dict)]
+
+
+INFO_TEXTS = {"headline": 160, "event": 200, "description": 5000, "instruction": 5000, "area_desc": 500,
+              "sender_name": 200, "web": 500, "contact": 500}
+
+
+def infos_of(value: Any, meta: Meta) -> list[dict[str, Any]]:
+    """The <info> blocks of a CAP message, each in its own language, with the same checks as the alert's fields."""
+    if not isinstance(value, (list, tuple)) or len(value) > 20:
+        raise InvalidInput("infos must be a list of at most 20 <info> blocks")
+    checked = []
+    for info in value:
+        if not isinstance(info, dict):
+            raise InvalidInput("each info must be a mapping")
+        one = {name: cap_text_of(info.get(name), name, required=False, max_len=limit)
+               for name, limit in INFO_TEXTS.items()}
+        one.update(
+            language=language_of(info.get("language")),
+            severity=one_of(info.get("severity"), SEVERITY, "severity"),
+            urgency=one_of(info.get("urgency"), URGENCY, "urgency"),
+            certainty=one_of(info.get("certainty"), CERTAINTY, "certainty"),
+            category=list_of(info.get("category"), CATEGORIES, "category"),
+            response_type=[one_of(r, RESPONSE_TYPES, "response_type") for r in info.get("response_type") or ()],
+            expires=time_of(info["expires"], "expires").isoformat() if info.get("expires") else None,
+        )
+        checked.append(one)
+    return checked
+
+
+# What an imported Update may change: all the content of the message but who sent it and when.
+IMPORTED_CHANGES = ("headline", "severity", "urgency", "certainty", "event", "language", "category", "response_type",
+                    "description", "instruction", "expires", "area", "area_desc", "geocodes", "infos", "status", "scope",
+                    "restriction", "addresses")
+
 # The content of an alert: every field of AlertIssued but the event's own bookkeeping.
 CONTENT = tuple(f.name for f in dataclasses.fields(Alert.AlertIssued)
-                if f.name not in {f.name for f in dataclasses.fields(Thing.Created)})
+                if f.name not in {f.name for f in dataclasses.fields(Thing.Created)} | {"digest"})

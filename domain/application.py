@@ -7,14 +7,15 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 
 from domain.access import Token, token_id
-from domain.alert import Alert
+from domain.alert import Alert, digest_of, message_id
 from domain.base import Meta, Thing
 from domain.clock import Clock, Ids
 from domain.dispatch import Dispatch
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound, Refused
 from domain.incident import Incident
 from domain.recent import RecentThings
 from domain.resource import Resource
+from domain.skip import EventSkip, skip_id
 from domain.task import Task
 from domain.unit import Unit
 from domain.unit_of_work import UnitOfWork, current
@@ -240,12 +241,46 @@ class Coordination(Application):
         incident_id = str(self.load(Incident, incident, "incident").id) if incident else None
         return self.stage(Alert.issue(self.ids.new(), meta, incident=incident_id, **fields))
 
-    def import_alert(self, meta: Meta, **fields: Any) -> UUID:
-        """Take in an alert from another system (already parsed from CAP 1.2), keeping its sender,
-        identifier, sent time, references and status; it belongs to no incident of ours."""
+    def import_alert(self, meta: Meta, *, own_sender: str, **fields: Any) -> UUID:
+        """Take in a CAP 1.2 message from another system (already parsed), keeping its sender, identifier,
+        sent time, references and status. The same message again is the same alert; an Update or Cancel
+        whose references name an alert imported here updates or cancels that alert."""
         if "incident" in fields:
             raise InvalidInput("an imported alert belongs to no incident here; leave incident out")
-        return self.stage(Alert.issue(self.ids.new(), meta, **fields))
+        sender, identifier, kind = fields["sender"], fields["identifier"], fields["msg_type"]
+        if sender == own_sender:
+            raise Refused(f"this alert was sent by this deployment ({sender}): it is already in the record here")
+        note = fields.pop("note", None)
+        digest = digest_of(fields)
+        first = self._found(Alert, message_id(sender, identifier))
+        if first is not None:
+            first.check_not_received(sender, identifier, digest)
+            raise Refused(f"alert {first.id} was already imported from {sender} with identifier {identifier}, "
+                          "and has since changed; send the change as an Update with a new identifier")
+        message = {"sender": sender, "identifier": identifier, "sent": fields["sent"], "digest": digest}
+        for earlier in self._referenced_alerts(fields["references"]):
+            earlier.check_not_received(sender, identifier, digest)
+            if kind == "Cancel":
+                earlier.take_cancel(meta, message, reason=note)
+            else:
+                content = {k: v for k, v in fields.items() if k not in ("sender", "identifier", "sent", "msg_type", "references")}
+                earlier.take_update(meta, message, **content)
+            return self.stage(earlier)
+        if kind == "Cancel":
+            raise InvalidInput("a Cancel is imported only for an alert imported here; its references name none "
+                               "(to cancel an alert of ours, POST /api/v1/alerts/{id}/cancel)")
+        return self.stage(Alert.issue(message_id(sender, identifier), meta, digest=digest, **fields))
+
+    def _found(self, cls: type[Thing], thing_id: UUID) -> Any:
+        try:
+            return self.load(cls, thing_id, "alert")
+        except NotFound:
+            return None
+
+    def _referenced_alerts(self, references: list[str]) -> list[Alert]:
+        """The alerts imported here that CAP references ("sender,identifier,sent") name, latest first."""
+        found = [self._found(Alert, message_id(*ref.split(",")[:2])) for ref in reversed(references)]
+        return [a for a in found if a is not None][:1]
 
     def update_alert(self, meta: Meta, alert: Any, **changes: Any) -> UUID:
         """Update an alert's fields (headline, severity, urgency, certainty, description, instruction, expires)."""
@@ -258,6 +293,23 @@ class Coordination(Application):
         found = self.load(Alert, alert, "alert")
         found.cancel(meta, reason=reason)
         return self.stage(found)
+
+    # -- read models -----------------------------------------------------------------------------
+
+    def skip_event(self, meta: Meta, *, position: Any, reason: Any) -> UUID:
+        """An operator skips the stored event at `position` in every read model that cannot take it."""
+        head = self.recorder.max_notification_id() or 0
+        if isinstance(position, int) and not isinstance(position, bool) and position > head:
+            raise InvalidInput(f"there is no event at position {position}: the log ends at {head}")
+        if (existing := self._skip_of(position)) is not None:
+            raise Refused(f"the event at position {position} was already skipped: {existing.reason}")
+        return self.stage(EventSkip.decide(meta, position=position, reason=reason))
+
+    def _skip_of(self, position: Any) -> EventSkip | None:
+        try:
+            return self.repository.get(skip_id(position)) if isinstance(position, int) else None
+        except AggregateNotFoundError:
+            return None
 
 
 def command_names() -> set[str]:

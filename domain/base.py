@@ -8,9 +8,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import NotPermitted
+from domain.errors import InvalidInput, NotPermitted
+from domain.text import unstorable
 
-SOURCES = ("api", "drill", "import", "system")
+SOURCES = ("api", "drill", "import", "system", "cli")
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,18 @@ class Thing(Aggregate):
     def happen(self, event_class: type[Aggregate.Event], meta: Meta, **fields: Any) -> None:
         """Record a fact about this thing, stamped with the actor and the (injected) clock."""
         assert meta.at is not None, "the Application stamps the clock before a command runs"
+        check_storable(meta, fields)
         self.trigger_event(event_class, timestamp=meta.at, meta=meta.as_dict(), **fields)
 
     @classmethod
     def begin(cls, event_class: type[Aggregate.Created], id: UUID, meta: Meta, **fields: Any) -> Any:  # noqa: A002
+        check_storable(meta, fields)
         return cls._create(event_class, id=id, timestamp=meta.at, meta=meta.as_dict(), **fields)
+
+
+def check_storable(meta: Meta, fields: dict[str, Any]) -> None:
+    """The last door: nothing that a read model cannot store (NUL, lone surrogates) is recorded, whatever path it took."""
+    for name, value in (*fields.items(), *meta.as_dict().items()):
+        char = unstorable(value)
+        if char is not None:
+            raise InvalidInput(f"{name} contains U+{ord(char):04X}, which cannot be stored; remove it")

@@ -1,13 +1,13 @@
 """Validation of areas (control zones, alert areas): valid GeoJSON polygons in WGS84."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
 from domain.errors import InvalidInput
+from domain.values import finite, shown
 
 MAX_VERTICES = 100_000
 
@@ -43,11 +43,11 @@ def _check_ring(ring: Any, what: str) -> None:
     for position in ring:
         if not isinstance(position, list) or len(position) not in (2, 3):
             raise InvalidInput(f"{what}: each position is [lon, lat] (or [lon, lat, altitude])")
-        if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in position):
-            raise InvalidInput(f"{what}: coordinates must be finite numbers, not {position!r}")
+        if any(finite(v) is None for v in position):
+            raise InvalidInput(f"{what}: coordinates must be finite numbers, not {shown(position)}")
         lon, lat = position[0], position[1]
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise InvalidInput(f"{what}: position {position} is out of range; coordinates are [lon, lat] in WGS84")
+            raise InvalidInput(f"{what}: position {shown(position)} is out of range; coordinates are [lon, lat] in WGS84")
     if len({len(p) for p in ring}) != 1:
         raise InvalidInput(f"{what}: all positions of a ring need the same number of coordinates")
     if ring[0][:2] != ring[-1][:2]:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
                                  "what arrives meanwhile goes in the next frame (0: a frame per delta)")
     tile_url: str | None = Field(None, description="optional map tile URL template; none by default (offline)")
     log_level: str = "INFO"
+    cap_sender: str = Field("lianfang", pattern=r"^[^\s,<&]{1,200}$",
+                            description="the <sender> of this deployment's CAP alerts; give each county its own "
+                            "(e.g. cdc@county.example) so that two can import each other's alerts")
 
     @field_validator("max_body_bytes", "batch_max", "checkpoint_every", "live_queue")
     @classmethod

@@ -1,4 +1,4 @@
-"""Times given by people: ISO-8601 with an offset, within a sane range."""
+"""Times given by people: ISO-8601 with an offset, within one sane range for every time the server takes."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -6,7 +6,10 @@ from typing import Any
 
 from domain.errors import InvalidInput
 
-EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+08:00")  # the county keeps Beijing time
+# Far enough for any plan, near enough that every sum the read models make (a due time plus hours,
+# a zone's last case plus quiet days) stays a representable date.
+LATEST = datetime.fromisoformat("2100-01-01T00:00:00+00:00")
 
 
 def time_of(value: Any, what: str, *, now: datetime | None = None) -> datetime:
@@ -23,6 +26,8 @@ def time_of(value: Any, what: str, *, now: datetime | None = None) -> datetime:
         raise InvalidInput(f"{what} needs a UTC offset, e.g. +08:00 for Beijing time")
     if moment < EARLIEST:
         raise InvalidInput(f"{what} {value} is before 2000; check the date")
+    if moment >= LATEST:
+        raise InvalidInput(f"{what} {value} is not before 2100; check the date")
     if now is not None and moment > now + timedelta(days=3650):
         raise InvalidInput(f"{what} {value} is more than ten years ahead; check the date")
     return moment

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from domain.errors import InvalidInput
+from domain.text import checked_text
 
 MAX_COUNT = 10_000_000
 
@@ -112,16 +113,34 @@ class Counts:
         return self.confirmed + self.suspected + self.asymptomatic
 
 
+def finite(value: Any) -> float | None:
+    """The number as a float when it is a finite one; None for anything else (a bool, text, NaN, a whole
+    number too large for a float, such as 1 followed by 400 zeros)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as a refusal quotes it: its repr, cut short, so a refusal never echoes a whole hostile input."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def point_of(value: Any, what: str = "location") -> list[float]:
     """A WGS84 [lon, lat] pair (GeoJSON order)."""
     if isinstance(value, dict) and value.get("type") == "Point":
         value = value.get("coordinates")
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise InvalidInput(f"{what} must be [lon, lat] in WGS84, not {value!r}")
+        raise InvalidInput(f"{what} must be [lon, lat] in WGS84, not {shown(value)}")
     lon, lat = value
     for name, v in (("longitude", lon), ("latitude", lat)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InvalidInput(f"{what} {name} must be a finite number, not {v!r}")
+        if finite(v) is None:
+            raise InvalidInput(f"{what} {name} must be a finite number, not {shown(v)}")
     if not -180 <= lon <= 180:
         raise InvalidInput(f"{what} longitude {lon} is outside -180..180; coordinates are [lon, lat]")
     if not -90 <= lat <= 90:
@@ -138,6 +157,7 @@ def text_of(value: Any, what: str, *, required: bool = True, max_len: int = 2000
         raise InvalidInput(f"{what} must be text, not {type(value).__name__}")
     if len(value) > max_len:
         raise InvalidInput(f"{what} is {len(value)} characters; at most {max_len}")
+    value = checked_text(value, what)
     check_no_personal_data(value, what)
     return value.strip() or (None if not required else _missing(what))
 

@@ -53,6 +53,20 @@ class AuditTrail:
         """Re-read the position (another process may be writing the trail); nothing to do in-process."""
 
     def entry(self, fact: Fact, chained: bytes) -> dict[str, Any]:
+        skipped = getattr(self, "skipped", {}).get(fact.position)
+        if skipped is not None:  # an operator skipped it: chained as stored, its text made storable
+            try:
+                entry = self._entry(fact, chained)
+            except Exception:  # noqa: BLE001  (the poison may be what breaks the summary)
+                entry = dict.fromkeys(COLUMNS) | {"position": fact.position, "recorded_at": fact.at.isoformat(), "thing": fact.thing,
+                                                  "thing_kind": fact.thing_kind, "type": fact.type, "version": fact.version,
+                                                  "hash": chained.hex()}
+            return {k: _escaped(v) for k, v in entry.items()} | {
+                "summary_zh": f"已跳过（审计记录无法保存此事件）：{skipped}",
+                "summary_en": f"skipped (the audit trail could not store this event): {skipped}", "reason": skipped}
+        return self._entry(fact, chained)
+
+    def _entry(self, fact: Fact, chained: bytes) -> dict[str, Any]:
         meta = fact.meta
         zh, en, reason = summarize(fact.type, data_of(fact.event))
         return {
@@ -110,6 +124,12 @@ class AuditTrail:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _escaped(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return "".join(f"\\x{ord(c):02x}" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in value)
 
 
 def within(rows: Any, since: datetime | None, until: datetime | None, limit: int) -> list[dict[str, Any]]:

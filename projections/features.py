@@ -85,7 +85,19 @@ def alert_feature(a: dict[str, Any]) -> dict[str, Any]:
         "kind": "alert", "id": a["id"], "headline": a["headline"], "severity": a["severity"],
         "urgency": a["urgency"], "certainty": a["certainty"], "status": a["status"],
         "expires": a["expires"], "source": a["source"], "sender": a["sender"], "version": a["version"],
+        "placed": a.get("placed", True), "area_desc": a.get("area_desc"),
     })
+
+
+INFO_KEYS = ("language", "headline", "event", "description", "instruction", "severity", "urgency", "certainty",
+             "expires", "area_desc")
+
+
+def keep_first_info(a: dict[str, Any]) -> None:
+    """`infos` lists the alert in each language it came in; the first is the alert's own (current) fields."""
+    infos = a.get("infos") or [{}]
+    infos[0] = {**infos[0], **{k: a.get(k) for k in INFO_KEYS}}
+    a["infos"] = infos
 
 
 def jurisdiction_feature(j: Any, worst: str | None, cases: dict[str, int], open_incidents: int) -> dict[str, Any]:

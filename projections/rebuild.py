@@ -7,6 +7,7 @@ keeps reading its open files until it restarts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -15,9 +16,10 @@ from domain.eventstore import store_env
 from domain.settings import Settings
 from projections.audit import AuditTrail
 from projections.checkpoints import CheckpointStore
-from projections.events import decode
+from projections.events import Undecodable, decode_each
 from projections.files import model_file, next_version, switch_to
 from projections.geography import Geography
+from projections.poison import skip_of
 from projections.runner import MODELS, Projections
 
 NAMES = (*MODELS, "audit")
@@ -48,12 +50,12 @@ def _rebuild(app: Coordination, live: Projections, paths: dict[str, Path], batch
     with Progress(TextColumn(f"rebuilding {', '.join(paths)}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         job = bar.add_task("rebuild", total=head)
         while notifications := app.recorder.select_notifications(position + 1, batch):
-            facts = decode(app, list(notifications))  # decoded once for every model
+            facts = decode_each(app, list(notifications))  # decoded once for every model
             if audit:
-                audit.append(facts)
+                _chain(app, audit, facts)
             for n, model in models.items():
                 for fact in facts:
-                    model.apply(fact)
+                    _take(app, n, model, fact)
                 if model.position // every > stores[n].position() // every:  # history checkpoints keep as-of fast
                     stores[n].save(model.position, model.at, model.dump())
             position = facts[-1].position
@@ -68,6 +70,58 @@ def _rebuild(app: Coordination, live: Projections, paths: dict[str, Path], batch
         results["audit"] = audit.query(limit=10**9) == live.audit.query(limit=10**9)
         audit.close()
     return results
+
+
+def _refusal(app: Coordination, name: str, fact: Any, error: Exception) -> Any:
+    skip = skip_of(app, fact.position)
+    if skip is None:
+        raise ValueError(f"{name} cannot take the event at position {fact.position} ({type(error).__name__}: {error}); "
+                         f"fix the code, or skip it: lianfang projections skip {fact.position} --reason …") from error
+    return skip
+
+
+def _take(app: Coordination, name: str, model: Any, fact: Any) -> None:
+    try:
+        if isinstance(fact.event, Undecodable):
+            raise fact.event.error
+        model.apply(fact)
+    except Exception as error:  # noqa: BLE001  (skipped only where an operator said so)
+        _refusal(app, name, fact, error)
+        # It may have half-applied: replay from the start up to it, passing over it (rare: one skipped event).
+        model.state, model.position, model.at = _before(app, model, fact.position).state, fact.position, fact.at
+        model.loaded()
+
+
+def _before(app: Coordination, model: Any, position: int) -> Any:
+    """A fresh copy of `model` fed every event before `position` (skipped ones passed over)."""
+    fresh = type(model).__new__(type(model))
+    fresh.__dict__.update({k: v for k, v in model.__dict__.items() if k not in ("state", "position", "at")})
+    fresh.state, fresh.position, fresh.at = fresh.empty(), 0, None
+    fresh.loaded()
+    start = 1
+    while notifications := app.recorder.select_notifications(start, 2000, stop=position - 1):
+        for fact in decode_each(app, list(notifications)):
+            _take(app, "replay", fresh, fact)
+        start = notifications[-1].id + 1
+    return fresh
+
+
+def _chain(app: Coordination, audit: AuditTrail, facts: list[Any]) -> None:
+    try:
+        if any(isinstance(f.event, Undecodable) for f in facts):
+            raise ValueError("undecodable")
+        audit.append(facts)
+        return
+    except Exception:  # noqa: BLE001  (one by one, below)
+        pass
+    for fact in facts:
+        try:
+            if isinstance(fact.event, Undecodable):
+                raise fact.event.error
+            audit.append([fact])
+        except Exception as error:  # noqa: BLE001
+            audit.skipped = {**getattr(audit, "skipped", {}), fact.position: _refusal(app, "audit", fact, error).reason}
+            audit.append([fact])
 
 
 __all__ = ["rebuild", "NAMES", "model_file"]

@@ -18,9 +18,10 @@ import orjson
 from domain.clock import Clock
 from projections.audit import AuditTrail
 from projections.checkpoints import CheckpointStore
-from projections.events import decode
+from projections.events import Undecodable, decode_each
 from projections.files import model_file
 from projections.ledger import Ledger
+from projections.poison import Halt, describe, halt, publish, skip_of
 from projections.readmodel import ReadModel
 from projections.situation_map import SituationMap
 
@@ -65,6 +66,10 @@ class Projections:
             if blob:
                 model.restore(blob)
             self.models[name] = model
+        self.halts: dict[str, Halt] = {}  # read models stopped before an event they cannot take
+        self._skip_before: dict[str, int] = {}  # a model rewound to its checkpoint passes over this position
+        self.audit.skipped = {}
+        self._halts_checked = 0.0
         self.lock = threading.RLock()
         self._running = threading.Lock()
         self.listeners: list[Any] = []  # called with every fact, after the read models took it
@@ -95,11 +100,18 @@ class Projections:
 
     @property
     def position(self) -> int:
-        return min([m.position for m in self.models.values()] + ([self.audit.position] if self.writes else []))
+        """How far every running read model has come (a halted one waits for an operator, see poison.py)."""
+        running = [m.position for n, m in self.models.items() if n not in self.halts]
+        if self.writes and "audit" not in self.halts:
+            running.append(self.audit.position)
+        if running:
+            return min(running)
+        return min(h.position for h in self.halts.values()) - 1
 
     # -- following the log --------------------------------------------------------------------
 
     def start(self) -> Projections:
+        self._share_halts()
         self._thread = threading.Thread(target=self._loop, name="lianfang-projections", daemon=True)
         self._thread.start()
         return self
@@ -118,6 +130,7 @@ class Projections:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self.resume_skipped(if_due=True)
                 if self.run_once():
                     continue
                 self.tick()
@@ -141,26 +154,29 @@ class Projections:
         notifications = self.app.recorder.select_notifications(self.position + 1, limit)
         if not notifications:
             return 0
-        facts = decode(self.app, list(notifications))
+        facts = decode_each(self.app, list(notifications))
         with self.lock:
-            entries = {e["position"]: e for e in self.audit.append(facts)} if self.writes else {}
+            entries = self._audit(facts)
             deltas = []
             saved = {name: self.stores[name].position() for name in self.models} if self.writes else {}
             every = self.settings.checkpoint_every
             for fact in facts:
                 changes: list[dict[str, Any]] = []
                 for name, model in self.models.items():
-                    if fact.position > model.position:
-                        changes += model.apply(fact)
+                    if name not in self.halts and fact.position > model.position:
+                        changes += self._apply(name, model, fact)
                         # Every N events, also under sustained load (the idle loop's timed checkpoint may never come).
-                        if name in saved and model.position // every > saved[name] // every:
+                        if name in saved and name not in self.halts and model.position // every > saved[name] // every:
                             self.stores[name].save(model.position, model.at, model.dump())
                             saved[name] = model.position
                 if fact.position in entries:
                     changes.append({"op": "append", "layer": "audit", "entry": entries[fact.position]})
                 deltas.append((fact, changes))
                 for listener in self.listeners:
-                    listener(fact)
+                    try:
+                        listener(fact)
+                    except Exception:  # noqa: BLE001  (a listener's bug must not stop the read side)
+                        log.exception("a listener failed on the event at position %d", fact.position)
         self.lag_seconds = max(0.0, time.time() - facts[-1].at.timestamp()) if self.clock is None else 0.0
         for fact, changes in deltas:
             self._publish(fact.position, fact.at, changes, cause="event")
@@ -168,10 +184,93 @@ class Projections:
             self._advanced.notify_all()
         return len(facts)
 
+    # -- poisoned events (projections/poison.py) -------------------------------------------------
+
+    def _apply(self, name: str, model: ReadModel, fact: Any) -> list[dict[str, Any]]:
+        """The model takes the fact; if it cannot, it stops before it until an operator skips it (see resume_skipped)."""
+        if self._skip_before.get(name) == fact.position:
+            del self._skip_before[name]
+            model.position, model.at = fact.position, fact.at
+            return []
+        try:
+            if isinstance(fact.event, Undecodable):
+                raise fact.event.error
+            return model.apply(fact)
+        except Exception as error:  # noqa: BLE001
+            if skip_of(self.app, fact.position) is None:
+                self.halts[name] = halt(name, fact.position, error)
+                self._share_halts()
+            else:  # skipped already (a restart, a replay): rewound at once, never left half-applied
+                self.halts[name] = Halt(name, fact.position, describe(error))
+                self._halts_checked = 0.0
+            return []
+
+    def _audit(self, facts: list[Any]) -> dict[int, dict[str, Any]]:
+        if not self.writes or "audit" in self.halts:
+            return {}
+        if not any(isinstance(f.event, Undecodable) for f in facts):
+            try:
+                return {e["position"]: e for e in self.audit.append(facts)}
+            except Exception:  # noqa: BLE001  (find the one it cannot take, below)
+                log.warning("the audit trail could not take positions %d–%d at once; one by one", facts[0].position, facts[-1].position)
+        entries: dict[int, dict[str, Any]] = {}
+        for fact in facts:
+            if fact.position <= self.audit.position:
+                continue
+            try:
+                if isinstance(fact.event, Undecodable):
+                    raise fact.event.error
+                taken = self.audit.append([fact])
+            except Exception as error:  # noqa: BLE001
+                skip = skip_of(self.app, fact.position)
+                if skip is None:
+                    self.halts["audit"] = halt("audit", fact.position, error)
+                    self._share_halts()
+                    break
+                self.audit.skipped[fact.position] = skip.reason
+                taken = self.audit.append([fact])
+                log.warning("the audit trail chains the event at position %d with its text escaped, as decided by %s: %s",
+                            fact.position, skip_actor(skip), skip.reason)
+            entries.update({e["position"]: e for e in taken})
+        return entries
+
+    def resume_skipped(self, if_due: bool = False) -> None:
+        """Halted models whose event an operator has skipped go on past it."""
+        if not self.halts or (if_due and time.monotonic() - self._halts_checked < 0.5):
+            return
+        self._halts_checked = time.monotonic()
+        with self.lock:
+            for name, stopped in list(self.halts.items()):
+                skip = skip_of(self.app, stopped.position)
+                if skip is None:
+                    continue
+                if name == "audit":
+                    self.audit.skipped[stopped.position] = skip.reason
+                else:  # the event may have half-applied: start again from the last checkpoint; the replay skips it
+                    self._skip_before[name] = stopped.position
+                    model = self.fresh(name, self.clock)
+                    blob = self.stores[name].latest()
+                    if blob:
+                        model.restore(blob)
+                    self.models[name] = model
+                del self.halts[name]
+                log.warning("read model %s resumes past position %d, skipped by %s: %s", name, stopped.position,
+                            skip_actor(skip), skip.reason)
+            self._share_halts()
+
+    def _share_halts(self) -> None:
+        if self.writes and self.settings.database_url:
+            try:
+                publish(self.settings.database_url, self.halts)
+            except Exception:  # noqa: BLE001  (shown again at the next change; the log has it now)
+                log.exception("could not record the read models' halts in PostgreSQL")
+
     def catch_up(self) -> int:
         total = 0
+        self.resume_skipped()
         while processed := self.run_once():
             total += processed
+            self.resume_skipped()
         return total
 
     def tick(self, now: datetime | None = None) -> None:
@@ -202,7 +301,7 @@ class Projections:
         with self.lock:
             for name, model in self.models.items():
                 store = self.stores[name]
-                if model.position > store.position():
+                if name not in self.halts and model.position > store.position():  # a halted model may be half-applied
                     store.save(model.position, model.at, model.dump())
         self._saved_at = time.monotonic()
 
@@ -233,17 +332,29 @@ class Projections:
             notifications = self.app.recorder.select_notifications(position + 1, 1000)
             if not notifications:
                 break
-            for fact in decode(self.app, list(notifications)):
-                if fact.at > at:
+            for fact in decode_each(self.app, list(notifications)):
+                if not isinstance(fact.event, Undecodable) and fact.at > at:
                     done = True
                     break
-                for model in models.values():
+                for name, model in models.items():
                     if fact.position > model.position:
-                        model.apply(fact)
+                        try:
+                            if isinstance(fact.event, Undecodable):
+                                raise fact.event.error
+                            model.apply(fact)
+                        except Exception as error:  # noqa: BLE001  (the live model stops there; see /healthz)
+                            log.warning("as of %s: %s passes over the event at position %d it cannot take: %s",
+                                        at.isoformat(), name, fact.position, error)
+                            model.position = fact.position
                 position = fact.position
         last = max(m.position for m in models.values())
         return last, models["situation_map"], models["ledger"]  # type: ignore[return-value]
 
+
+
+def skip_actor(skip: Any) -> str:
+    meta = getattr(skip, "meta", None) or {}
+    return str(meta.get("actor_name") or meta.get("actor") or "an operator")
 
 
 def read_stores(settings: Settings, directory: Path) -> tuple[dict[str, Any], Any]:

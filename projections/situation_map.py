@@ -173,18 +173,26 @@ class SituationMap(ReadModel):
 
     @process.register(Alert.AlertIssued)
     def _(self, e: Alert.AlertIssued, fact: Fact) -> list[dict[str, Any]]:
-        self.state["alerts"][fact.thing] = {
+        a = self.state["alerts"][fact.thing] = {
             "id": fact.thing, "headline": e.headline, "severity": e.severity, "urgency": e.urgency,
             "certainty": e.certainty, "area": e.area, "status": e.status, "expires": e.expires,
             "incident": e.incident, "source": fact.meta.get("source", "api"), "sender": e.sender,
-            "cancelled": False, "version": fact.version,
+            "cancelled": False, "version": fact.version, "area_desc": e.area_desc, "geocodes": list(e.geocodes),
+            "language": e.language, "event": e.event, "description": e.description, "instruction": e.instruction,
+            "infos": [dict(i) for i in e.infos],
         }
+        self._place_alert(a)
+        f.keep_first_info(a)
         return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(self.state["alerts"][fact.thing])}]
 
     @process.register(Alert.AlertUpdated)
     def _(self, e: Alert.AlertUpdated, fact: Fact) -> list[dict[str, Any]]:
         a = self.state["alerts"][fact.thing]
         a.update({k: v for k, v in e.changes.items() if k in a}, version=fact.version)
+        if "area" in e.changes:
+            a["placed_by"] = None
+        self._place_alert(a)
+        f.keep_first_info(a)
         return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(a)}]
 
     @process.register(Alert.AlertCancelled)
@@ -193,6 +201,15 @@ class SituationMap(ReadModel):
         return [{"op": "remove", "layer": "alerts", "id": f"alert:{fact.thing}"}]
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _place_alert(self, a: dict[str, Any]) -> None:
+        """An alert given only by geocodes takes the polygon of the first one naming a jurisdiction of ours;
+        one given only by a description stays unplaced (listed, on the map without a shape)."""
+        if a["area"] is None or a.get("placed_by"):
+            known = next((g["value"] for g in a.get("geocodes") or () if g["value"] in self.geography.by_code), None)
+            a["area"] = self.geography.by_code[known].geometry if known else None
+            a["placed_by"] = known
+        a["placed"] = a["area"] is not None
 
     def _incident_changed(self, fact: Fact) -> list[dict[str, Any]]:
         i = self.state["incidents"][fact.thing]

@@ -17,6 +17,8 @@ from jsonschema.exceptions import best_match
 
 from domain.errors import InvalidInput
 from domain.geometry import area_of
+from domain.text import checked_text
+from domain.times import time_of
 from projections.geography import Geography, GeographyError
 from scenarios.located import Located
 from scenarios.loader import TIME_FIELDS, format_offset, offset_of, schema, verbs
@@ -40,8 +42,17 @@ def check_meaning(doc: Located, path: Path) -> Problems:
             add((key,), f"unknown field {key!r}; a scenario has the fields {', '.join(TOP)}")
     if "start" in raw and not _is_time(raw["start"]):
         add(("start",), "start must be an ISO-8601 time with its UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+    elif "start" in raw:
+        try:
+            time_of(raw["start"], "start")
+        except InvalidInput as error:
+            add(("start",), error.detail)
+    if isinstance(raw.get("scenario"), str):
+        _check_text(raw["scenario"], "scenario", ("scenario",), add)
     actors = raw.get("actors") if isinstance(raw.get("actors"), dict) else {}
     for actor_id, actor in actors.items():
+        if isinstance(actor, dict) and isinstance(actor.get("name"), str):
+            _check_text(actor["name"], "name", ("actors", actor_id, "name"), add, f"actor {actor_id}: ")
         if isinstance(actor, dict) and actor.get("unit") is not None:
             _check_unit(actors, actor["unit"], ("actors", actor_id, "unit"), add)
     _check_injects(raw.get("injects"), actors, add)
@@ -114,8 +125,18 @@ def _check_fields(index: int, verb: str, spec: dict[str, Any], args: dict[str, A
                 add((*where, key), f"inject {index + 1}: {key} must be an offset from start such as \"+48:00\", not {value!r}")
             elif at is not None and moment <= at:
                 add((*where, key), f"inject {index + 1}: {key} {value} goes back in time: it is not after the inject's own time {format_offset(at)}")
-        elif key == "occurred_at" and offset_of(value) is None and not _is_time(value):
+        elif isinstance(value, str):
+            _check_text(value, key, (*where, key), add, f"inject {index + 1}: ")
+        if key == "occurred_at" and offset_of(value) is None and not _is_time(value):
             add((*where, key), f"inject {index + 1}: occurred_at must be an offset such as \"+01:30\" or an ISO-8601 time")
+
+
+def _check_text(value: str, field: str, where: tuple[Any, ...], add: Any, prefix: str = "") -> None:
+    """The domain's text rule (domain/text.py), so the file is refused before anything runs."""
+    try:
+        checked_text(value, field)
+    except InvalidInput as error:
+        add(where, f"{prefix}{error.detail}")
 
 
 def _check_ref(index: int, key: str, value: Any, created: dict[str, str], where: tuple[Any, ...], add: Any) -> None:

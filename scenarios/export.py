@@ -18,7 +18,7 @@ import yaml
 
 from api.runtime import DRILL_MARKER
 from domain.settings import Settings
-from projections.events import Fact
+from projections.events import Fact, ForeignEvent
 from scenarios.loader import format_offset
 from scenarios.store import EXPECTATIONS, GEOGRAPHY, StoreMissing, read_facts, read_json
 
@@ -154,11 +154,11 @@ class Exporter:
         return result
 
 
-def scenario_of(store: Path, geography: str) -> tuple[dict[str, Any], Exporter]:
+def scenario_of(store: Path, geography: str, allow_remote_store: bool = False) -> tuple[dict[str, Any], Exporter]:
     store = Path(store)
     try:
-        exporter = Exporter(read_facts(store))
-    except StoreMissing as error:
+        exporter = Exporter(read_facts(store, allow_remote_store))
+    except (StoreMissing, ForeignEvent) as error:
         raise ExportError(str(error)) from None
     exporter.collect_units()
     injects = [i for i in (exporter.inject(f) for f in exporter.facts) if i is not None]
@@ -177,19 +177,19 @@ def geography_of(store: Path) -> Path:
     return kept if kept.is_file() else Settings(data_dir=store).geography_file
 
 
-def export_text(store: Path, geography: str | None = None) -> str:
-    doc, exporter = scenario_of(store, geography or str(geography_of(store).resolve()))
+def export_text(store: Path, geography: str | None = None, allow_remote_store: bool = False) -> str:
+    doc, exporter = scenario_of(store, geography or str(geography_of(store).resolve()), allow_remote_store)
     header = f"# Exported by `lianfang drill export` from {store}: {len(exporter.facts)} events, {len(doc['injects'])} injects.\n"
     if exporter.left_out:
         header += "# Left out (no scenario verb): " + ", ".join(f"{t} ×{n}" for t, n in exporter.left_out.items()) + "\n"
     return header + yaml.dump(doc, Dumper=ScenarioDumper, allow_unicode=True, sort_keys=False, width=140)
 
 
-def export(store: Path, output: Path) -> Path:
+def export(store: Path, output: Path, allow_remote_store: bool = False) -> Path:
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     geography = os.path.relpath(geography_of(store).resolve(), output.resolve().parent)
-    output.write_text(export_text(store, geography), encoding="utf-8")
+    output.write_text(export_text(store, geography, allow_remote_store), encoding="utf-8")
     return output
 
 

@@ -7,6 +7,7 @@ map as it stood at the key moments. Nothing is written into the store.
 from __future__ import annotations
 
 import copy
+import sqlite3
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,11 +15,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.persistence import PersistenceError
+
 from api.runtime import DRILL_MARKER
+from domain.errors import InvalidInput
 from domain.settings import Settings
+from domain.times import time_of
 from domain.values import Counts
 from projections.audit import AuditTrail
-from projections.events import Fact
+from projections.events import Fact, ForeignEvent
 from projections.geography import Geography
 from projections.indicators import indicators
 from projections.ledger import Ledger
@@ -35,6 +40,10 @@ MILESTONES = (("reported", "事件报告"), ("level_set", "启动响应"), ("zon
 
 class ReviewError(Exception):
     pass
+
+
+# What hostile or damaged bytes make readers raise: a store's files are data, and any of these is a refusal.
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, sqlite3.DatabaseError)
 
 
 @dataclass
@@ -97,16 +106,27 @@ def _cutoff(value: str | None, start: datetime) -> datetime | None:
         raise ReviewError(f"--at must be an ISO-8601 time with its offset, or an offset from the start such as +34:00, not {value!r}") from None
     if moment.tzinfo is None:
         raise ReviewError("--at needs a UTC offset, e.g. 2026-03-01T20:00:00+08:00")
-    return moment
+    try:
+        return time_of(moment, "--at")
+    except InvalidInput as error:
+        raise ReviewError(error.detail) from None
 
 
-def replay(store: Path | str, at: str | None = None) -> Record:
-    """The record of a store (drill or live), as it stood at `at` (default: its end)."""
+def replay(store: Path | str, at: str | None = None, allow_remote_store: bool = False) -> Record:
+    """The record of a store (drill or live), as it stood at `at` (default: its end). A store is data from
+    wherever it came from: whatever in it cannot be read is a ReviewError that says where, never a crash."""
     store = Path(store)
     try:
-        facts = read_facts(store)
-    except StoreMissing as error:
+        return _replay(store, at, allow_remote_store)
+    except (StoreMissing, ForeignEvent, ReviewError) as error:
         raise ReviewError(str(error)) from None
+    except (*MALFORMED, PersistenceError) as error:
+        raise ReviewError(f"{store} cannot be reviewed: its record is malformed ({type(error).__name__}: "
+                          f"{str(error)[:160]})") from None
+
+
+def _replay(store: Path, at: str | None, allow_remote_store: bool) -> Record:
+    facts = read_facts(store, allow_remote_store)
     if not facts:
         raise ReviewError(f"{store} holds no events yet")
     marker = read_json(store / DRILL_MARKER)
@@ -148,8 +168,12 @@ def _walk(facts: list[Fact], start: datetime, end: datetime, situation: Situatio
     samples, snapshots, index = [], [], 0
     for moment in times:
         while index < len(facts) and facts[index].at <= moment:
-            situation.apply(facts[index])
-            ledger.apply(facts[index])
+            try:
+                situation.apply(facts[index])
+                ledger.apply(facts[index])
+            except MALFORMED as error:
+                raise ReviewError(f"the event at position {facts[index].position} ({facts[index].topic}) cannot be "
+                                  f"replayed: {type(error).__name__}: {str(error)[:160]}") from None
             index += 1
         cumulative = {k: sum(i["counts"].get(k, 0) for i in situation.state["incidents"].values()) for k in COUNT_KEYS}
         samples.append(Sample(moment, situation.counts(), ledger.colours(moment), cumulative))

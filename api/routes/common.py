@@ -9,6 +9,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Path, Query
 
 from api.problems import Problem
+from domain.errors import InvalidInput
+from domain.times import time_of
 
 ThingId = Annotated[str, Path(min_length=1, max_length=64, description="the thing's id (UUID)")]
 MAX_POSITION = 2**63 - 1  # positions are SQLite/PostgreSQL 64-bit integers
@@ -30,6 +32,13 @@ async def view(rt: Any, at: datetime | None, read: Callable[[int, Any, Any], T])
 
 
 def check_offset(moment: datetime | None, name: str) -> None:
-    """Times in queries are compared with recorded times: they need their UTC offset."""
-    if moment is not None and moment.tzinfo is None:
+    """Times in queries are compared with recorded times: they need their UTC offset, and they keep to the
+    bounds of every time the server takes (domain.times)."""
+    if moment is None:
+        return
+    if moment.tzinfo is None:
         raise Problem(422, "Invalid input", f"{name} needs a UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+    try:
+        time_of(moment, name)
+    except InvalidInput as error:
+        raise Problem(422, "Invalid input", error.detail) from None

@@ -22,8 +22,23 @@ async def healthz(rt: RuntimeDep) -> Any:
     except Exception as error:  # noqa: BLE001
         return JSONResponse({"ok": False, "store": f"unreachable: {type(error).__name__}"}, status_code=503)
     position = rt.projections.position
-    return {"ok": True, "store_head": head, "projection_position": position, "projection_lag_events": head - position,
-            "drill": rt.drill is not None}
+    halted = await asyncio.to_thread(halted_models, rt)
+    # Still 200: the process is alive and restarting it would not help; an operator must decide (see `halted`).
+    return {"ok": not halted, "store_head": head, "projection_position": position, "projection_lag_events": head - position,
+            "drill": rt.drill is not None, "halted": halted}
+
+
+def halted_models(rt: Any) -> list[dict[str, Any]]:
+    """Read models stopped before an event they cannot take: this process's, and the projection worker's."""
+    from projections.poison import published
+
+    halted = {h.model: h.as_dict() for h in rt.projections.halts.values()}
+    if rt.settings.database_url and not rt.projections.writes:
+        try:
+            halted |= {h["model"]: h for h in published(rt.settings.database_url)}
+        except Exception as error:  # noqa: BLE001
+            halted["worker"] = {"model": "worker", "error": f"halts not readable: {type(error).__name__}"}
+    return sorted(halted.values(), key=lambda h: h["model"])
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

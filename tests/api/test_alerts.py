@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -285,20 +286,33 @@ def test_imported_example_is_on_the_map_in_the_audit_and_exports_the_same(api: A
         assert len(ring) == 33
 
 
-def test_own_export_imported_elsewhere_comes_back_the_same(api: Api) -> None:
-    made = api.issue(headline="再导入的预警")
-    xml = api.cap(made["id"])
+@pytest.fixture(scope="module")
+def neighbour(tmp_path_factory: pytest.TempPathFactory, module_backends: Callable[[], dict[str, Any]]) -> Iterator[Api]:
+    """Another county running Lianfang, with its own CAP sender."""
+    yield from start(tmp_path_factory.mktemp("neighbour"), cap_sender="cdc@neighbour.example", **module_backends())
+
+
+def test_own_export_imported_elsewhere_comes_back_the_same(api: Api, neighbour: Api) -> None:
+    made = neighbour.issue(headline="再导入的预警")
+    xml = neighbour.cap(made["id"])
+    assert text(xml, "cap:sender") == "cdc@neighbour.example"  # the setting, not a constant
     r = api.import_cap(xml, "application/xml; charset=utf-8")
     assert r.status_code == 201, r.text
     again = from_cap_xml(api.cap(r.json()["id"]))
     first = from_cap_xml(xml)
     assert again == first
+    # ...and this county's own export, sent back to it, is refused: it is already here.
+    r = neighbour.import_cap(xml)
+    assert r.status_code == 409, r.text
+    assert "sent by this deployment" in r.json()["detail"]
 
 
-def chengdu_cap(area: str, **replace: str) -> bytes:
+def chengdu_cap(area: str, identifier: str | None = None, **replace: str) -> bytes:
+    """A CAP alert from Chengdu's CDC; a new identifier each time unless one is given."""
+    identifier = identifier or f"CD-{uuid.uuid4().hex[:12]}"
     doc = f"""<?xml version="1.0" encoding="UTF-8"?>
 <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
-  <identifier>CD-2026-0042</identifier>
+  <identifier>{identifier}</identifier>
   <sender>cdc@chengdu.example</sender>
   <sent>2026-03-01T08:05:00+08:00</sent>
   <status>Actual</status>
@@ -390,18 +404,16 @@ REFUSED = {
                         "latitude 104", "/alert/info[1]/area[1]/polygon[1]"),
     "self-intersecting": (chengdu_cap("<polygon>30.6,104.0 30.62,104.02 30.6,104.02 30.62,104.0 30.6,104.0</polygon>"),
                           "not a valid polygon", "/alert/info[1]/area[1]/polygon[1]"),
-    "geocode-only": (chengdu_cap("<geocode><valueName>GB/T2260</valueName><value>510104</value></geocode>"),
-                     "polygon", "/alert/info[1]/area"),
-    "cancel": (chengdu_cap(CD_POLYGON, **{"<msgType>Alert</msgType>": "<msgType>Cancel</msgType>",
-                                          "</scope>": "</scope><references>cdc@chengdu.example,CD-2026-0041,"
-                                                      "2026-03-01T07:00:00+08:00</references>"}),
-               "Alert and Update", "/alert/msgType"),
+    "cancel-of-nothing-here": (chengdu_cap(CD_POLYGON, **{
+        "<msgType>Alert</msgType>": "<msgType>Cancel</msgType>",
+        "</scope>": "</scope><references>cdc@chengdu.example,CD-2026-0041,2026-03-01T07:00:00+08:00</references>"}),
+        "a Cancel is imported only for an alert imported here", None),
     "mobile-number": (chengdu_cap(CD_POLYGON, **{"请出现": "联系13812345678，请出现"}), "mobile number",
                       "/alert/info[1]/description"),
     "headline-too-long": (chengdu_cap(CD_POLYGON, **{"成都市锦江区发热聚集预警": "预" * 161}), "at most 160",
                           "/alert/info[1]/headline"),
 }
-REFUSED_SPEC_EXAMPLES = {p.stem: (p.read_bytes(), "polygon", "/alert/info[1]/area") for p in UNPLACEABLE}
+REFUSED_SPEC_EXAMPLES: dict[str, tuple[bytes, str, str | None]] = {}
 
 
 @pytest.mark.parametrize(("doc", "says", "element"), [*REFUSED.values(), *REFUSED_SPEC_EXAMPLES.values()],
@@ -468,3 +480,99 @@ def test_no_token_is_401(api: Api) -> None:
     assert api.client.get(f"/api/v1/alerts/{made['id']}.cap.xml").status_code == 401
     assert api.client.post("/api/v1/alerts/cap", content=chengdu_cap(CD_POLYGON),
                            headers={"content-type": "application/xml"}).status_code == 401
+
+
+# --- real feeds: shapeless areas, every language, one alert per message chain ----------------------
+
+FEEDS = Path(__file__).parent / "cap_feeds"
+
+
+def listed(api: Api, alert_id: str, position: int) -> dict[str, Any]:
+    alerts = api.get("/alerts", params={"min_position": position}).json()["alerts"]
+    return next(a for a in alerts if a["id"] == alert_id)
+
+
+@pytest.mark.parametrize("name", ["ntwc_tsunami_warning_geocode.xml", "sichuan_heat_advisory_areadesc.xml"])
+def test_alert_given_only_by_geocode_or_area_description_is_kept_without_a_shape(api: Api, name: str) -> None:
+    r = api.import_cap((FEEDS / name).read_bytes())
+    assert r.status_code == 201, r.text
+    made = r.json()
+    alert = listed(api, made["id"], made["position"])
+    assert (alert["placed"], alert["area"]) == (False, None)
+    assert alert["area_desc"]
+    collection = api.get("/map", params={"min_position": made["position"]}).json()
+    assert collection["type"] == "FeatureCollection"
+    feature = api.alert_feature(made["id"], made["position"])
+    assert feature["geometry"] is None and feature["properties"]["placed"] is False
+    validate_cap(api.cap(made["id"]))  # exported with its area description and geocodes, as it came
+
+
+def test_geocode_naming_a_jurisdiction_of_the_county_takes_its_polygon(api: Api) -> None:
+    town = next(f for f in json.loads((SCENARIOS / "demo-county.geojson").read_text())["features"]
+                if f["properties"]["code"] == "510199001")
+    r = api.import_cap(chengdu_cap("<geocode><valueName>GB/T2260</valueName><value>510199001</value></geocode>"))
+    assert r.status_code == 201, r.text
+    feature = api.alert_feature(r.json()["id"], r.json()["position"])
+    assert feature["properties"]["placed"] is True
+    assert feature["geometry"]["type"] == town["geometry"]["type"]
+    assert close_rings(feature["geometry"]["coordinates"][0], town["geometry"]["coordinates"][0], 2e-6)
+
+
+def test_bilingual_alert_keeps_every_info_for_the_page_to_pick_its_language(api: Api) -> None:
+    doc = (FEEDS / "naad_bilingual_en_fr.xml").read_bytes()
+    r = api.import_cap(doc)
+    assert r.status_code == 201, r.text
+    alert = listed(api, r.json()["id"], r.json()["position"])
+    assert [(i["language"], i["headline"]) for i in alert["infos"]] == [
+        ("en-CA", "snowfall warning in effect"), ("fr-CA", "avertissement de chute de neige en vigueur")]
+    assert alert["infos"][1]["instruction"].startswith("Envisagez")
+    assert alert["headline"] == alert["infos"][0]["headline"]  # the top-level fields are the first info's
+    exported = from_cap_xml(api.cap(r.json()["id"]))
+    assert [i["language"] for i in exported["info"]] == ["en-CA", "fr-CA"]
+
+
+def test_same_message_twice_is_the_same_alert_and_other_content_is_a_conflict(api: Api) -> None:
+    doc = chengdu_cap(CD_POLYGON)
+    first = api.import_cap(doc)
+    assert first.status_code == 201, first.text
+    before = api.last()
+    again = api.import_cap(doc)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["location"] == f"/api/v1/alerts/{first.json()['id']}"
+    identifier = text(doc, "cap:identifier")
+    changed = api.import_cap(chengdu_cap(CD_POLYGON, identifier, **{"Severe": "Extreme"}))
+    assert changed.status_code == 409, changed.text
+    assert "other content" in changed.json()["detail"]
+    assert api.last() == before  # neither recorded anything
+
+
+def update_of(original: bytes, identifier: str, kind: str = "Update", **replace: str) -> bytes:
+    sent = text(original, "cap:sent")
+    ref = f"cdc@chengdu.example,{text(original, 'cap:identifier')},{sent}"
+    return chengdu_cap(CD_POLYGON, identifier, **{
+        "<msgType>Alert</msgType>": f"<msgType>{kind}</msgType>",
+        "</scope>": f"</scope><references>{ref}</references>", **replace})
+
+
+def test_update_then_cancel_of_an_imported_alert_leave_one_alert_with_its_history(api: Api) -> None:
+    original = chengdu_cap(CD_POLYGON)
+    made = api.import_cap(original).json()
+    update = update_of(original, f"{text(original, 'cap:identifier')}-u1", **{"Severe": "Extreme", "发热聚集预警": "发热聚集预警（升级）"})
+    r = api.import_cap(update)
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == made["id"] and r.json()["version"] == 2
+    alert = listed(api, made["id"], r.json()["position"])
+    assert (alert["severity"], alert["headline"]) == ("Extreme", "成都市锦江区发热聚集预警（升级）")
+    assert api.import_cap(update).json() == r.json()  # the same Update again: the same alert, unchanged
+    cancel = update_of(original, f"{text(original, 'cap:identifier')}-c1", "Cancel")
+    r = api.import_cap(cancel)
+    assert r.status_code == 200, r.text
+    assert (r.json()["id"], r.json()["version"]) == (made["id"], 3)
+    alerts = api.get("/alerts", params={"min_position": r.json()["position"]}).json()["alerts"]
+    assert [a["cancelled"] for a in alerts if a["id"] == made["id"]] == [True]
+    assert api.alert_feature(made["id"], r.json()["position"]) is None  # it left the map
+    entries = api.get("/audit", params={"thing": made["id"]}).json()["entries"]
+    assert [e["type"] for e in entries] == ["AlertIssued", "AlertUpdated", "AlertCancelled"]
+    xml = api.cap(made["id"])  # the export is the Cancel as its sender sent it
+    assert (text(xml, "cap:msgType"), text(xml, "cap:identifier")) == ("Cancel", text(cancel, "cap:identifier"))

@@ -272,3 +272,13 @@ def test_seeded_ids_repeat_for_the_same_seed_and_differ_for_another():
     assert ids == [again.new() for _ in range(3)]
     assert ids != [other.new() for _ in range(3)]
     assert all(i.version == 4 for i in ids)
+
+
+@pytest.mark.parametrize("position", [[10**400, 30.0], [104.0, -(10**400)]])
+def test_a_coordinate_too_large_for_a_float_is_refused_not_an_overflow(position: list[int | float]) -> None:
+    with pytest.raises(InvalidInput, match="finite number"):
+        point_of(position)
+    ring = [position, [104.26, 30.65], [104.26, 30.67], position]
+    with pytest.raises(InvalidInput, match="finite numbers") as refused:
+        area_of({"type": "Polygon", "coordinates": [ring]})
+    assert len(str(refused.value)) < 200  # the 401 digits are not echoed

@@ -46,9 +46,21 @@ def lianfang(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LIANFANG, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
+def differences(old: Any, new: Any, where: str = "") -> list[str]:
+    """Where `new` says something else than `old`: every field `old` had keeps its value; answers may grow new fields."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [d for k, v in old.items() for d in (differences(v, new[k], f"{where}.{k}") if k in new
+                                                    else [f"{where}.{k} is gone"])]
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) != len(new):
+            return [f"{where} has {len(new)} items, not {len(old)}"]
+        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{where}[{i}]")]
+    return [] if old == new else [f"{where}: {new!r}, not {old!r}"]
+
+
 def assert_same(got: dict[str, Any]) -> None:
-    for part in GOLDEN:
-        assert got[part] == GOLDEN[part], f"the golden store's {part} changed"
+    found = differences(GOLDEN, got)
+    assert not found, "the golden store's answers changed:\n" + "\n".join(found[:20])
 
 
 def test_the_golden_store_opens_with_the_answers_it_gave(store: Path) -> None:
