@@ -24,15 +24,19 @@ cli.add_typer(drill_cli, name="drill")
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="store directory (default: $LIANFANG_DATA_DIR or ./var)")]
 
 
-def settings_with(data_dir: Path | None = None, **overrides: object) -> Settings:
+def settings_with(data_dir: Path | None = None, allow_remote_store: bool = False, **overrides: object) -> Settings:
     """The settings, with flags over variables; a drill store's directory names its own event store."""
     from api.runtime import drill_store_settings
+    from api.store_hosts import RemoteStoreRefused
 
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
     try:
-        return drill_store_settings(Settings(**values))
+        return drill_store_settings(Settings(**values), allow_remote_store)
+    except RemoteStoreRefused as error:
+        fail(str(error), 2)
+        raise
     except Exception as error:  # noqa: BLE001  (pydantic's message names the bad setting)
         fail(f"bad setting: {error}", 2)
         raise
@@ -50,6 +54,9 @@ def serve(
     data_dir: DataDir = None,
     geography: Annotated[Optional[Path], typer.Option(help="GeoJSON jurisdictions (default: the demo county)")] = None,
     demo: Annotated[bool, typer.Option(help="register the demo county's units and print a commander token")] = False,
+    allow_remote_store: Annotated[bool, typer.Option(
+        "--allow-remote-store", help="serve a drill store whose database.url names another machine's PostgreSQL "
+        "(refused by default: only this machine or the live database's host)")] = False,
 ) -> None:
     """Run the server (embedded SQLite store unless LIANFANG_DATABASE_URL names PostgreSQL)."""
     import uvicorn
@@ -57,7 +64,7 @@ def serve(
     from api.main import create_app
     from api.runtime import Runtime
 
-    settings = settings_with(data_dir, host=host, port=port, geography=geography)
+    settings = settings_with(data_dir, allow_remote_store, host=host, port=port, geography=geography)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = Runtime.build(settings).start()
     if demo:

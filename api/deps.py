@@ -39,6 +39,23 @@ def if_match(value: str | None) -> int | None:
     return int(cleaned)
 
 
+WRITE_WAIT_SECONDS = 2.0  # while the store takes no writes, a command waits this long, then 503, withdrawn
+
+
+async def _committed(rt: Runtime, future: Any) -> Any:
+    """The command's receipt; a 503 (nothing stored) if the store is failing and it has not started by then."""
+    waiting = asyncio.wrap_future(future)
+    while True:
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), WRITE_WAIT_SECONDS)
+        except TimeoutError:
+            if rt.writer.struggling() and future.cancel():
+                raise Problem(503, "Store unavailable", "the event store is not taking writes right now (database "
+                              "unreachable or disk full); nothing was stored: retry with the same Idempotency-Key",
+                              headers={"Retry-After": "2"}) from None
+            # A slow but working store, or the commit is under way: its outcome comes within the store's deadline.
+
+
 async def submit(
     request: Request, rt: Runtime, actor: Actor, name: str, body: Any = None, *, target: str | None = None,
     target_field: str | None = None, created: bool = False, extra: dict[str, Any] | None = None,
@@ -69,7 +86,7 @@ async def submit(
                 drill_run=(rt.drill or {}).get("run"))
     version = header_version if header_version is not None else expected
     command = Command(name, meta, args, target=target, expected_version=version, idempotency_key=key)
-    receipt = await asyncio.wrap_future(rt.writer.submit(command))
+    receipt = await _committed(rt, rt.writer.submit(command))
     answer = receipt.as_dict()
     headers = {"ETag": f'"{receipt.version}"'}
     if created:

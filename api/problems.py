@@ -102,8 +102,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_bug(request: Request, error: Exception) -> JSONResponse:
+        if _is_storage(error):  # one line per interval while the store is away, not a traceback per request
+            from domain.failures import FAILURES
+
+            FAILURES.failed("store access from requests", error, f"e.g. {request.method} {request.url.path}: 503")
+            return problem(503, "Store unavailable", "the store could not be reached or written (database unreachable "
+                           "or disk full); nothing was acknowledged, so retry with the same Idempotency-Key",
+                           request, headers={"Retry-After": "2"})
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return problem(503 if _is_storage(error) else 500, "Server error",
+        return problem(500, "Server error",
                        "the server could not complete this request; nothing was acknowledged, so retry with the same Idempotency-Key",
                        request, headers={"Retry-After": "1"})
 
@@ -119,6 +126,9 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
 
 
 def _is_storage(error: Exception) -> bool:
+    import sqlite3
+
+    import psycopg
     from eventsourcing.persistence import PersistenceError
 
-    return isinstance(error, PersistenceError)
+    return isinstance(error, (PersistenceError, psycopg.Error, sqlite3.OperationalError))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from api.auth import TokenCache
+from api.store_hosts import DRILL_DATABASE, check_database_host
 from domain.application import Coordination
 from domain.clock import Clock
 from domain.eventstore import CommitSignal, store_env
@@ -22,7 +23,6 @@ log = logging.getLogger("lianfang")
 DRILL_MARKER = "drill.json"
 # A drill store whose events are in a PostgreSQL database of its own names it here (mode 0600): never in
 # drill.json, which the API serves to every client, for the URL may carry a password.
-DRILL_DATABASE = "database.url"
 
 
 def drill_info(data_dir: Path) -> dict[str, Any] | None:
@@ -41,12 +41,16 @@ def is_drill_store(data_dir: Path) -> bool:
     return (Path(data_dir) / DRILL_MARKER).is_file() or (Path(data_dir) / DRILL_DATABASE).is_file()
 
 
-def drill_store_settings(settings: Settings) -> Settings:
+def drill_store_settings(settings: Settings, allow_remote_store: bool = False) -> Settings:
     """Settings on a drill store's own event store when `settings.data_dir` is one (its database.url, else its
-    SQLite file; never the live database, never the live Redis); otherwise `settings` as they are."""
+    SQLite file; never the live database, never the live Redis); otherwise `settings` as they are. A database.url
+    naming neither this machine nor the live database's host is RemoteStoreRefused unless allowed."""
     if not is_drill_store(settings.data_dir):
         return settings
-    return settings.model_copy(update={"database_url": drill_database_url(settings.data_dir), "redis_url": None})
+    own = drill_database_url(settings.data_dir)
+    if own and not allow_remote_store:
+        check_database_host(own, settings)
+    return settings.model_copy(update={"database_url": own, "redis_url": None})
 
 
 @dataclass

@@ -12,6 +12,7 @@ import inspect
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from domain.eventstore import CommitSignal, existing_ids, position_of
+from domain.failures import FAILURES
 from domain.idempotency import IdempotencyRecord, record_id
 from domain.times import occurred_time
 from domain.unit_of_work import UnitOfWork
@@ -217,6 +219,15 @@ class Writer:
         self.batches = 0
         self.commands = 0
         self._stopped = False
+        self.batch_started: float | None = None  # time.monotonic() of the batch being committed now
+        self.last_failed = False
+
+    def struggling(self, seconds: float = 1.0) -> bool:
+        """The store is not taking writes: the last commit failed, or the one under way has run for `seconds`.
+
+        A caller that waited this long may then withdraw its command (Future.cancel) if not yet started."""
+        started = self.batch_started
+        return self.last_failed or (started is not None and time.monotonic() - started > seconds)
 
     def start(self) -> Writer:
         self._thread.start()
@@ -228,7 +239,7 @@ class Writer:
         self._thread.join(timeout=10)
         while not self._queue.empty():  # whatever arrived after the last batch: refused, not lost in silence
             item = self._queue.get_nowait()
-            if item is not None:
+            if item is not None and not item[1].cancelled():
                 item[1].set_exception(STOPPING())
 
     def submit(self, command: Command) -> Future[Receipt]:
@@ -266,13 +277,23 @@ class Writer:
                 return
 
     def _commit(self, batch: list[tuple[Command, Future[Receipt]]]) -> list[tuple[Command, Future[Receipt]]]:
+        # A caller that gave up (its request answered 503) withdrew its command: it is never run.
+        batch = [(c, f) for c, f in batch if f.running() or f.set_running_or_notify_cancel()]
+        if not batch:
+            return []
+        self.batch_started = time.monotonic()
         try:
             outcomes = run_batch(self.app, [command for command, _ in batch], self.signal)
         except Exception as failure:  # the store itself failed: nobody is acknowledged
-            log.exception("commit of %d commands failed; none acknowledged", len(batch))
+            self.last_failed = True
+            FAILURES.failed("commit", failure, f"{len(batch)} commands, none acknowledged")
             for _, future in batch:
                 future.set_exception(failure)
             return []
+        finally:
+            self.batch_started = None
+        self.last_failed = False
+        FAILURES.recovered("commit")
         self.batches += 1
         carried = []
         for (command, future), outcome in zip(batch, outcomes):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from domain.clock import Clock
+from domain.failures import FAILURES
 from projections.audit import AuditTrail
 from projections.checkpoints import CheckpointStore
 from projections.events import Undecodable, decode_each
@@ -116,20 +117,26 @@ class Projections:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, save: bool = True) -> None:
+        """Stop following; `save=False` when the stores are known to be gone (a lost database or lock)."""
         self._stop.set()
         if self.signal is not None:
             self.signal.committed(self.signal.head)
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self.checkpoint()
+        if save:
+            self.checkpoint()
         self.audit.close()
         for store in self.stores.values():
             store.close()
 
     def _loop(self) -> None:
+        failed = False
         while not self._stop.is_set():
             try:
+                if failed and self.writes:
+                    self.reload()
+                failed = False
                 self.resume_skipped(if_due=True)
                 if self.run_once():
                     continue
@@ -137,13 +144,30 @@ class Projections:
                 self.checkpoint(if_due=True)
                 if self.broker is not None:
                     self.broker.flush()
-            except Exception:
-                log.exception("projection step failed; retrying from position %d", self.position)
-                time.sleep(0.5)
+            except Exception as error:
+                failed = True
+                FAILURES.failed("projection step", error, f"retrying from position {self.position}")
+                self._stop.wait(0.5)
+                continue
+            FAILURES.recovered("projection step")
             if self.signal is not None:
                 self.signal.wait_beyond(self.position, 0.05)
             else:
                 time.sleep(0.05)
+
+    def reload(self) -> None:
+        """After a failed step: the models as their last checkpoint left them, the audit position as stored.
+
+        A step that failed half-way may have moved some models in memory past what was stored and
+        published; from the stored state the step runs again, whole, and publishes every change."""
+        with self._running, self.lock:
+            for name in MODELS:
+                model = self.fresh(name, self.clock)
+                blob = self.stores[name].latest()
+                if blob:
+                    model.restore(blob)
+                self.models[name] = model
+            self.audit.refresh()
 
     def run_once(self, limit: int = 1000) -> int:
         """Process the next notifications after our position; the number processed."""

@@ -5,7 +5,6 @@ Its events are in its SQLite file, or in an empty PostgreSQL database of its own
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import secrets
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from api.store_hosts import RemoteStoreRefused, check_database_host, redacted
 from api.runtime import DRILL_DATABASE, DRILL_MARKER, drill_database_url, drill_info, is_drill_store
 from domain.application import Coordination
 from domain.eventstore import EVENTS_FILE, store_env
@@ -80,15 +80,6 @@ def _password(url: str) -> str | None:
         return urlparse(url).password
     except ValueError:
         return None
-
-
-def redacted(url: str) -> str:
-    """A database URL fit to print: without its password."""
-    parts = urlparse(url)
-    if "@" not in parts.netloc or ":" not in parts.netloc.rsplit("@", 1)[0]:
-        return url
-    user, host = parts.netloc.rsplit("@", 1)
-    return parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}").geturl()
 
 
 def database_identity(url: str) -> tuple[str, int, str]:
@@ -166,36 +157,11 @@ class StoreMissing(Exception):
     """The directory holds no event store that may be read."""
 
 
-def database_hosts(url: str) -> list[str]:
-    """Every host a PostgreSQL URL would connect to, as libpq reads it (several hosts, `?host=`, `hostaddr`);
-    a `service` names hosts in a file elsewhere, so it counts as one that is not known."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        params = conninfo_to_dict(url)
-    except Exception:  # noqa: BLE001  (any way libpq cannot read it)
-        raise StoreMissing(f"the store's {DRILL_DATABASE} is not a PostgreSQL URL: {redacted(url)[:80]!r}") from None
-    hosts = [h.strip().lower() for key in ("host", "hostaddr") for h in str(params.get(key) or "").split(",") if h.strip()]
-    return hosts + (["(a service from pg_service.conf)"] if params.get("service") else [])
-
-
-def _loopback(host: str) -> bool:
-    if host in LOOPBACK or host.startswith("/"):  # a Unix socket directory is this machine
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_store_database(url: str, live: Settings) -> None:
-    """A store's database.url is data from wherever the store came from: connect only to this machine or to the
-    live database's host, so that reviewing a store sent by someone cannot make Lianfang call their server."""
-    trusted = set(database_hosts(live.database_url)) if live.database_url else set()
-    foreign = [h for h in database_hosts(url) if not _loopback(h) and h not in trusted]
-    if foreign:
-        raise StoreMissing(f"the store's {DRILL_DATABASE} names the host {foreign[0][:80]}, which is neither this machine nor "
-                           "the live database's host; if you trust the store, give --allow-remote-store")
+    try:
+        check_database_host(url, live)
+    except RemoteStoreRefused as error:
+        raise StoreMissing(str(error)) from None
 
 
 def record_settings(store: Path, allow_remote_store: bool = False) -> Settings:

@@ -101,7 +101,8 @@ def test_malformed_state_is_a_clean_refusal(drill_store: Path, tmp_path: Path, h
 def test_a_store_naming_a_foreign_database_is_refused_unless_allowed(drill_store: Path, tmp_path: Path, url: str) -> None:
     store = copy_of(drill_store, tmp_path)
     (store / "database.url").write_text(url + "\n")
-    for command in ("review", "drill export") if "secret" in url else ("review",):
+    commands = ("review", "drill export", "serve --port 9 --data-dir") if "secret" in url else ("review",)
+    for command in commands:
         ran = lianfang(*command.split(), str(store), timeout=30)
         assert ran.status == 2 and "--allow-remote-store" in ran.out and "secret" not in ran.out, ran.out[-2000:]
         assert ran.seconds < 15  # refused before any connection is tried
