@@ -64,7 +64,8 @@ def lianfang(*args: str, **settings: str) -> subprocess.CompletedProcess[str]:
 def cut_at(events_file: Path, position: int, scratch: Path) -> Path:
     """A copy of a stopped store's log holding only its first `position` events."""
     scratch.mkdir()
-    shutil.copy(events_file, scratch / EVENTS_FILE)
+    with sqlite3.connect(events_file) as src, sqlite3.connect(scratch / EVENTS_FILE) as dst:
+        src.backup(dst)  # with what its write-ahead log holds: a file copy would miss what is not checkpointed yet
     with sqlite3.connect(scratch / EVENTS_FILE) as db:
         db.execute("DELETE FROM stored_events WHERE rowid > ?", (position,))
     return scratch
