@@ -166,6 +166,7 @@ def projections_run(data_dir: DataDir = None) -> None:
 
 
 def main() -> None:
+    import api.cli_backup  # noqa: F401  (registers `backup` and `restore`)
     import api.cli_drills  # noqa: F401  (registers `drill` and `review`)
 
     try:

@@ -28,7 +28,7 @@ def test_a_hostile_scenario_is_refused_at_its_line_quickly_and_runs_nothing(tmp_
     marker = tmp_path / "ran"
     path = tmp_path / "hostile.yaml"
     path.write_text(text.replace("{marker}", str(marker)), encoding="utf-8")
-    ran = lianfang("drill", "run", str(path), "--store", str(tmp_path / "store"), timeout=60)
+    ran = lianfang("drill", "run", str(path), "--store", str(tmp_path / "store"), timeout=60, capped=True)
     assert ran.status == 2, ran.out[-2000:]
     assert f"hostile.yaml:{line}:" in ran.out and words in ran.out and "Traceback" not in ran.out, ran.out[-2000:]
     assert ran.seconds < 15, ran.seconds  # the process, start to end, on a loaded machine; the check itself takes ms
