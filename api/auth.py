@@ -6,6 +6,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from api.problems import Problem
 from domain.access import token_hash
@@ -22,6 +23,7 @@ class Actor:
     role: str
     unit: str | None
     name: str | None
+    device: str | None = None  # set for a token given to a device for an enrolment code
 
 
 def new_secret() -> str:
@@ -75,7 +77,10 @@ def authenticate(app: object, secret: str | None, cache: TokenCache | None = Non
     # The lookup is by hash; compare again in constant time so timing says nothing about near misses.
     if token is None or not hmac.compare_digest(token.secret_hash, digest) or token.revoked:
         raise Problem(401, "Unauthorized", "this token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"})
-    actor = Actor(str(token.id), token.role, token.unit, token.name)
+    if token.expired(datetime.now(timezone.utc)):
+        raise Problem(401, "Unauthorized", "this device's sign-in has expired; sign in again with a new enrolment code",
+                      headers={"WWW-Authenticate": "Bearer"})
+    actor = Actor(str(token.id), token.role, token.unit, token.name, token.device)
     if cache is not None:
         cache.remember(digest, actor, checked_at)
     return actor

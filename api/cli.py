@@ -95,6 +95,25 @@ def tokens_create(
     typer.echo(token)
 
 
+@tokens.command("enrol")
+def tokens_enrol(
+    role: Annotated[str, typer.Option(help="commander | unit | field | observer")],
+    unit: Annotated[Optional[str], typer.Option(help="the unit its person acts for (id or name); needed for unit and field")] = None,
+    name: Annotated[Optional[str], typer.Option(help="who signs in with it, e.g. 采样一组")] = None,
+    expires: Annotated[Optional[str], typer.Option(help="how long the code stays valid: 90m, 12h, 7d (default: the setting enrol_code_hours)")] = None,
+    base_url: Annotated[str, typer.Option(help="the address phones reach this server at")] = "",
+    desktop: Annotated[bool, typer.Option(help="a link to the desktop map (…/#enrol=) instead of the phone page (…/m/#enrol=)")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a one-time sign-in link (the code in its fragment) and the code; it works once, until it expires."""
+    from api.enrolments import enrol
+
+    settings = settings_with(data_dir)
+    made = enrol(settings, role=role, unit=unit, name=name, expires=expires)
+    typer.echo(made.link(base_url or f"http://{settings.host}:{settings.port}", phone=not desktop))
+    typer.echo(f"code: {made.code}  (valid until {made.expires_at.isoformat(timespec='seconds')})")
+
+
 @tokens.command("list")
 def tokens_list(data_dir: DataDir = None) -> None:
     """List tokens: id, role, unit, name, revoked (never the secrets)."""

@@ -82,7 +82,7 @@ async def submit(
     if actor.role == "field":  # the only role with a jurisdiction rule; it reads the store, so off the event loop
         await asyncio.to_thread(check_jurisdiction, rt, actor, name, args, target)
     request.state.target_field = target_field
-    meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source=source,
+    meta = Meta(actor=actor.id, role=actor.role, unit=actor.unit, actor_name=actor.name, source=source, device=actor.device,
                 correlation_id=(request.headers.get("x-request-id") or "")[:200] or None, idempotency_key=key,
                 drill_run=(rt.drill or {}).get("run"))
     version = header_version if header_version is not None else expected

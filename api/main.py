@@ -18,7 +18,7 @@ from api.gate import AuthenticateFirst
 from api.headers import SecurityHeaders, serve_docs
 from api.json_guard import JsonGuard
 from api.limits import BodyLimit, Metrics
-from api.routes import alerts, dispatches, health, incidents, me, records, resources, tasks, units, views, zones
+from api.routes import alerts, dispatches, enrolments, health, incidents, me, records, resources, tasks, units, views, zones
 from api.runtime import Runtime
 from domain.settings import PROJECT_ROOT, Settings
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for module in (incidents, zones, resources, dispatches, tasks, alerts, units, views, records, me):
         v1.include_router(module.router)
     v1.include_router(live.router)
+    v1.include_router(enrolments.router)
     v1.add_api_route("/config", page_config, methods=["GET"], tags=["views"])
     app.include_router(v1, responses=problems.RESPONSES)
     app.include_router(health.router)

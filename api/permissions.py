@@ -46,6 +46,7 @@ MAY: dict[str, frozenset[str]] = {
     "import_alert": frozenset({C}),
     "update_alert": frozenset({C}),
     "cancel_alert": frozenset({C}),
+    "offer_enrolment": frozenset({C, U}),
     "read": READ,
 }
 

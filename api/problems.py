@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.enrolment import CodeGone
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, NotPermitted, Refused, StaleVersion
 
 log = logging.getLogger("lianfang.api")
@@ -70,6 +71,8 @@ def status_of(error: DomainError, target_field: str | None = None) -> int:
         return 404 if error.field is not None and error.field == target_field else 422
     if isinstance(error, InvalidInput):
         return 422
+    if isinstance(error, CodeGone):
+        return 410
     if isinstance(error, (StaleVersion, IdempotencyKeyReused, Refused)):
         return 409
     return 409

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -27,17 +28,25 @@ class Token(Thing):
         role: str
         unit: str | None
         name: str | None
+        device: str | None = None  # a token given to one device by an enrolment code
+        expires_at: str | None = None
 
     class TokenRevoked(Thing.Event):
         def apply(self, token: Token) -> None:
             token.revoked = True
 
-    def __init__(self, secret_hash: str, role: str, unit: str | None, name: str | None) -> None:
+    def __init__(self, secret_hash: str, role: str, unit: str | None, name: str | None,
+                 device: str | None = None, expires_at: str | None = None) -> None:
         self.secret_hash = secret_hash
         self.role = role
         self.unit = unit
         self.name = name
+        self.device = device
+        self.expires_at = expires_at
         self.revoked = False
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= datetime.fromisoformat(self.expires_at)
 
     @classmethod
     def issue(cls, meta: Meta, *, secret_hash: str, role: Any, unit: str | None = None, name: Any = None) -> Token:
@@ -49,6 +58,15 @@ class Token(Thing):
         return cls.begin(
             cls.TokenIssued, token_id(secret_hash), meta, secret_hash=secret_hash, role=role,
             unit=unit, name=text_of(name, "name", required=False, max_len=100),
+        )
+
+    @classmethod
+    def enrol(cls, meta: Meta, *, secret_hash: str, role: str, unit: str | None, name: str | None,
+              device: Any, expires_at: datetime) -> Token:
+        """A device's own token, given for a redeemed enrolment code (the code was the authority)."""
+        return cls.begin(
+            cls.TokenIssued, token_id(secret_hash), meta, secret_hash=secret_hash, role=role, unit=unit, name=name,
+            device=text_of(device, "device", max_len=100), expires_at=expires_at.isoformat(),
         )
 
     def revoke(self, meta: Meta) -> None:

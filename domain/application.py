@@ -1,6 +1,7 @@
 """The Coordination application: one method per command of the contract (get → decide → save)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from domain.alert import Alert, digest_of, message_id
 from domain.base import Meta, Thing
 from domain.clock import Clock, Ids
 from domain.dispatch import Dispatch
+from domain.enrolment import CodeGone, Enrolment, enrolment_id
 from domain.errors import InvalidInput, NotFound, Refused
 from domain.incident import Incident
 from domain.recent import RecentThings
@@ -76,6 +78,25 @@ class Coordination(Application):
         revoked = self.load(Token, token, "token")
         revoked.revoke(meta)
         return self.stage(revoked)
+
+    def offer_enrolment(self, meta: Meta, *, code_hash: str, role: Any, unit: Any = None, name: Any = None,
+                        expires_at: Any) -> UUID:
+        """Offer a one-time enrolment code (only its hash is recorded)."""
+        if unit is not None:
+            unit = str(self.load(Unit, unit, "unit").id)
+        return self.stage(Enrolment.offer(meta, code_hash=code_hash, role=role, unit=unit, name=name,
+                                          expires_at=datetime.fromisoformat(expires_at)))
+
+    def redeem_enrolment(self, meta: Meta, *, code_hash: str, device: Any, secret_hash: str, token_expires_at: Any) -> UUID:
+        """Exchange an enrolment code, once, for this device's own token."""
+        try:
+            offer = self.load(Enrolment, enrolment_id(code_hash), "code")
+        except NotFound:
+            raise CodeGone("this enrolment code is unknown, used or expired; ask for a new one") from None
+        token = Token.enrol(meta, secret_hash=secret_hash, role=offer.role, unit=offer.unit, name=offer.name,
+                            device=device, expires_at=datetime.fromisoformat(token_expires_at))
+        offer.redeem(meta, token=str(token.id), device=token.device, now=meta.at)
+        return self.stage(token, offer)
 
     def find_token(self, secret_hash: str) -> Token | None:
         try:

@@ -27,11 +27,18 @@ class Meta:
     occurred_at: str | None = None
     drill_run: str | None = None
     actor_name: str | None = None
+    device: str | None = None  # the device an enrolled token belongs to: idempotency keys are scoped by it
     at: datetime | None = None  # stamped by the Application's clock when the command runs
 
     def as_dict(self) -> dict[str, Any]:
         # By hand, not dataclasses.asdict: this runs for every event. `at` is the event's own timestamp.
         return {name: value for name in _META_FIELDS if (value := getattr(self, name)) is not None}
+
+    @property
+    def key_scope(self) -> str:
+        """Whose Idempotency-Keys these are: a device's (so a report queued before the phone enrolled again is
+        still recorded once after), otherwise the token's."""
+        return f"device:{self.role}:{self.unit}:{self.device}" if self.device else self.actor
 
     def check_role(self, *roles: str, doing: str) -> None:
         if self.role not in roles:

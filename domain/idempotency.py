@@ -31,7 +31,7 @@ class IdempotencyRecord(Thing):
     @classmethod
     def record(cls, meta: Meta, *, key: str, request_hash: str, command: str, thing: str, version: int) -> IdempotencyRecord:
         return cls.begin(
-            cls.KeyRecorded, record_id(meta.actor, key), meta, key=key,
+            cls.KeyRecorded, record_id(meta.key_scope, key), meta, key=key,
             request_hash=request_hash, command=command, thing=thing, version=version,
         )
 

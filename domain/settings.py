@@ -35,6 +35,8 @@ class Settings(BaseSettings):
                                  "what arrives meanwhile goes in the next frame (0: a frame per delta)")
     tile_url: str | None = Field(None, description="optional map tile URL template; none by default (offline)")
     log_level: str = "INFO"
+    enrol_code_hours: float = Field(24, gt=0, description="how long a one-time enrolment code stays valid")
+    device_token_days: float = Field(30, gt=0, description="how long a token given for an enrolment code lasts")
     cap_sender: str = Field("lianfang", pattern=r"^[^\s,<&]{1,200}$",
                             description="the <sender> of this deployment's CAP alerts; give each county its own "
                             "(e.g. cdc@county.example) so that two can import each other's alerts")

@@ -39,7 +39,8 @@ TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lif
             "complete_task", "refuse_task", "supervise_task", "answer_supervision", "revoke_token",
             "update_alert", "cancel_alert"}
 UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
-              "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event"}
+              "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event",
+              "offer_enrolment", "redeem_enrolment"}
 
 
 def STOPPING() -> DomainError:  # noqa: N802  (a fresh error each time, raised into callers)
@@ -99,7 +100,7 @@ def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | N
     outcomes: list[Any] = []
     positions: dict[tuple[Any, int], int] = {}
     with UnitOfWork(cache) as uow:
-        uow.known_keys = existing_ids(app, [record_id(c.meta.actor, c.idempotency_key) for c in commands if c.idempotency_key])
+        uow.known_keys = existing_ids(app, [record_id(c.meta.key_scope, c.idempotency_key) for c in commands if c.idempotency_key])
         for command in commands:
             try:
                 outcomes.append(_run_one(app, uow, command))
@@ -144,7 +145,7 @@ def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
     key = command.idempotency_key
     request_hash = command.request_hash()
     if key:
-        replayed = _replay(app, uow, meta.actor, key, request_hash)
+        replayed = _replay(app, uow, meta.key_scope, key, request_hash)
         if replayed is not None:
             return replayed
     method = _method(app, command, args)
