@@ -53,7 +53,9 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="port (default 8000)")] = None,
     data_dir: DataDir = None,
     geography: Annotated[Optional[Path], typer.Option(help="GeoJSON jurisdictions (default: the demo county)")] = None,
-    demo: Annotated[bool, typer.Option(help="register the demo county's units and print a commander token")] = False,
+    demo: Annotated[bool, typer.Option(help="register the demo county's units and print a one-time sign-in link")] = False,
+    certfile: Annotated[Optional[Path], typer.Option(help="serve HTTPS: the certificate chain (PEM); phones need HTTPS for offline use")] = None,
+    keyfile: Annotated[Optional[Path], typer.Option(help="the certificate's private key (PEM), with --certfile")] = None,
     allow_remote_store: Annotated[bool, typer.Option(
         "--allow-remote-store", help="serve a drill store whose database.url names another machine's PostgreSQL "
         "(refused by default: only this machine or the live database's host)")] = False,
@@ -65,18 +67,24 @@ def serve(
     from api.runtime import Runtime
 
     settings = settings_with(data_dir, allow_remote_store, host=host, port=port, geography=geography)
+    if bool(certfile) != bool(keyfile):
+        fail("HTTPS needs both --certfile and --keyfile", 2)
+    for tls_file in (certfile, keyfile):
+        if tls_file is not None and not tls_file.is_file():
+            fail(f"{tls_file} is not a readable file", 2)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = Runtime.build(settings).start()
     if demo:
         from api.demo import prepare_demo
 
-        token = prepare_demo(runtime)
-        url = f"http://{settings.host}:{settings.port}/?access_token={token}"
-        typer.secho(f"\n  联防 Lianfang is starting.\n  Map:   {url}\n  Token: {token}  (commander; shown once)\n", fg="green")
+        sign_in = prepare_demo(runtime)
+        url = sign_in.link(f"{'https' if certfile else 'http'}://{settings.host}:{settings.port}", phone=False)
+        typer.secho(f"\n  联防 Lianfang is starting.\n  Map (a one-time sign-in link, commander; valid until "
+                    f"{sign_in.expires_at.isoformat(timespec='minutes')}):\n  {url}\n", fg="green")
     try:
         # Per-message deflate costs CPU and memory per viewer for every frame: deltas are small, send them plain.
         uvicorn.run(create_app(settings, runtime), host=settings.host, port=settings.port, log_level="warning",
-                    ws_per_message_deflate=False)
+                    ws_per_message_deflate=False, ssl_certfile=certfile, ssl_keyfile=keyfile)
     finally:
         runtime.stop()
 

@@ -1,10 +1,9 @@
-"""The demo county for `make run`: its units, a few resources, and a commander token."""
+"""The demo county for `make run`: its units, a few resources, and a one-time commander sign-in link."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from api.auth import new_secret
-from domain.access import token_hash
+from api.enrolments import Enrolment, mint_enrolment
 from domain.base import Meta
 from domain.commands import Command
 from domain.writer import execute
@@ -16,8 +15,8 @@ DEPARTMENTS = ("县卫健局", "县公安局", "县应急管理局", "县民政�
 SETUP = Meta(actor="demo", role="commander", source="system", actor_name="示范县初始化")
 
 
-def prepare_demo(rt: Runtime) -> str:
-    """Register the demo units once (the store remembers them) and mint a commander token."""
+def prepare_demo(rt: Runtime) -> Enrolment:
+    """Register the demo units once (the store remembers them) and mint a one-time commander sign-in code."""
     rt.projections.catch_up()
     if not rt.projections.map.state["units"]:
         county = rt.geography.root()
@@ -28,6 +27,4 @@ def prepare_demo(rt: Runtime) -> str:
             if j.level in ("township", "street"):
                 execute(rt.app, Command("register_unit", SETUP, {"name": f"{j.name}人民政府" if j.level == "township" else f"{j.name}办事处",
                                                                  "kind": "township", "jurisdiction": j.code}), rt.signal)
-    secret = new_secret()
-    execute(rt.app, Command("issue_token", SETUP, {"secret_hash": token_hash(secret), "role": "commander", "name": "演示指挥员"}), rt.signal)
-    return secret
+    return mint_enrolment(rt.app, role="commander", name="演示指挥员", settings=rt.settings, meta=SETUP, signal=rt.signal)

@@ -54,12 +54,14 @@ def offer_args(code: str, *, role: str, unit: str | None, name: str | None, expi
 
 
 def mint_enrolment(app: Coordination, *, role: str, unit: str | None = None, name: str | None = None,
-                   expires: timedelta | None = None, settings: Settings | None = None, meta: Meta = CLI) -> Enrolment:
+                   expires: timedelta | None = None, settings: Settings | None = None, meta: Meta = CLI,
+                   signal: Any = None) -> Enrolment:
     """Mint one one-time enrolment code and record its offer (an EnrolmentOffered event holding only its hash).
 
     `role`: commander, unit, field or observer; `unit`: the unit's id or unique name (needed for unit and field);
     `name`: the person or team, shown on the token; `expires`: how long the code stays valid (default: the
-    setting `enrol_code_hours`). Raises DomainError (bad role, unknown unit) or SystemExit (no single unit of that
+    setting `enrol_code_hours`); `signal`: a running server's commit signal (its
+    feed then sees the offer at once). Raises DomainError (bad role, unknown unit) or SystemExit (no single unit of that
     name). Returns the code and its expiry; `.link(base_url)` is the sign-in link to print. The code is never
     logged; print it, or put it on the sheet, and forget it."""
     settings = settings or Settings()
@@ -67,7 +69,7 @@ def mint_enrolment(app: Coordination, *, role: str, unit: str | None = None, nam
     code = new_code()
     expires_at = app.clock.now() + expires
     unit_id = find_unit(app, unit) if unit else None
-    execute(app, Command("offer_enrolment", meta, offer_args(code, role=role, unit=unit_id, name=name, expires_at=expires_at)))
+    execute(app, Command("offer_enrolment", meta, offer_args(code, role=role, unit=unit_id, name=name, expires_at=expires_at)), signal)
     return Enrolment(code, expires_at)
 
 

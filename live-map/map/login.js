@@ -1,6 +1,7 @@
 // Signing in with a token (an observer's is enough to watch); who the token is decides what the page offers.
-import { AuthError, get, setToken } from '../lib/api.js';
+import { ApiProblem, AuthError, get, setToken } from '../lib/api.js';
 import { el } from '../lib/dom.js';
+import { browserDevice, redeemCode, takeEnrolCode } from '../lib/enrol.js';
 import { t } from '../lib/i18n.js';
 import { feed } from './feed.js';
 import { state } from './state.js';
@@ -44,4 +45,20 @@ export function wireLogin(signedIn) {
     el('login').hidden = true;
     signedIn();
   });
+}
+
+/** A `#enrol=CODE` link: exchange the code for this browser's token (kept in session storage). False if the code
+ * is gone (used or expired): the sign-in form then says so. */
+export async function enrolFromLink() {
+  const code = takeEnrolCode();
+  if (!code) return true;
+  try {
+    setToken((await redeemCode(code, browserDevice())).token);
+    return true;
+  } catch (error) {
+    console.warn('the enrolment code was not accepted', error);
+    showLogin(error instanceof ApiProblem && error.status === 410 ? 'login.code_gone' : 'login.unreachable');
+    if (error instanceof ApiProblem) el('login-error').textContent += ` (${error.detail})`;
+    return false;
+  }
 }

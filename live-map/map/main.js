@@ -13,7 +13,7 @@ import { createFeed, feed, setConn, showPosition } from './feed.js';
 import { addTiles, createMap } from './layers.js';
 import { refreshLabels } from './labels.js';
 import { paintSwatches, showDrill, wireLegend } from './legend.js';
-import { probeToken, showLogin, whoAmI, wireLogin } from './login.js';
+import { enrolFromLink, probeToken, showLogin, whoAmI, wireLogin } from './login.js';
 import { renderPanels } from './panels.js';
 import { loadAt, showSliderAtEnd, wireReview } from './review.js';
 import { emptyRow } from './rows.js';
@@ -65,6 +65,7 @@ async function main() {
   renderPanels(true);
   showDrill(config.drill);
   addTiles(config.tile_url);
+  if (!(await enrolFromLink())) return;
   if (!takeToken()) {
     showLogin();
     return;
