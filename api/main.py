@@ -26,7 +26,9 @@ log = logging.getLogger("lianfang.api")
 LIVE_MAP = PROJECT_ROOT / "live-map"
 # The pages' front-end packages, from npm (package.json, package-lock.json; `make` runs npm ci).
 NODE_MODULES = PROJECT_ROOT / "node_modules"
-VENDOR = {"leaflet": NODE_MODULES / "leaflet" / "dist", "geoman": NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist"}
+VENDOR = {"leaflet": NODE_MODULES / "leaflet" / "dist", "geoman": NODE_MODULES / "@geoman-io" / "leaflet-geoman-free" / "dist",
+          "idb-keyval": NODE_MODULES / "idb-keyval" / "dist"}
+PHONE = LIVE_MAP / "phone"  # the field teams' page, /m/ (its service worker's scope)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -83,6 +85,7 @@ def _serve_page(app: FastAPI) -> None:
         else:
             log.warning("%s is missing: the map page needs it; `make` installs it (npm ci)", package.relative_to(PROJECT_ROOT))
     if LIVE_MAP.is_dir():
+        app.mount("/m", StaticFiles(directory=PHONE, html=True), name="phone")
         app.mount("/live-map", StaticFiles(directory=LIVE_MAP), name="live-map")
 
     @app.get("/", include_in_schema=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.permissions import MAY
+from domain.values import PERSONAL_DATA_PATTERNS
 from domain.terms import LEVEL_COLOURS, LEVEL_RANKS, TERMS, in_language
 from domain.zone import NEXT_KIND
 
@@ -36,4 +37,5 @@ def page_config(drill: dict[str, Any] | None, tile_url: str | None) -> dict[str,
         "terms": {"zh": in_language("zh"), "en": in_language("en")},
         "palette": PALETTE,
         "may": {command: sorted(roles) for command, roles in MAY.items()},
+        "personal_data": PERSONAL_DATA_PATTERNS,  # so a phone checks a note before queuing it, by the API's rule
     }

@@ -150,6 +150,10 @@ def text_of(value: Any, what: str, *, required: bool = True, max_len: int = 2000
 _ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 
+# The same patterns for the pages (JavaScript reads these regular expressions alike), after NFKC and with
+# spaces and dashes also removed.
+PERSONAL_DATA_PATTERNS = {"id_number": _ID_NUMBER.pattern, "mobile": _MOBILE.pattern}
+
 
 def check_no_personal_data(text: str, what: str) -> None:
     # Full-width digits (as Chinese input methods type them) and 6-8-4 groupings must not slip through.

@@ -67,5 +67,6 @@ async def raw_events(
 
 
 def _public(data: dict[str, Any]) -> dict[str, Any]:
-    """A token's hash is a credential's fingerprint: integrators see that a token was issued, not its hash."""
-    return {**data, "secret_hash": "redacted"} if "secret_hash" in data else data
+    """A token's or an enrolment code's hash is a credential's fingerprint: integrators see that one was issued,
+    not its hash."""
+    return {**data, **{k: "redacted" for k in ("secret_hash", "code_hash") if k in data}}

@@ -1,0 +1,111 @@
+// The phone page's parts: the report forms (报告事件, 续报 with steppers), the incidents, the outbox.
+import { el, h } from '/live-map/lib/dom.js';
+import { t, term } from '/live-map/lib/i18n.js';
+import { order } from '/live-map/lib/config.js';
+import { formatDateTime } from '/live-map/lib/time.js';
+import { correct, discard, enqueue, REFUSED } from './outbox.js';
+import { personalDataIn } from './privacy.js';
+
+export const COUNTS = ['confirmed', 'suspected', 'asymptomatic', 'close_contacts'];
+
+function stepper(name, value = 0) {
+  const input = h('input', { type: 'number', min: '0', inputMode: 'numeric', value: String(value), name, id: `count-${name}` });
+  const step = (by) => { input.value = String(Math.max(0, (Number(input.value) || 0) + by)); };
+  return h('div', { className: 'stepper' },
+    h('label', { htmlFor: input.id }, t(name)),
+    h('button', { type: 'button', 'aria-label': `${t(name)} −1`, onclick: () => step(-1) }, '−'),
+    input,
+    h('button', { type: 'button', 'aria-label': `${t(name)} +1`, onclick: () => step(1) }, '+'));
+}
+
+function countsOf(form) {
+  return Object.fromEntries(COUNTS.map((c) => [c, Math.max(0, Number(form.elements[c].value) || 0)]));
+}
+
+function field(label, input) {
+  return h('label', { className: 'field' }, h('span', {}, label), input);
+}
+
+/** The form for a new incident (报告事件) or a follow-up (续报) on `incident`; `draft` refills a correction. */
+export function openForm({ incident = null, draft = null, correcting = null, position } = {}) {
+  const error = h('p', { className: 'form-error', role: 'alert' });
+  const form = h('form', { className: 'sheet', 'aria-label': incident ? t('followup') : t('report') });
+  const body = draft ?? {};
+  const parts = [h('h2', {}, incident ? `${t('followup')} · ${incident.title}` : t('report'))];
+  if (!incident) {
+    const kind = h('select', { name: 'kind' }, order('incidentKind').map((k) => h('option', { value: k, selected: body.kind === k }, term('incidentKind', k))));
+    parts.push(field(t('kind'), kind), field(t('title.field'), h('input', { name: 'title', value: body.title ?? '', maxLength: 200 })));
+  }
+  const counts = body.new ?? body.counts ?? {};
+  parts.push(...COUNTS.map((c) => stepper(c, counts[c] ?? 0)));
+  parts.push(field(t('note'), h('textarea', { name: 'note', rows: 2, maxLength: 2000 }, body.note ?? '')));
+  parts.push(error, h('div', { className: 'actions' },
+    h('button', { type: 'button', className: 'secondary', onclick: () => form.remove() }, t('cancel')),
+    h('button', { type: 'submit', className: 'primary' }, t('submit'))));
+  form.append(...parts);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const note = form.elements.note.value.trim();
+    const personal = personalDataIn(note);
+    if (personal) {
+      error.textContent = t(`privacy.${personal}`);
+      form.elements.note.focus();
+      return;
+    }
+    const where = position();
+    let report;
+    if (incident) {
+      report = { path: `/incidents/${incident.id}/reports`, label: { act: 'followup', subject: incident.title },
+        body: { new: countsOf(form), ...(note ? { note } : {}), ...(where ? { position: where } : {}) } };
+    } else {
+      const title = form.elements.title.value.trim();
+      if (!title) { error.textContent = t('need.title'); return; }
+      if (!where) { error.textContent = t('need.position'); return; }
+      report = { path: '/incidents', label: { act: 'report', subject: title },
+        body: { kind: form.elements.kind.value, title, location: where, counts: countsOf(form) } };
+    }
+    if (correcting) await correct(correcting, report.body);
+    else await enqueue(report);
+    form.remove();
+  });
+  el('sheets').replaceChildren(form);
+  form.querySelector('input, select')?.focus();
+}
+
+export function renderIncidents(incidents, { live, knownAt }, onFollowUp) {
+  el('incidents-state').textContent = live ? t('incidents.live') : t('incidents.known', { time: knownAt ? formatDateTime(knownAt) : '—' });
+  const list = el('incident-list');
+  if (!incidents.length) {
+    list.replaceChildren(h('li', { className: 'empty' }, t('incidents.none')));
+    return;
+  }
+  list.replaceChildren(...incidents.map((i) => h('li', { className: 'incident' },
+    h('div', { className: 'what' }, h('strong', {}, i.title), h('span', {}, term('incidentKind', i.kind))),
+    h('div', { className: 'counts' }, COUNTS.map((c) => h('span', {}, `${t(c)} ${i.counts?.[c] ?? 0}`))),
+    h('button', { type: 'button', onclick: () => onFollowUp(i) }, t('followup')))));
+}
+
+export function renderOutbox(all, { paused }, position) {
+  el('outbox-paused').hidden = !paused;
+  const list = el('outbox-list');
+  const shown = [...all].reverse();
+  if (!shown.length) {
+    list.replaceChildren(h('li', { className: 'empty' }, t('outbox.empty')));
+    return;
+  }
+  list.replaceChildren(...shown.map((e) => h('li', { className: `entry ${e.status}`, dataset: { status: e.status, key: e.key } },
+    h('div', { className: 'line' }, h('span', { className: 'badge' }, t(e.status)), h('span', { className: 'label' }, `${t(e.label.act)} · ${e.label.subject}`)),
+    h('div', { className: 'when' }, formatDateTime(e.body.occurred_at)),
+    e.status === REFUSED ? [
+      h('p', { className: 'detail' }, e.detail),
+      h('div', { className: 'actions' },
+        h('button', { type: 'button', className: 'secondary', onclick: () => discard(e.id) }, t('discard')),
+        h('button', { type: 'button', onclick: () => reopen(e, position) }, t('correct'))),
+    ] : null)));
+}
+
+function reopen(entry, position) {
+  const match = entry.path.match(/^\/incidents\/([^/]+)\/reports$/);
+  const incident = match ? { id: match[1], title: entry.label.subject } : null;
+  openForm({ incident, draft: entry.body, correcting: entry.id, position });
+}

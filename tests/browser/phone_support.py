@@ -1,0 +1,63 @@
+"""The phone page at 390×844 for a field team of 东山镇, signed in with a one-time link; the network is cut for
+real by stopping the server (and started again on the same port), since Playwright's offline switch does not
+reach a service worker's fetches."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from map_support import LiveServer
+
+PHONE = {"width": 390, "height": 844}
+IN_DONGSHAN = {"longitude": 104.2493, "latitude": 30.6626}
+
+
+@dataclass
+class Phone:
+    context: BrowserContext
+    page: Page
+    unit: str
+    token: str = ""
+
+    def report_follow_up(self, incident_title: str, confirmed: int = 0, note: str = "") -> None:
+        page = self.page
+        page.locator("#incident-list li", has_text=incident_title).get_by_role("button", name="续报").click()
+        for _ in range(confirmed):
+            page.get_by_role("button", name="确诊 +1").click()
+        if note:
+            page.get_by_label("备注").fill(note)
+        page.get_by_role("button", name="提交").click()
+
+    def count(self, status: str) -> int:
+        return self.page.locator(f"#outbox-list li[data-status={status}]").count()
+
+    def wait_count(self, status: str, n: int) -> None:
+        self.page.wait_for_function(f"() => document.querySelectorAll('#outbox-list li[data-status={status}]').length === {n}")
+
+
+def open_phone(browser: Browser, server: LiveServer, lang: str = "zh") -> Phone:
+    api = server.client()
+    unit = api.post("/units", {"name": "东山镇人民政府", "kind": "township", "jurisdiction": "510199003"})["id"]
+    code = api.post("/enrolments", {"role": "field", "unit": unit, "name": "东山采样一组"})["code"]
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", geolocation=IN_DONGSHAN,
+                                  permissions=["geolocation"], has_touch=True, is_mobile=True, device_scale_factor=1)
+    context.set_default_timeout(15_000)
+    if lang == "en":
+        context.add_init_script("localStorage.setItem('lianfang.lang', 'en')")
+    page = context.new_page()
+    page.goto(f"{server.url}/m/#enrol={code}")
+    page.wait_for_function("() => window.lianfangPhone?.ready && navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => document.querySelector('#net').classList.contains('online')")
+    return Phone(context, page, unit)
+
+
+def incident(server: LiveServer, title: str = "幼儿园发热聚集") -> dict[str, Any]:
+    return server.client().post("/incidents", {"kind": "cluster", "title": title, "location": [104.2493, 30.6626],
+                                               "jurisdiction": "510199003", "counts": {"confirmed": 2}})
+
+
+def field_reports(server: LiveServer) -> list[dict[str, Any]]:
+    events = server.client().get("/events", after=0, limit=5000)["events"]
+    return [e for e in events if e["type"] == "FieldReportFiled"]

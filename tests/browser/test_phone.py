@@ -1,0 +1,82 @@
+"""Field teams on phones (/m/): reports entered offline are kept, survive a reload offline, and are recorded
+exactly once and in order when the server is reachable again; a refusal never holds back the others."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Browser
+
+from map_support import LiveServer
+from phone_support import field_reports, incident, open_phone
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_reports_entered_offline_survive_a_reload_and_are_recorded_once_in_order(browser: Browser, server: LiveServer) -> None:
+    incident(server)
+    phone = open_phone(browser, server)
+    page = phone.page
+    page.wait_for_selector("#incident-list li:has-text('幼儿园发热聚集')")
+    server.stop()  # the network is gone for real
+    try:
+        for n in (1, 2, 3):
+            phone.report_follow_up("幼儿园发热聚集", confirmed=n, note=f"第{n}次")
+        phone.wait_count("pending", 3)
+        page.wait_for_function("() => document.querySelector('#net').classList.contains('offline')")
+        assert "身份证" in offer_note_with_id(phone)
+        page.screenshot(path=str(SHOTS / "phone-offline-zh.png"))
+        page.reload()  # still offline: the shell comes from the service worker's cache
+        page.wait_for_function("() => window.lianfangPhone?.ready")
+        phone.wait_count("pending", 3)
+        entered = page.evaluate("lianfangPhone.entries().then(all => all.map(e => [e.key, e.body.occurred_at, e.body.new.confirmed]))")
+    finally:
+        server.start()
+    phone.wait_count("sent", 3)
+    reports = field_reports(server)
+    assert [(r["meta"]["idempotency_key"], r["data"]["new"]["confirmed"]) for r in reports] == [(k, c) for k, _, c in entered]
+    assert [r["meta"]["occurred_at"][:19] for r in reports] == [at[:19] for _, at, _ in entered]
+    page.wait_for_selector("#net.online")
+    page.wait_for_selector("#incident-list li:has-text('确诊 8')")  # 2 + 1 + 2 + 3, live again
+    page.screenshot(path=str(SHOTS / "phone-online-zh.png"))
+    phone.context.close()
+
+
+def offer_note_with_id(phone) -> str:  # noqa: ANN001
+    """A note with an ID-card number is stopped on the phone, before it is queued: the form says why."""
+    page = phone.page
+    page.locator("#incident-list li", has_text="幼儿园发热聚集").get_by_role("button", name="续报").click()
+    page.get_by_label("备注").fill("患者 110101199003074258")
+    page.get_by_role("button", name="提交").click()
+    message = page.locator(".sheet .form-error").inner_text()
+    assert phone.count("pending") == 3
+    page.get_by_role("button", name="取消").click()
+    return message
+
+
+def test_a_refusal_shows_its_detail_and_does_not_hold_back_the_next(browser: Browser, server: LiveServer) -> None:
+    closing = incident(server, "食堂食物中毒")
+    incident(server, "幼儿园发热聚集")
+    phone = open_phone(browser, server)
+    page = phone.page
+    page.wait_for_selector("#incident-list li:has-text('食堂食物中毒')")
+    server.stop()
+    try:
+        phone.report_follow_up("食堂食物中毒", confirmed=1)
+        phone.report_follow_up("幼儿园发热聚集", confirmed=2)
+        phone.wait_count("pending", 2)
+    finally:
+        server.start()
+    server.client().post(f"/incidents/{closing['id']}/close", {"reason": "已处置完毕"})
+    phone.wait_count("refused", 1)
+    phone.wait_count("sent", 1)
+    refused = page.locator("#outbox-list li[data-status=refused]")
+    assert "closed" in refused.inner_text() or "关闭" in refused.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    small = page.evaluate("""() => [...document.querySelectorAll('button, input, select, textarea')]
+        .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 80))""")
+    assert small == []
+    page.screenshot(path=str(SHOTS / "phone-refused-zh.png"))
+    page.get_by_role("button", name="EN").click()
+    page.wait_for_selector("#outbox-list li[data-status=refused] .badge:text('Refused')")
+    page.screenshot(path=str(SHOTS / "phone-refused-en.png"))
+    phone.context.close()
