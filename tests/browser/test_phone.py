@@ -6,6 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser
 
+from api.tokens import list_tokens, revoke_token
+from domain.settings import Settings
 from map_support import LiveServer
 from phone_support import field_reports, incident, open_phone
 
@@ -79,4 +81,16 @@ def test_a_refusal_shows_its_detail_and_does_not_hold_back_the_next(browser: Bro
     page.get_by_role("button", name="EN").click()
     page.wait_for_selector("#outbox-list li[data-status=refused] .badge:text('Refused')")
     page.screenshot(path=str(SHOTS / "phone-refused-en.png"))
+    page.get_by_role("button", name="中文").click()
+    revoke_phone(server)  # the device's token is revoked: its queue pauses, nothing is discarded
+    phone.report_follow_up("幼儿园发热聚集", confirmed=1)
+    page.wait_for_selector("#outbox-paused:not([hidden])")
+    page.wait_for_selector("#signin:not([hidden])")
+    assert phone.count("pending") == 1 and len(field_reports(server)) == 1
     phone.context.close()
+
+
+def revoke_phone(server: LiveServer) -> None:
+    settings = Settings(data_dir=server.data_dir)
+    [phone] = [t for t in list_tokens(settings) if t["name"] == "东山采样一组"]
+    revoke_token(settings, phone["id"])
