@@ -8,7 +8,7 @@ import { prependActivity, resetActivity } from './activity.js';
 import { CELL } from './clusters.js';
 import { showDrill } from './legend.js';
 import { renderPanels, schedulePanels } from './panels.js';
-import { LAYER_NAMES, LAYER_OF_KIND, layers, map, state, stats } from './state.js';
+import { LAYER_NAMES, LAYER_OF_KIND, feedListeners, layers, map, state, stats } from './state.js';
 import { refreshMode, removeFeature, replaceFeatures, updateProperties, upsertFeature } from './store.js';
 import { config } from '../lib/config.js';
 
@@ -40,6 +40,7 @@ export function handleMessage(msg) {
     default:
       console.warn('live feed: unknown message type', msg.type, msg);
   }
+  for (const listen of feedListeners) listen(msg);
 }
 
 /** The features of a packed block of the snapshot (by column: see api/live.py), added to `list`. */
