@@ -40,3 +40,12 @@ export function fromCountyInput(value) {
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?$/.exec(value);
   return match ? `${match[1]}T${match[2]}${match[3] ?? ':00'}+08:00` : null;
 }
+
+/** "14:32" today in the county, "12-06 14:32" on another day. */
+export function shortTime(iso, now = Date.now()) {
+  const p = timeParts(iso);
+  const today = timeParts(new Date(now));
+  if (!p || !today) return '';
+  const clock = `${p.hour}:${p.minute}`;
+  return p.year === today.year && p.month === today.month && p.day === today.day ? clock : `${p.month}-${p.day} ${clock}`;
+}

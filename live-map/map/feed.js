@@ -3,7 +3,7 @@
 import { el } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { LiveFeed } from '../lib/live.js';
-import { formatTime } from '../lib/time.js';
+import { formatTime, shortTime } from '../lib/time.js';
 import { prependActivity, resetActivity } from './activity.js';
 import { CELL } from './clusters.js';
 import { showDrill } from './legend.js';
@@ -172,9 +172,9 @@ export function setConn(conn) {
 export function showPosition() {
   el('conn-label').textContent = t(`conn.${state.conn}`);
   const parts = [];
+  // People see times, never log positions (the position stays in data-position, for tests and diagnostics).
   if (state.conn === 'review' && state.review.at !== null) parts.push(`${t('asOf')} ${formatTime(new Date(state.review.at))}`);
-  if (state.position !== null) parts.push(`${t('position')} #${state.position}`);
-  if (state.at && state.conn !== 'review') parts.push(formatTime(state.at));
+  if (state.at && state.conn !== 'review') parts.push(t('updatedAt', { time: shortTime(state.at) }));
   const attempt = feed?.attempt ?? 0;
   if (state.conn === 'reconnecting' && attempt > 1) parts.push(t('attempt', { n: attempt - 1 }));
   el('conn-position').textContent = parts.join(' · ');
