@@ -31,7 +31,7 @@ import { may } from './config.js';
 import { h } from './dom.js';
 import { openForm } from './forms.js';
 import { addWords, getLanguage, t, term } from './i18n.js';
-import { formatDateTime } from './time.js';
+import { formatMinute } from './time.js';
 
 addWords({
   zh: {
@@ -172,8 +172,8 @@ class TaskDesk {
 
   noticeNode(n, i) {
     const words = n.kind === 'assigned'
-      ? t('desk.newTask', { title: n.task.title, time: formatDateTime(n.task.due) })
-      : t('desk.newNotice', { title: n.task.title, notice: n.notice.notice, time: formatDateTime(n.notice.answer_by) });
+      ? t('desk.newTask', { title: n.task.title, time: formatMinute(n.task.due) })
+      : t('desk.newNotice', { title: n.task.title, notice: n.notice.notice, time: formatMinute(n.notice.answer_by) });
     return h('div', { className: `desk-notice ${n.kind}`, dataset: { task: n.task.id } }, h('span', {}, words),
       h('button', { type: 'button', className: 'dismiss', onclick: () => {
         this.notices.splice(i, 1);
@@ -190,7 +190,7 @@ class TaskDesk {
     const english = getLanguage() === 'en';
     const notices = (task.supervision ?? []).map((n) => h('li', { className: n.answered_at ? 'answered' : 'open' },
       h('b', {}, t('desk.notice', { no: n.no })), ' ', n.notice, ' ',
-      h('span', { className: 'notice-by' }, t('desk.answerBy', { time: formatDateTime(n.answer_by) })), ' ',
+      h('span', { className: 'notice-by' }, t('desk.answerBy', { time: formatMinute(n.answer_by) })), ' ',
       n.answered_at ? h('span', { className: 'notice-answer' }, t('desk.answered', { answer: n.answer }))
         : h('span', { className: 'notice-open' }, t('desk.open'))));
     const acts = this.live() ? actsOn(task, this.unit).filter((command) => may(this.me?.role, command)) : [];
@@ -202,7 +202,7 @@ class TaskDesk {
         h('div', { className: 'task-meta' },
           h('span', { className: `part ${part}` }, t(`desk.${part}`)),
           part === 'cooperating' ? ` · ${t('desk.leadBy', { unit: task.lead_name ?? '' })}` : '',
-          ` · ${t('desk.due', { time: formatDateTime(task.due) })}`,
+          ` · ${t('desk.due', { time: formatMinute(task.due) })}`,
           task.overdue ? h('b', { className: 'overdue' }, ` · ${t('desk.overdue')}`) : '',
           ` · ${term('taskState', task.state)}`),
         task.description ? h('div', { className: 'task-description' }, task.description) : null,
@@ -240,7 +240,7 @@ class TaskDesk {
       complete_task: { intro: t('desk.confirmComplete'), fields: [about], seen,
         send: (v, { key, version }) => post(path('complete'), {}, { key, version }) },
       answer_supervision: { fields: [about, ...openNotices(task).slice(0, 1).map((n) => ({ name: 'notice', label: t('desk.openNotice'),
-        type: 'static', value: `${t('desk.notice', { no: n.no })}：${n.notice}（${t('desk.answerBy', { time: formatDateTime(n.answer_by) })}）` })),
+        type: 'static', value: `${t('desk.notice', { no: n.no })}：${n.notice}（${t('desk.answerBy', { time: formatMinute(n.answer_by) })}）` })),
       { name: 'answer', label: t('field.answer'), type: 'textarea', required: true, max: 2000 }],
       // An answer goes to the oldest open notice: an append, no If-Match.
       send: (v, { key }) => post(path('answer'), { answer: v.answer }, { key }) },

@@ -23,6 +23,12 @@ export function formatClock(iso) {
   return p ? `${p.hour}:${p.minute}:${p.second}` : '';
 }
 
+/** "12-08 14:00" in the county's time (a due time, an answer-by). */
+export function formatMinute(iso) {
+  const p = timeParts(iso);
+  return p ? `${p.month}-${p.day} ${p.hour}:${p.minute}` : '';
+}
+
 export function formatDateTime(iso) {
   const p = timeParts(iso);
   return p ? `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}` : '';

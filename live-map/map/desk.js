@@ -18,6 +18,7 @@ export let desk = null;
 export function startDesk(me) {
   if (me?.role !== 'unit' || !me.unit || desk) return;
   document.body.classList.add('role-unit');
+  el('county-name').hidden = true;  // the unit's name is the title
   const section = h('section', { className: 'panel panel-desk', id: 'desk' });
   document.querySelector('.panels').prepend(section);
   desk = createTaskDesk({ container: section, me, feed, forms: el('forms'), live: () => state.mode === 'live' });
@@ -45,7 +46,9 @@ export function showWhoAmI(me) {
     box.hidden = true;
     return;
   }
-  const who = [me.name || t('unnamed'), me.unit_name && me.unit_name !== me.name ? me.unit_name : null].filter(Boolean).join(' · ');
+  // (A unit's page is titled with its unit: here only the person or device and its role.)
+  const unitShown = me.role === 'unit' || !me.unit_name || me.unit_name === me.name;
+  const who = [me.name || t('unnamed'), unitShown ? null : me.unit_name].filter(Boolean).join(' · ');
   box.replaceChildren(
     h('span', { className: 'who', title: t('signedIn') }, who, ' ', h('small', {}, term('role', me.role))),
     h('button', { type: 'button', className: 'sign-out', onclick: signOut }, t('signOut')));

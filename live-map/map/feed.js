@@ -89,9 +89,9 @@ export function applySnapshot(msg) {
     now = phase(name, now);
   }
   state.tasks = new Map(msg.ledger.map((row) => [row.id, row]));
-  resetActivity(msg.activity ?? []);
   state.position = msg.position;
-  state.at = msg.at;
+  state.at = msg.at;  // (before the activity: its rows are dated against it)
+  resetActivity(msg.activity ?? []);
   showDrill(msg.drill ?? config.drill);
   now = phase('activity', now);
   renderPanels(true);
@@ -155,9 +155,9 @@ function fitCountyOnce(jurisdictions) {
   state.fitted = true;
   el('county-name').textContent = county.properties.name;
   map.invalidateSize();  // the grid layout may have settled after the map measured its box
-  // Leave the legend's corner free (on a narrow screen the legend folds away).
-  const narrow = map.getSize().x < 700;
-  map.fitBounds(L.geoJSON(county).getBounds(), { paddingTopLeft: [narrow ? 10 : 360, 20], paddingBottomRight: [20, 20], animate: false });
+  // Leave the legend's corner free while it is open (folded, it is only its title).
+  const legendOpen = !el('legend').classList.contains('folded') && map.getSize().x >= 700;
+  map.fitBounds(L.geoJSON(county).getBounds(), { paddingTopLeft: [legendOpen ? 360 : 10, 20], paddingBottomRight: [20, 20], animate: false });
 }
 
 // -- the connection badge ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ addWords({
     capacity: '容量', quantity: '数量', unit: '单位', expires: '失效时间',
     'speed.60': '1分钟/秒', 'speed.600': '10分钟/秒', 'speed.3600': '1小时/秒', 'speed.86400': '1天/秒',
     noShape: '无图形', speedLabel: '回放速度', timeLabel: '时间轴',
+    'drill.ended': '演练已结束', 'drill.result': '演练已结束 · {held}/{total} 项评估达标', 'drill.stopped': '演练已中止',
   },
   en: {
     appTitle: 'Situation Map · Command Center',
@@ -39,7 +40,7 @@ addWords({
     legend: 'Layers & legend', downgradeDue: 'downgrade due', daysQuiet: '{n} d without a new case',
     noLevel: 'no level', zoneCount: '{n} zones', clusterCount: '{n}',
     'kpi.openIncidents': 'Open incidents', 'kpi.zones': 'Control zones', 'kpi.tasks': 'Three-colour tasks',
-    'panel.incidents': 'Incident board', 'panel.ledger': 'Task ledger · three colours', 'panel.activity': 'Live activity',
+    'panel.incidents': 'Incident board', 'panel.ledger': 'Task ledger', 'panel.activity': 'Live activity',
     'empty.incidents': 'No incidents', 'empty.ledger': 'No joint tasks', 'empty.activity': 'No activity yet',
     lead: 'lead', cooperating: 'with', due: 'due', percent: 'progress',
     notice: 'Supervision notice {no}', answerBy: 'answer by {time}', answered: 'answered', unanswered: 'unanswered',
@@ -53,5 +54,6 @@ addWords({
     capacity: 'capacity', quantity: 'quantity', unit: 'unit', expires: 'expires',
     'speed.60': '1 min/s', 'speed.600': '10 min/s', 'speed.3600': '1 h/s', 'speed.86400': '1 day/s',
     noShape: 'no shape', speedLabel: 'speed', timeLabel: 'time',
+    'drill.ended': 'exercise ended', 'drill.result': 'exercise ended · {held}/{total} expectations met', 'drill.stopped': 'exercise stopped',
   },
 });
