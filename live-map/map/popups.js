@@ -13,7 +13,9 @@ export function popupContent(feature) {
 }
 
 export function openPopup(latlng, feature) {
-  L.popup({ maxWidth: 520, pane: popupPane() }).setLatLng(latlng).setContent(popupContent(feature)).openOn(map);
+  const popup = L.popup({ maxWidth: 520, pane: popupPane() }).setLatLng(latlng).setContent(popupContent(feature));
+  popup.lianfangKind = feature.properties.kind;
+  popup.openOn(map);
 }
 
 let topPane = null;
