@@ -13,7 +13,27 @@ export function popupContent(feature) {
 }
 
 export function openPopup(latlng, feature) {
-  L.popup({ maxWidth: 520 }).setLatLng(latlng).setContent(popupContent(feature)).openOn(map);
+  const popup = L.popup({ maxWidth: 520, pane: popupPane() }).setLatLng(latlng).setContent(popupContent(feature));
+  popup.lianfangKind = feature.properties.kind;
+  popup.openOn(map);
+}
+
+let topPane = null;
+
+/**
+ * Popups go in a pane of their own above the legend and the toolbar: Leaflet's panes live inside the map
+ * pane, whose transform keeps them under anything laid over the map. This pane sits in the map's container
+ * instead and follows the map pane's offset, so a popup's place is still the map's layer point.
+ */
+function popupPane() {
+  if (!topPane) {
+    topPane = map.createPane('top-popups', map.getContainer());
+    topPane.classList.add('top-popup-pane');
+    const follow = () => L.DomUtil.setPosition(topPane, L.DomUtil.getPosition(map.getPane('mapPane')));
+    map.on('move zoom viewreset zoomend resize', follow);
+    follow();
+  }
+  return 'top-popups';
 }
 
 /** Centre the map on a point feature and open its popup (a row of the board was clicked). */
