@@ -6,6 +6,7 @@ import { AuthError, get } from '/live-map/lib/api.js';
 import { loadConfig } from '/live-map/lib/config.js';
 import { el } from '/live-map/lib/dom.js';
 import { getLanguage, setLanguage, translatePage, t } from '/live-map/lib/i18n.js';
+import { createTaskDesk } from '/live-map/lib/tasks.js';
 import { drain, entries, isPaused, onChange, resume } from './outbox.js';
 import { forget, signIn, signedInAs } from './session.js';
 import { openForm, renderIncidents, renderOutbox } from './views.js';
@@ -14,6 +15,7 @@ const POLL_MS = 3000;
 let here = null;  // [lon, lat] from the GPS
 let me = null;
 let board = { incidents: [], live: false, knownAt: null };
+let desk = null;  // 我的任务, for a unit member (lib/tasks.js, the desk's own views)
 
 function position() {
   return here;
@@ -70,6 +72,7 @@ function applyLanguage(lang) {
   setOnline();
   el('gps').textContent = gpsText();
   showBoard();
+  desk?.render();
   entries().then((all) => renderOutbox(all, { paused: isPaused() }, position));
 }
 
@@ -111,6 +114,12 @@ async function main() {
   showBoard();
   renderOutbox(await entries(), { paused: false }, position);
   locate();
+  if (signed === 'ok' && me?.role === 'unit') {
+    el('tasks').hidden = false;
+    desk = createTaskDesk({ container: el('tasks'), me, feed: null });
+    desk.load().catch((error) => console.warn('tasks not loaded', error));
+    setInterval(() => { if (online) desk.load().catch(() => {}); }, POLL_MS);
+  }
   if (signed === 'ok') {
     resume();
     refreshBoard();

@@ -1,11 +1,11 @@
 // The phone page's service worker: the app shell from the cache when the network is gone (also on a reload).
 // Network first, so a deployed update is seen at once when online; API writes and reads pass through.
-const CACHE = 'lianfang-phone-v1';
+const CACHE = 'lianfang-phone-v2';
 const SHELL = [
   '/m/', '/m/index.html', '/m/phone.css', '/m/manifest.webmanifest', '/m/icon.svg',
   '/m/main.js', '/m/outbox.js', '/m/privacy.js', '/m/views.js', '/m/words.js', '/m/session.js',
   '/live-map/lib/api.js', '/live-map/lib/config.js', '/live-map/lib/i18n.js', '/live-map/lib/dom.js',
-  '/live-map/lib/time.js', '/live-map/lib/enrol.js', '/vendor/idb-keyval/index.js', '/api/v1/config',
+  '/live-map/lib/time.js', '/live-map/lib/enrol.js', '/live-map/lib/forms.js', '/live-map/lib/tasks.js', '/vendor/idb-keyval/index.js', '/api/v1/config',
 ];
 
 self.addEventListener('install', (event) => {

@@ -2,14 +2,15 @@
 exactly once and in order when the server is reachable again; a refusal never holds back the others."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from playwright.sync_api import Browser
 
 from api.tokens import list_tokens, revoke_token
 from domain.settings import Settings
-from map_support import LiveServer
-from phone_support import field_reports, incident, open_phone
+from map_support import LiveServer, later
+from phone_support import PHONE, field_reports, incident, open_phone
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -94,3 +95,27 @@ def revoke_phone(server: LiveServer) -> None:
     settings = Settings(data_dir=server.data_dir)
     [phone] = [t for t in list_tokens(settings) if t["name"] == "东山采样一组"]
     revoke_token(settings, phone["id"])
+
+
+def test_a_unit_member_claims_a_task_on_the_phone_and_the_ledger_shows_it(browser: Browser, server: LiveServer) -> None:
+    api = server.client()
+    unit = api.post("/units", {"name": "东山镇人民政府", "kind": "township", "jurisdiction": "510199003"})["id"]
+    task = api.post("/tasks", {"title": "密接人员集中隔离转运", "lead": unit, "due": later(48)})["id"]
+    code = api.post("/enrolments", {"role": "unit", "unit": unit, "name": "东山镇值班员"})["code"]
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", has_touch=True, is_mobile=True)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/m/#enrol={code}")
+        page.get_by_role("heading", name="我的任务").wait_for()
+        page.locator("#tasks li", has_text="密接人员集中隔离转运").wait_for()
+        page.screenshot(path=str(SHOTS / "phone-tasks-zh.png"))
+        page.locator("#tasks li", has_text="密接人员集中隔离转运").get_by_role("button", name="认领").click()
+        page.locator("#tasks form").get_by_role("button", name="提交").click()
+        deadline = time.monotonic() + 10
+        while next(r for r in api.get("/ledger")["tasks"] if r["id"] == task)["state"] != "claimed":
+            assert time.monotonic() < deadline, "the ledger never showed the claim"
+            time.sleep(0.1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
