@@ -34,6 +34,9 @@ def test_reports_entered_offline_survive_a_reload_and_are_recorded_once_in_order
         entered = page.evaluate("lianfangPhone.entries().then(all => all.map(e => [e.key, e.body.occurred_at, e.body.new.confirmed]))")
     finally:
         server.start()
+    page.wait_for_function("() => document.querySelectorAll('#outbox-list li[data-status=sent]').length >= 1")
+    server.stop()  # killed while the outbox drains (after its first delivery), then back
+    server.start()
     phone.wait_count("sent", 3)
     reports = field_reports(server)
     assert [(r["meta"]["idempotency_key"], r["data"]["new"]["confirmed"]) for r in reports] == [(k, c) for k, _, c in entered]
