@@ -12,8 +12,13 @@ export function popupContent(feature) {
   return h('div', { className: 'popup' }, details, h('div', { className: 'popup-actions' }, actions));
 }
 
+// One popup for the whole map, reused: a new popup per click would leave the last one fading out beside it
+// (Leaflet removes a closed popup 200 ms later), and a click would then find two sets of actions.
+let popup = null;
+
 export function openPopup(latlng, feature) {
-  L.popup({ maxWidth: 520 }).setLatLng(latlng).setContent(popupContent(feature)).openOn(map);
+  popup ??= L.popup({ maxWidth: 520 });
+  popup.setLatLng(latlng).setContent(popupContent(feature)).openOn(map);
 }
 
 /** Centre the map on a point feature and open its popup (a row of the board was clicked). */
