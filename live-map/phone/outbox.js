@@ -1,7 +1,8 @@
 // The outbox (待发送): every report is written to IndexedDB the moment it is entered, with its own
 // Idempotency-Key and occurred_at, before any network call; sent in order, retried with backoff (the same key
-// again), so the server records it exactly once. A refusal never blocks the entries behind it; a 401 or 403
-// pauses the whole queue (nothing is discarded) until the person signs in again.
+// again), so the server records it exactly once. A refusal never blocks the entries behind it; a 401
+// (a revoked or expired sign-in) pauses the whole queue (nothing is discarded) until the person signs in again;
+// a 403 (e.g. outside the team's jurisdiction) refuses that entry only.
 import { get as idbGet, update as idbUpdate } from '/vendor/idb-keyval/index.js';
 import { ApiProblem, AuthError, newKey, post } from '/live-map/lib/api.js';
 
@@ -86,7 +87,9 @@ export async function drain() {
         await change(next.id, { status: SENT, answer, sent_at: new Date().toISOString() });
         failures = 0;
       } catch (error) {
-        if (error instanceof AuthError || (error instanceof ApiProblem && error.status === 403)) {
+        // 401 (revoked or expired sign-in) pauses everything. A 403 is the server's answer to this entry (a point
+        // outside the team's jurisdiction): it is refused with its detail, like a 409, and blocks nothing.
+        if (error instanceof AuthError) {
           paused = true;
           break;
         }
