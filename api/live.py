@@ -60,6 +60,7 @@ class Delta:
     at: str
     cause: str
     changes: bytes  # the serialised changes array, shared by every client
+    audit: bytes = b""  # only its audit-trail entries, serialised the same way (b"" if it has none)
 
 
 @dataclass(eq=False)
@@ -71,6 +72,9 @@ class Client:
     started: bool = False  # until the snapshot is sent, deltas wait without limit (building it takes a while)
     last_beat: float = 0.0
     trouble: asyncio.Event = field(default_factory=asyncio.Event)
+    # Positions whose audit entries its snapshot lacked (the worker's trail was behind): (floor, ceiling].
+    audit_floor: int = 0
+    audit_ceiling: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class Snapshot:
     rest: str  # the message after its type, position and time: `"drill":…}`
     built_at: float  # loop time
     build_seconds: float
+    audit_through: int = 0  # its activity holds the audit trail up to here (behind `position` if the trail was)
 
     def message(self, kind: str, at: str | None = None) -> str:
         """The whole message; `at` restamps a snapshot still at the head with the time it is sent."""
@@ -123,7 +128,10 @@ class LiveHub:
 
     def _from_broker(self, position: int, payload: bytes) -> None:
         message = orjson.loads(payload)  # once per delta, not per client
-        delta = Delta(message["position"], message["at"], message.get("cause", "event"), orjson.dumps(message["changes"]))
+        changes = message["changes"]
+        audit = [c for c in changes if c.get("layer") == "audit"]
+        delta = Delta(message["position"], message["at"], message.get("cause", "event"), orjson.dumps(changes),
+                      orjson.dumps(audit) if audit else b"")
         self.loop.call_soon_threadsafe(self._fan_out, delta)
 
     def _fan_out(self, delta: Delta) -> None:
@@ -222,18 +230,21 @@ class LiveHub:
             collection = situation.feature_collection()
             rest = {  # after "type", "position" and "at", in the order the feed has always sent them
                 "drill": public_drill(self.rt.drill), "map": pack(collection) if packed else collection, "counts": situation.counts(),
-                "ledger": ledger, "activity": self.activity(position),
+                "ledger": ledger,
             }
+            rest["activity"], audit_through = self.activity(position)
             text = ascii_json(orjson.dumps(rest))[1:]
             at = situation.now().isoformat()
             del situation, collection, rest  # freed by reference counting, before the collector is back
-        return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started)
+        return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started, audit_through)
 
-    def activity(self, position: int) -> list[dict[str, Any]]:
-        """The newest entries of the audit trail as it stood at `position`, the snapshot's own.
+    def activity(self, position: int) -> tuple[list[dict[str, Any]], int]:
+        """The newest entries of the audit trail as it stood at `position`, the snapshot's own, and the
+        position they reach.
 
-        In scale-out mode the worker writes the trail at its own pace: wait for it (bounded), so that the
-        deltas after the snapshot, which carry the later entries, leave no gap; never show what came later."""
+        In scale-out mode the worker writes the trail at its own pace: wait for it (bounded); never show what
+        came later. If it is still behind, the entries it writes later, up to `position`, come to the
+        snapshot's viewers as their deltas arrive (see `late_entries`)."""
         trail = self.rt.projections.audit
         deadline = time.monotonic() + min(self.rt.settings.read_wait_seconds, ACTIVITY_WAIT_SECONDS)
         trail.refresh()
@@ -242,7 +253,7 @@ class LiveHub:
             trail.refresh()
         if trail.position < position:
             log.warning("snapshot at position %d: the audit trail is still at %d", position, trail.position)
-        return trail.query(limit=50, newest_first=True, through=position)
+        return trail.query(limit=50, newest_first=True, through=position), min(position, trail.position)
 
     def now(self) -> str:
         return self.rt.projections.map.now().isoformat()
@@ -384,7 +395,9 @@ async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int |
         snapshot, missed = await hub.snapshot(packed)
         current = snapshot.position >= hub.rt.projections.position and not missed
         await websocket.send_text(snapshot.message("snapshot" if after is None else "resync", hub.now() if current else None))
-        client.position = snapshot.position
+        client.position = client.audit_ceiling = snapshot.position
+        client.audit_floor = snapshot.audit_through
+        await _send_late_entries(websocket, client, list(hub.ring))
     else:
         client.position = after or 0
     if missed:
@@ -404,6 +417,7 @@ async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int |
         waiting = [first]
         while not client.queue.empty():
             waiting.append(client.queue.get_nowait())
+        await _send_late_entries(websocket, client, waiting)
         fresh = [d for d in waiting if d.position > client.position or d.cause == "time"]
         if fresh:
             await websocket.send_text(hub.frame(fresh))
@@ -411,6 +425,18 @@ async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int |
             client.position = max(client.position, fresh[-1].position)
             if hub.frame_seconds:
                 await asyncio.sleep(hub.frame_seconds)  # what arrives meanwhile goes in the next frame
+
+
+async def _send_late_entries(websocket: WebSocket, client: Client, deltas: list[Delta]) -> None:
+    """The audit entries of positions the client's snapshot covered but whose entries it lacked, once each, in
+    the order of the log, as one frame at the client's own position (its map is already past them)."""
+    if client.audit_floor >= client.audit_ceiling:
+        return
+    late = [d for d in deltas if d.audit and client.audit_floor < d.position <= client.audit_ceiling]
+    if late:
+        carrier = [Delta(client.position, late[-1].at, "event", d.audit) for d in late]
+        await websocket.send_text(frame(carrier).decode())
+        client.audit_floor = late[-1].position
 
 
 async def _guard(hub: LiveHub, client: Client, secret: str | None) -> tuple[int, str]:

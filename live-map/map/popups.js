@@ -12,10 +12,14 @@ export function popupContent(feature) {
   return h('div', { className: 'popup' }, details, h('div', { className: 'popup-actions' }, actions));
 }
 
+// One popup for the whole map, reused: a new popup per click would leave the last one fading out beside it
+// (Leaflet removes a closed popup 200 ms later), and a click would then find two sets of actions.
+let popup = null;
+
 export function openPopup(latlng, feature) {
-  const popup = L.popup({ maxWidth: 520, pane: popupPane() }).setLatLng(latlng).setContent(popupContent(feature));
+  popup ??= L.popup({ maxWidth: 520, pane: popupPane() });
   popup.lianfangKind = feature.properties.kind;
-  popup.openOn(map);
+  popup.setLatLng(latlng).setContent(popupContent(feature)).openOn(map);
 }
 
 let topPane = null;

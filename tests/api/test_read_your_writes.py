@@ -70,3 +70,31 @@ def test_a_snapshot_taken_while_the_worker_is_behind_has_the_activity_of_its_own
     newest = snapshot["activity"][0]
     assert newest["position"] == snapshot["position"], "the activity is the trail as it stood at the snapshot's position"
     assert newest["type"] == "FieldReportFiled"
+
+
+
+@pytest.mark.settings(read_wait_seconds=0.3)
+def test_a_viewer_whose_snapshot_went_out_ahead_of_the_audit_trail_still_gets_every_entry(
+    live_server: LiveServer, live_world: World, settings: Settings,
+) -> None:
+    """The snapshot cannot wait for the trail for ever: it goes out with the activity the trail had. The entries
+    the worker writes later, at positions the snapshot already covers, must still reach the viewer."""
+    incident = live_world.incident()
+    assert live_world.commander.get(f"/incidents/{incident}", min_position=live_world.head()).status_code == 200
+    with contextlib.ExitStack() as stack:
+        with worker_held_back(settings):
+            report = live_world.commander.ok(f"/incidents/{incident}/reports", {"new": {"confirmed": 2}})
+            assert live_world.commander.get("/incidents", min_position=report["position"]).status_code == 200
+            viewer = stack.enter_context(connect(f"{live_server.ws_url}?access_token={live_world.observer.token}",
+                                                 max_size=None, open_timeout=10))
+            snapshot = json.loads(viewer.recv(timeout=20))
+            assert snapshot["type"] == "snapshot" and snapshot["position"] >= report["position"]
+            assert report["position"] not in [e["position"] for e in snapshot["activity"]], "the trail was behind"
+            later = live_world.commander.ok(f"/incidents/{incident}/reports", {"new": {"confirmed": 1}})
+        # The worker goes on. The second report's entry marks the end of what must have arrived by then.
+        seen: list[int] = []
+        while later["position"] not in seen:
+            message = json.loads(viewer.recv(timeout=20))
+            seen += [c["entry"]["position"] for c in message.get("changes", []) if c.get("layer") == "audit"]
+    assert report["position"] in seen, f"the entry at {report['position']} never reached the viewer: {seen}"
+    assert seen == sorted(seen), "entries arrive in the order of the log"
