@@ -15,6 +15,8 @@ Count = Annotated[int, Field(ge=0, le=10_000_000)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Id = Annotated[str, Field(min_length=1, max_length=64, description="the id of a thing (UUID)")]
+UnitRef = Annotated[str, Field(min_length=1, max_length=100, description="a unit's id, or its exact registered name",
+                               examples=["县卫健局"])]
 Moment = Annotated[str, Field(min_length=10, max_length=40, description="ISO-8601 with offset", examples=["2026-03-01T08:00:00+08:00"])]
 
 
@@ -78,7 +80,7 @@ class DeclareZone(Body):
 class RegisterResource(Body):
     kind: str = Field(examples=["sampling_team"])
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    unit: Id
+    unit: UnitRef
     position: Point
     capacity: Count | None = None
     quantity: Count | None = None
@@ -107,9 +109,9 @@ class DispatchStep(Body):
 
 class AssignTask(Body):
     title: Annotated[str, Field(min_length=1, max_length=200)]
-    lead: Id
+    lead: UnitRef
     due: Moment
-    cooperating: list[Id] = Field(default_factory=list, max_length=50)
+    cooperating: list[UnitRef] = Field(default_factory=list, max_length=50)
     incident: Id | None = None
     zone: Id | None = None
     description: Annotated[str, Field(max_length=5000)] | None = Field(None, description="what the units are to do, in a few lines")

@@ -67,17 +67,26 @@ def drill_run(
         def step(p: DrillProgress) -> None:
             bar.update(job, completed=p.done, at=f"{format_offset(p.offset)} {p.what}")
 
+        shown: list[DrillReport] = []
+
+        def ended(report: DrillReport) -> None:  # --serve: the result as the drill ends, while its map is still served
+            bar.stop()
+            show(report, store or "the drill store", out)
+            out.print(f"the map of the drill stays served at http://{host}:{port}/ until Ctrl-C")
+            shown.append(report)
+
         try:
-            report, where = _run(scenario, store, database_url, speed, serve, host, port, via, token or [], step, out)
+            report, where = _run(scenario, store, database_url, speed, serve, host, port, via, token or [], step, out, ended)
         except (DrillStoreError, InjectRefused, ValueError) as error:
             bar.stop()
             fail(f"refused: {error}", 2)
-    show(report, where, out)
+    if not shown:
+        show(report, where, out)
     if report.failed:
         raise typer.Exit(1)
 
 
-def _run(scenario, store, database_url, speed, serve, host, port, via, tokens, step, out):  # noqa: ANN001, ANN202
+def _run(scenario, store, database_url, speed, serve, host, port, via, tokens, step, out, on_done=None):  # noqa: ANN001, ANN202
     if via:
         import httpx
 
@@ -91,7 +100,7 @@ def _run(scenario, store, database_url, speed, serve, host, port, via, tokens, s
     from scenarios.local import Serve, run_in_store
     from scenarios.store import redacted
 
-    serving = Serve(host, port, on_ready=lambda url: out.print(f"[green]map of the drill:[/] {url}")) if serve else None
+    serving = Serve(host, port, on_ready=lambda url: out.print(f"[green]map of the drill:[/] {url}"), on_done=on_done) if serve else None
     report, where = run_in_store(scenario, store, speed=speed, serve=serving, on_step=step, database_url=database_url)
     return report, f"{where} (events in {redacted(database_url)})" if database_url else where
 

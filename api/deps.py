@@ -11,6 +11,7 @@ from api.auth import Actor, authenticate, bearer
 from api.permissions import check_allowed, check_codes, check_jurisdiction
 from api.problems import Problem
 from api.runtime import Runtime
+from api.unit_names import named_units
 from domain.base import Meta
 from domain.commands import Command
 from domain.text import checked_text
@@ -79,6 +80,7 @@ async def submit(
             checked_text(request.headers[header], header.title())
     args.update(extra or {})
     check_codes(rt, name, args)
+    await named_units(rt, name, args)  # a unit named by its name: its id
     if actor.role == "field":  # the only role with a jurisdiction rule; it reads the store, so off the event loop
         await asyncio.to_thread(check_jurisdiction, rt, actor, name, args, target)
     request.state.target_field = target_field

@@ -35,6 +35,7 @@ from fastapi.responses import Response
 from api.auth import Actor, authenticate, bearer
 from api.metrics import CLIENTS_DROPPED, DELTAS_SENT
 from api.packing import ascii_json, no_collector, pack
+from api.page_config import public_drill
 from api.problems import PROBLEM, Problem, bounded, is_storage_failure
 from domain.failures import FAILURES
 
@@ -231,7 +232,7 @@ class LiveHub:
                 ledger = projections.ledger.rows()
             collection = situation.feature_collection()
             rest = {  # after "type", "position" and "at", in the order the feed has always sent them
-                "drill": self.rt.drill, "map": pack(collection) if packed else collection, "counts": situation.counts(),
+                "drill": public_drill(self.rt.drill), "map": pack(collection) if packed else collection, "counts": situation.counts(),
                 "ledger": ledger,
             }
             rest["activity"], audit_through = self.activity(position)

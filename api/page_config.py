@@ -23,12 +23,17 @@ PALETTE: dict[str, Any] = {
 
 
 # What a drill's marker may say to anyone (it also names the scenario file's path on the server: not that).
-PUBLIC_DRILL = ("run", "scenario", "start", "end", "status")
+PUBLIC_DRILL = ("run", "scenario", "start", "end", "status", "result")
+
+
+def public_drill(drill: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a drill's marker says to every client: the banner's words, never a path of the server."""
+    return {k: drill[k] for k in PUBLIC_DRILL if k in drill} if drill else None
 
 
 def page_config(drill: dict[str, Any] | None, tile_url: str | None) -> dict[str, Any]:
     return {
-        "drill": {k: drill[k] for k in PUBLIC_DRILL if k in drill} if drill else None,
+        "drill": public_drill(drill),
         "tile_url": tile_url,
         "levels": [{"level": level, "colour": colour, "rank": LEVEL_RANKS[level]} for level, colour in LEVEL_COLOURS.items()],
         "zone_steps": NEXT_KIND,

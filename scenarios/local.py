@@ -105,6 +105,7 @@ class Serve:
     port: int = 8000
     on_ready: Callable[[str], None] | None = None
     hold: bool = True  # keep serving after the drill ends, until Ctrl-C
+    on_done: Callable[[DrillReport], None] | None = None  # the drill has ended (the map is still served)
 
 
 def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float | None = None, serve: Serve | None = None,
@@ -156,7 +157,8 @@ def _play(drill: Drill, store: Path, marker: dict[str, Any]) -> DrillReport:
     else:
         write_json(store / EXPECTATIONS, {"run": drill.run_id, "scenario": marker["scenario"],
                                           "outcomes": [o.as_dict() for o in report.outcomes]})
-        marker.update(status="completed")
+        # The banner's result: how many of the drill's expectations held.
+        marker.update(status="completed", result={"held": len(report.outcomes) - len(report.failed), "expectations": len(report.outcomes)})
     finally:
         write_json(store / DRILL_MARKER, marker)
     return report

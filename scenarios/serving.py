@@ -51,6 +51,8 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
         if serve.on_ready:
             serve.on_ready(f"http://{serve.host}:{serve.port}/?access_token={token}")
         report = _play(Drill(scenario, target, run, speed, on_step), settings.data_dir, marker)
+        if serve.on_done:
+            serve.on_done(report)
         if serve.hold:
             _wait_for_interrupt(thread)
         return report

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, RuntimeDep, caught_up
+from api.page_config import public_drill
 from api.permissions import check_allowed
 from api.routes.common import MinPosition, view
 from projections.indicators import indicators
@@ -24,7 +25,7 @@ async def situation_map(rt: RuntimeDep, actor: ActorDep, at: At = None, min_posi
     def read(position: int, situation: Any, _: Any) -> dict[str, Any]:
         collection = situation.feature_collection()
         return {**collection, "position": position, "at": (at or situation.now()).isoformat(),
-                "counts": situation.counts(), "drill": rt.drill}
+                "counts": situation.counts(), "drill": public_drill(rt.drill)}
 
     return await view(rt, at, read)
 

@@ -4,10 +4,6 @@ import { addWords } from '../lib/i18n.js';
 
 addWords({
   zh: {
-    'form.submit': '提交', 'form.cancel': '取消', 'form.sending': '提交中…',
-    'form.waiting': '已记录（位置 #{position}），等待地图更新…', 'form.conflict': '他人已修改此项，现在是：',
-    'form.noAnswer': '服务器没有回应：可能已记录，也可能没有。再点“提交”是安全的，不会重复记录。',
-    'form.unauthorized': '令牌无效或已撤销，请重新登录', 'form.none': '（无）',
     'console.label': '指挥操作', 'console.pickPoint': '在地图上点击事件位置', 'console.pickDestination': '在地图上点击目的地',
     'console.drawArea': '在地图上依次点击区域各角点，点击第一个角点完成', 'console.drawAlertArea': '在地图上画出预警范围：依次点击各角点，点击第一个角点完成',
     'console.stopPicking': '取消',
@@ -35,10 +31,6 @@ addWords({
     'incident.of': '事件：{title}', 'task.of': '任务：{title}', 'place': '{lon}, {lat}',
   },
   en: {
-    'form.submit': 'Submit', 'form.cancel': 'Cancel', 'form.sending': 'Sending…',
-    'form.waiting': 'Recorded (position #{position}); waiting for the map…', 'form.conflict': 'Someone else changed this; it is now:',
-    'form.noAnswer': 'No answer from the server: it may or may not have been recorded. Submitting again is safe: it is never recorded twice.',
-    'form.unauthorized': 'This token is unknown or revoked; sign in again', 'form.none': '(none)',
     'console.label': 'Command actions', 'console.pickPoint': 'Click the incident\u2019s place on the map', 'console.pickDestination': 'Click the destination on the map',
     'console.drawArea': 'Click the zone\u2019s corners on the map; click the first corner to finish', 'console.drawAlertArea': 'Draw the alert\u2019s area: click its corners, then the first corner to finish',
     'console.stopPicking': 'Stop',

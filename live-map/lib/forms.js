@@ -4,8 +4,23 @@
 // the answered position, so that it closes when every screen shows the change.
 import { AuthError, ApiProblem, newKey } from './api.js';
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { addWords, t } from './i18n.js';
 import { countyInputValue, fromCountyInput } from './time.js';
+
+addWords({
+  zh: {
+    'form.submit': '提交', 'form.cancel': '取消', 'form.sending': '提交中…',
+    'form.waiting': '已记录，等待各屏幕更新…', 'form.conflict': '他人已修改此项，现在是：',
+    'form.noAnswer': '服务器没有回应：可能已记录，也可能没有。再点“提交”是安全的，不会重复记录。',
+    'form.unauthorized': '令牌无效或已撤销，请重新登录', 'form.none': '（无）',
+  },
+  en: {
+    'form.submit': 'Submit', 'form.cancel': 'Cancel', 'form.sending': 'Sending…',
+    'form.waiting': 'Recorded; waiting for every screen to show it…', 'form.conflict': 'Someone else changed this; it is now:',
+    'form.noAnswer': 'No answer from the server: it may or may not have been recorded. Submitting again is safe: it is never recorded twice.',
+    'form.unauthorized': 'This token is unknown or revoked; sign in again', 'form.none': '(none)',
+  },
+});
 
 let current = null;   // the open form (one at a time)
 let serial = 0;
@@ -131,7 +146,7 @@ class ActionForm {
     this.setPending(true, t('form.sending'));
     try {
       const answer = await this.spec.send(values, { key: this.key, version: this.version });
-      this.setPending(true, t('form.waiting', { position: answer?.position ?? '' }));
+      this.setPending(true, t('form.waiting'));
       if (answer?.position != null && this.spec.feed) await this.spec.feed.reached(answer.position);
       this.close(true, answer);
     } catch (error) {

@@ -23,6 +23,12 @@ export function formatClock(iso) {
   return p ? `${p.hour}:${p.minute}:${p.second}` : '';
 }
 
+/** "12-08 14:00" in the county's time (a due time, an answer-by). */
+export function formatMinute(iso) {
+  const p = timeParts(iso);
+  return p ? `${p.month}-${p.day} ${p.hour}:${p.minute}` : '';
+}
+
 export function formatDateTime(iso) {
   const p = timeParts(iso);
   return p ? `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}` : '';
@@ -39,4 +45,13 @@ export function fromCountyInput(value) {
   if (!value) return null;
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?$/.exec(value);
   return match ? `${match[1]}T${match[2]}${match[3] ?? ':00'}+08:00` : null;
+}
+
+/** "14:32" today in the county, "12-06 14:32" on another day. */
+export function shortTime(iso, now = Date.now()) {
+  const p = timeParts(iso);
+  const today = timeParts(new Date(now));
+  if (!p || !today) return '';
+  const clock = `${p.hour}:${p.minute}`;
+  return p.year === today.year && p.month === today.month && p.day === today.day ? clock : `${p.month}-${p.day} ${clock}`;
 }

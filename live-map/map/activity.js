@@ -1,7 +1,8 @@
 // The activity stream: who did what, newest first.
 import { el, escapeHtml } from '../lib/dom.js';
 import { getLanguage, term } from '../lib/i18n.js';
-import { formatClock } from '../lib/time.js';
+import { formatClock, formatTime, timeParts } from '../lib/time.js';
+import { withPlaceNames } from './places.js';
 import { emptyRow } from './rows.js';
 import { ACTIVITY_LIMIT, state } from './state.js';
 
@@ -32,9 +33,17 @@ function activityRow(entry) {
 
 export function fillActivityRow(li, entry) {
   const english = getLanguage() === 'en';
-  li.innerHTML = `<time>${formatClock(entry.recorded_at)}</time>
+  // The time of day; with the date too when the entry is of another day than the page's latest news.
+  const when = sameDay(entry.recorded_at, state.at ?? Date.now()) ? formatClock(entry.recorded_at) : formatTime(entry.recorded_at);
+  li.innerHTML = `<time datetime="${escapeHtml(entry.recorded_at)}">${when}</time>
     <span class="actor">${escapeHtml(entry.actor_name ?? '')}<small>${term('role', entry.role)}</small></span>
-    <span class="what">${escapeHtml(english ? entry.summary_en : entry.summary_zh)}</span>
+    <span class="what">${escapeHtml(withPlaceNames(english ? entry.summary_en : entry.summary_zh))}</span>
     ${entry.reason ? `<em class="why">${escapeHtml(entry.reason)}</em>` : ''}`;
   li.entry = entry;
+}
+
+function sameDay(a, b) {
+  const x = timeParts(a);
+  const y = timeParts(b instanceof Date || typeof b === 'number' ? new Date(b) : b);
+  return Boolean(x && y) && x.year === y.year && x.month === y.month && x.day === y.day;
 }

@@ -13,6 +13,8 @@ export function exposeDiagnostics() {
     drawn: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].mode === 'bulk' ? layers[n].bulk.count() : layers[n].drawn.size])),
     modes: () => Object.fromEntries(LAYER_NAMES.map((n) => [n, layers[n].mode])),
     feature: (layer, id) => layers[layer].features.get(id) ?? null,
+    // The kind of feature the open popup is about (popups.js), or null.
+    openKind: () => (map._popup?.isOpen() ? map._popup.lianfangKind ?? null : null),
     task: (id) => state.tasks.get(id) ?? null,
     drawnAt: (layer, id) => layers[layer].drawn.get(id)?.getLatLng?.() ?? null,
     // Leaflet's stamp of the marker drawn for a feature: the same stamp later means it was not drawn anew.

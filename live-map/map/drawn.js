@@ -1,11 +1,13 @@
 // How a feature is drawn by Leaflet, one layer per feature: labelled, restyled and moved in place.
 /* global L */
 import { labelOf, refreshLabel } from './labels.js';
+import { fitZone, zoneLook } from './smallzones.js';
 import { styleOf } from './styles.js';
 
 /** Remember the Leaflet layer of a feature (for removal by id) and label it while its layer is small. */
 export function decorate(layer, feature, leaflet) {
   layer.drawn.set(feature.id, leaflet);
+  if (feature.properties.kind === 'zone') leaflet.on('add', () => fitZone(leaflet));
   const label = labelOf(layer, feature);
   if (label === null) return;
   const kind = feature.properties.kind;
@@ -64,6 +66,6 @@ export function redrawInPlace(layer, drawn, feature) {
 
 /** Restyle only if the style changed: each restyle repaints the feature's box on its canvas. */
 export function restyle(drawn, feature) {
-  const style = styleOf(feature);
+  const style = feature.properties.kind === 'zone' ? zoneLook(drawn, feature) : styleOf(feature);
   if (Object.keys(style).some((key) => drawn.options[key] !== style[key])) drawn.setStyle(style);
 }

@@ -3,12 +3,12 @@
 import { el } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { LiveFeed } from '../lib/live.js';
-import { formatTime } from '../lib/time.js';
+import { formatTime, shortTime } from '../lib/time.js';
 import { prependActivity, resetActivity } from './activity.js';
 import { CELL } from './clusters.js';
 import { showDrill } from './legend.js';
 import { renderPanels, schedulePanels } from './panels.js';
-import { LAYER_NAMES, LAYER_OF_KIND, layers, map, state, stats } from './state.js';
+import { LAYER_NAMES, LAYER_OF_KIND, feedListeners, layers, map, state, stats } from './state.js';
 import { refreshMode, removeFeature, replaceFeatures, updateProperties, upsertFeature } from './store.js';
 import { config } from '../lib/config.js';
 
@@ -40,6 +40,7 @@ export function handleMessage(msg) {
     default:
       console.warn('live feed: unknown message type', msg.type, msg);
   }
+  for (const listen of feedListeners) listen(msg);
 }
 
 /** The features of a packed block of the snapshot (by column: see api/live.py), added to `list`. */
@@ -88,9 +89,9 @@ export function applySnapshot(msg) {
     now = phase(name, now);
   }
   state.tasks = new Map(msg.ledger.map((row) => [row.id, row]));
-  resetActivity(msg.activity ?? []);
   state.position = msg.position;
-  state.at = msg.at;
+  state.at = msg.at;  // (before the activity: its rows are dated against it)
+  resetActivity(msg.activity ?? []);
   showDrill(msg.drill ?? config.drill);
   now = phase('activity', now);
   renderPanels(true);
@@ -154,9 +155,9 @@ function fitCountyOnce(jurisdictions) {
   state.fitted = true;
   el('county-name').textContent = county.properties.name;
   map.invalidateSize();  // the grid layout may have settled after the map measured its box
-  // Leave the legend's corner free (on a narrow screen the legend folds away).
-  const narrow = map.getSize().x < 700;
-  map.fitBounds(L.geoJSON(county).getBounds(), { paddingTopLeft: [narrow ? 10 : 360, 20], paddingBottomRight: [20, 20], animate: false });
+  // Leave the legend's corner free while it is open (folded, it is only its title).
+  const legendOpen = !el('legend').classList.contains('folded') && map.getSize().x >= 700;
+  map.fitBounds(L.geoJSON(county).getBounds(), { paddingTopLeft: [legendOpen ? 360 : 10, 20], paddingBottomRight: [20, 20], animate: false });
 }
 
 // -- the connection badge ------------------------------------------------------------------------
@@ -171,9 +172,9 @@ export function setConn(conn) {
 export function showPosition() {
   el('conn-label').textContent = t(`conn.${state.conn}`);
   const parts = [];
+  // People see times, never log positions (the position stays in data-position, for tests and diagnostics).
   if (state.conn === 'review' && state.review.at !== null) parts.push(`${t('asOf')} ${formatTime(new Date(state.review.at))}`);
-  if (state.position !== null) parts.push(`${t('position')} #${state.position}`);
-  if (state.at && state.conn !== 'review') parts.push(formatTime(state.at));
+  if (state.at && state.conn !== 'review') parts.push(t('updatedAt', { time: shortTime(state.at) }));
   const attempt = feed?.attempt ?? 0;
   if (state.conn === 'reconnecting' && attempt > 1) parts.push(t('attempt', { n: attempt - 1 }));
   el('conn-position').textContent = parts.join(' · ');

@@ -7,6 +7,7 @@ import { clusterIcon, drawClusters } from './clusters.js';
 import { decorate } from './drawn.js';
 import { summaryHtml } from './labels.js';
 import { openPopup } from './popups.js';
+import { fitZones } from './smallzones.js';
 import { LAYER_NAMES, ZONE_KINDS, layers, map, setMap, zoneRenderers } from './state.js';
 import { styleOf } from './styles.js';
 
@@ -25,6 +26,7 @@ export function createMap() {
     map.createPane(`zones-${kind}`).style.zIndex = String(411 + i);
     zoneRenderers[kind] = L.canvas({ pane: `zones-${kind}`, padding: 0.1 });
   });
+  map.on('zoomend', () => fitZones(layers.zones));
   map.on('moveend', () => {
     for (const layer of Object.values(layers)) if (layer.mode === 'clustered') drawClusters(layer);
   });

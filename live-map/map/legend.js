@@ -1,14 +1,51 @@
 // The drill banner, the legend's swatches (in the server's colours) and its layer toggles.
-import { palette } from '../lib/config.js';
+import { config, palette } from '../lib/config.js';
+import { t } from '../lib/i18n.js';
 import { el } from '../lib/dom.js';
 import { layers, map } from './state.js';
 
+let shownDrill = null;
+let drillPoll = null;
+const DRILL_POLL_MS = 10000;
+
+/** The drill banner: the scenario's name, and once the drill has ended, its result (never its run id). */
 export function showDrill(drill) {
+  shownDrill = drill ?? null;
   const banner = el('drill-banner');
   banner.hidden = !drill;
   document.body.classList.toggle('drill', Boolean(drill));
-  el('drill-name').textContent = drill ? [drill.scenario, drill.run].filter(Boolean).join(' · ') : '';
+  banner.dataset.status = drill?.status ?? '';
+  el('drill-name').textContent = drill ? [drill.scenario, drillStatus(drill)].filter(Boolean).join(' · ') : '';
+  // A drill served while it runs ends while the page is open: ask the server now and then how it stands.
+  clearTimeout(drillPoll);
+  if (drill?.status === 'running') drillPoll = setTimeout(refreshDrill, DRILL_POLL_MS);
 }
+
+function drillStatus(drill) {
+  if (drill.status === 'completed') {
+    const result = drill.result;
+    return result ? t('drill.result', { held: result.held, total: result.expectations }) : t('drill.ended');
+  }
+  if (drill.status === 'interrupted' || drill.status === 'refused') return t('drill.stopped');
+  return '';
+}
+
+async function refreshDrill() {
+  try {
+    const response = await fetch('/api/v1/config');
+    if (response.ok) {
+      const fresh = await response.json();
+      config.drill = fresh.drill;
+      showDrill(fresh.drill);
+      return;
+    }
+  } catch (error) {
+    console.warn('could not ask how the drill stands', error);
+  }
+  drillPoll = setTimeout(refreshDrill, DRILL_POLL_MS);
+}
+
+document.addEventListener('lianfang:language', () => showDrill(shownDrill));
 
 export function paintSwatches() {
   const colours = palette();
@@ -31,8 +68,13 @@ export function wireLegend() {
       }
     });
   }
-  // On a narrow screen the legend starts folded: its title opens it.
+  // The legend folds to its title (a button); on a smaller screen it starts folded, leaving the map free.
   const legend = el('legend');
-  if (window.matchMedia('(max-width: 700px)').matches) legend.classList.add('folded');
-  el('legend-title').addEventListener('click', () => legend.classList.toggle('folded'));
+  const toggle = el('legend-toggle');
+  const fold = (folded) => {
+    legend.classList.toggle('folded', folded);
+    toggle.setAttribute('aria-expanded', String(!folded));
+  };
+  fold(window.matchMedia('(max-width: 1500px), (max-height: 900px)').matches);
+  toggle.addEventListener('click', () => fold(!legend.classList.contains('folded')));
 }

@@ -9,6 +9,7 @@ import { getLanguage, setLanguage, t, translatePage } from '../lib/i18n.js';
 import { startConsole } from '../console/console.js';
 import { fillActivityRow } from './activity.js';
 import { exposeDiagnostics } from './diagnostics.js';
+import { showWhoAmI, startDesk } from './desk.js';
 import { createFeed, feed, setConn, showPosition } from './feed.js';
 import { addTiles, createMap } from './layers.js';
 import { refreshLabels } from './labels.js';
@@ -27,6 +28,7 @@ function applyLanguage(lang) {
   for (const li of el('activity-list').querySelectorAll('li.activity')) fillActivityRow(li, li.entry);
   if (el('activity-list').querySelector('.empty')) el('activity-list').replaceChildren(emptyRow('empty.activity'));
   if (state.mode === 'live') el('review-time').textContent = t('conn.live');
+  showWhoAmI(state.me);
   document.dispatchEvent(new CustomEvent('lianfang:language'));
   renderPanels(true);
   showPosition();
@@ -40,7 +42,10 @@ async function begin() {
     return;
   }
   state.me = check === 'ok' ? await whoAmI() : null;
-  startConsole(state.me);
+  showWhoAmI(state.me);
+  // A unit's page is its task desk; the commander's acts are the console's (each only what the role may send).
+  if (state.me?.role === 'unit') startDesk(state.me);
+  else startConsole(state.me);
   const at = new URL(location.href).searchParams.get('at');
   if (at && !Number.isNaN(Date.parse(at))) {
     loadAt(Date.parse(at));

@@ -17,8 +17,27 @@ export function popupContent(feature) {
 let popup = null;
 
 export function openPopup(latlng, feature) {
-  popup ??= L.popup({ maxWidth: 520 });
+  popup ??= L.popup({ maxWidth: 520, pane: popupPane() });
+  popup.lianfangKind = feature.properties.kind;
   popup.setLatLng(latlng).setContent(popupContent(feature)).openOn(map);
+}
+
+let topPane = null;
+
+/**
+ * Popups go in a pane of their own above the legend and the toolbar: Leaflet's panes live inside the map
+ * pane, whose transform keeps them under anything laid over the map. This pane sits in the map's container
+ * instead and follows the map pane's offset, so a popup's place is still the map's layer point.
+ */
+function popupPane() {
+  if (!topPane) {
+    topPane = map.createPane('top-popups', map.getContainer());
+    topPane.classList.add('top-popup-pane');
+    const follow = () => L.DomUtil.setPosition(topPane, L.DomUtil.getPosition(map.getPane('mapPane')));
+    map.on('move zoom viewreset zoomend resize', follow);
+    follow();
+  }
+  return 'top-popups';
 }
 
 /** Centre the map on a point feature and open its popup (a row of the board was clicked). */

@@ -52,3 +52,5 @@ export function setMap(made) {
 // What other parts of the page add to popups and rows (the console's actions): functions of a feature
 // (or a task row) that give the elements to show, or nothing.
 export const extensions = { popupActions: [], incidentActions: [], taskActions: [], rowsKey: '' };
+// Parts of the page that follow the live feed too (the unit's desk): each gets every message once applied.
+export const feedListeners = [];

@@ -8,6 +8,7 @@ from conftest import World
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.tokens import create_token
 
 from api.permissions import MAY
 from domain.settings import Settings
@@ -31,11 +32,18 @@ def test_the_config_names_no_path_of_the_server(tmp_path: Path) -> None:
     (tmp_path / "drill.json").write_text(json.dumps({
         "run": "r-1", "scenario": "示范县演练", "file": "/srv/secret/scenario.yaml", "geography": "geography.geojson",
         "start": "2026-03-01T08:00:00+08:00", "end": "2026-03-01T12:00:00+08:00", "status": "completed"}))
+    token = create_token(Settings(data_dir=tmp_path), role="observer", unit=None, name="大屏")
     with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
         answer = client.get("/api/v1/config")
+        situation = client.get("/api/v1/map", headers={"Authorization": f"Bearer {token}"})
+        with client.websocket_connect(f"/api/v1/live?access_token={token}") as socket:
+            snapshot = socket.receive_text()
     assert answer.json()["drill"] == {"run": "r-1", "scenario": "示范县演练", "start": "2026-03-01T08:00:00+08:00",
                                       "end": "2026-03-01T12:00:00+08:00", "status": "completed"}
-    assert "/srv/secret" not in answer.text and str(tmp_path) not in answer.text
+    # Nor do the map and the live feed, which carry the same banner to signed-in pages.
+    assert situation.json()["drill"] == answer.json()["drill"]
+    for text in (answer.text, situation.text, snapshot):
+        assert "/srv/secret" not in text and str(tmp_path) not in text
 
 
 def test_a_token_learns_who_it_is(world: World) -> None:

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
+from api.page_config import PUBLIC_DRILL
 from scenario_texts import GEOGRAPHY, SCENARIO_FILES, SMALL, write
 from domain.application import Coordination
 from domain.base import Meta
@@ -218,9 +219,10 @@ def test_the_drill_database_url_is_kept_out_of_drill_json_and_the_api(small: Pat
         answers = [client.get(path, headers=headers) for path in ("/api/v1/config", "/api/v1/map", "/healthz", "/api/v1/ledger")]
     assert [a.status_code for a in answers] == [200] * 4
     config, situation, health, _ = (a.json() for a in answers)
-    assert situation["drill"] == marker and health["drill"] is True
-    # The page's config, which anyone may read, says which drill runs, not where its file is on the server.
-    assert config["drill"] == {k: marker[k] for k in ("run", "scenario", "start", "end", "status") if k in marker}
+    assert health["drill"] is True
+    # The page's config, which anyone may read, and the map say which drill runs, not where its file is on the server.
+    assert config["drill"] == situation["drill"] == {k: marker[k] for k in PUBLIC_DRILL if k in marker}
+    assert situation["drill"]["status"] == "completed" and set(situation["drill"]["result"]) == {"held", "expectations"}
     assert situation["counts"]["open_incidents"] == 1 and health["store_head"] == event_count(store)
     assert not [a.request.url for a in answers if password in a.text or "postgresql://" in a.text]
 
@@ -409,3 +411,45 @@ def test_a_live_record_exports_to_a_scenario_that_replays_the_same(tmp_path: Pat
     original, again = replay(live.data_dir).samples[-1], replay(store).samples[-1]
     assert again.counts == original.counts and again.colours == original.colours
     assert runner.invoke(cli, ["drill", "export", str(tmp_path / "nothing")]).exit_code == 2
+
+
+@pytest.mark.embedded_only("the command as an operator runs it, on its default SQLite drill store")
+def test_drill_run_serve_prints_its_result_when_the_drill_ends_and_the_banner_says_so(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    scenario = write(tmp_path, SMALL, "small.yaml")
+    env = {**os.environ, "LIANFANG_DATA_DIR": str(tmp_path / "live"), "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    command = [str(Path(sys.executable).parent / "lianfang"), "drill", "run", str(scenario), "--serve", "--port", str(port),
+               "--store", str(tmp_path / "drill")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 60  # the summary comes while the map is still served (no Ctrl-C yet)
+        while not any("expectations held" in line for line in lines) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        output = "".join(lines)
+        assert "expectations held" in output and process.poll() is None, output
+        held = next(line for line in lines if "expectations held" in line)
+        config = httpx.get(f"http://127.0.0.1:{port}/api/v1/config", timeout=10).json()
+        drill = config["drill"]
+        assert drill["status"] == "completed"
+        assert f"{drill['result']['held']} of {drill['result']['expectations']} expectations held" in held
+        assert drill["result"]["expectations"] >= 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+    assert process.returncode == 0, "".join(lines)
+    assert sum("expectations held" in line for line in lines) == 1, "the result is printed once"
