@@ -46,6 +46,15 @@ def test_a_scenario_dispatches_a_kind_its_header_declares_runs_grades_and_export
     report, store = run_in_store(load(write(tmp_path, TEXT)), tmp_path / "drill", live=Settings(data_dir=tmp_path / "live"))
     assert [c.key for o in report.failed for c in o.checks if not c.held] == []
     assert len(report.outcomes) == 2
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app(Settings(data_dir=store))) as client:  # the page names the drill store's own kind
+        config = client.get("/api/v1/config").json()
+    assert config["terms"]["zh"]["resourceKind"]["pcr_truck"] == "核酸检测车"
+    assert config["terms"]["en"]["resourceKind"]["pcr_truck"] == "PCR testing truck"
+    assert config["order"]["resourceKind"][-1] == "pcr_truck"
     record = replay(store)
     assert record.snapshots[-1].state["kinds"]["resource:pcr_truck"]["zh"] == "核酸检测车"
     again = load(export(store, tmp_path / "exported.yaml"))  # the export declares the same kind: it loads and runs
