@@ -78,7 +78,7 @@ class HttpTarget:
         return ids
 
     def declare_kinds(self, kinds: dict[str, dict[str, tuple[str, str]]]) -> None:
-        raise RefusedByTarget("this scenario declares kinds of its own (kinds: in its header); those go into a drill "
+        raise ValueError("this scenario declares kinds of its own (kinds: in its header); those go into a drill "
                               "store of its own (`lianfang drill run FILE`), not into a running server: a county adds "
                               "kinds to its live catalogue with `lianfang setup`")
 
