@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 from domain.base import Meta, Thing
 from domain.errors import InvalidInput, Refused
@@ -68,7 +68,3 @@ def check_kind(value: Any, kinds: dict[str, tuple[str, str]], group: str) -> str
         listed = ", ".join(f"{code} ({zh})" for code, (zh, _) in kinds.items())
         raise InvalidInput(f"{group} kind {value!r} is unknown; {WHERE_DECLARED}. Known: {listed}")
     return value
-
-
-def catalogue_id() -> UUID:
-    return CATALOGUE_ID

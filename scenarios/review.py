@@ -28,7 +28,7 @@ from projections.geography import Geography
 from projections.indicators import indicators
 from projections.ledger import Ledger
 from projections.situation_map import SituationMap
-from scenarios.expectations import Outcome, describe
+from scenarios.expectations import Outcome
 from scenarios.export import geography_of
 from scenarios.loader import offset_of
 from scenarios.store import EXPECTATIONS, StoreMissing, read_facts, read_json
