@@ -17,7 +17,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev
 VENV := .venv
 VPY := $(VENV)/bin/python
 PIP := $(VPY) -m pip --disable-pip-version-check
-PYTEST := $(VPY) -m pytest -p no:cacheprovider -ra
+PYTEST := $(VPY) -m pytest -p no:cacheprovider -ra --durations=20
 # pytest's per-test timeout, read from [tool.pytest.ini_options] in pyproject.toml
 TIMEOUT = $(shell $(VPY) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["pytest"]["ini_options"]["timeout"])')
 SOAK_TIMEOUT ?= 0

@@ -36,7 +36,8 @@ from api.auth import Actor, authenticate, bearer
 from api.metrics import CLIENTS_DROPPED, DELTAS_SENT
 from api.packing import ascii_json, no_collector, pack
 from api.page_config import public_drill
-from api.problems import PROBLEM, Problem, bounded
+from api.problems import PROBLEM, Problem, bounded, is_storage_failure
+from domain.failures import FAILURES
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
@@ -49,6 +50,8 @@ TOKEN_CHECK_SECONDS = 0.5  # a revoked token's feed closes within about this, pl
 CLOSE_WAIT_SECONDS = 10.0  # a client that reads nothing cannot take its close frame; stop waiting then
 SLOW_CLIENT = 4008
 REVOKED = 4401
+INTERNAL_ERROR = 1011  # RFC 6455: the server met a condition it did not expect
+TRY_AGAIN_LATER = 1013  # the store is unreachable for now
 MAX_POSITION = 2**63 - 1
 REBUILD_EVERY = 4  # an out-of-date snapshot is reused until it is this many of its build times old
 ACTIVITY_WAIT_SECONDS = 2.0  # how long a snapshot waits for the audit trail to reach its position (scale-out)
@@ -267,8 +270,16 @@ class LiveHub:
         try:
             await asyncio.to_thread(authenticate, self.rt.app, secret, self.rt.tokens)
             valid = True
+            FAILURES.recovered("live token check")
         except Problem:
             valid = False
+        except Exception as error:
+            if not is_storage_failure(error):
+                raise
+            # The store is away for now: the token was good when last asked (at the latest when it connected),
+            # and a wall of viewers is not dropped for it; the check is asked again when the store is back.
+            FAILURES.failed("live token check", error, "viewers stay connected until the store is back")
+            return True
         if len(self._checked) > 4 * len(self.clients) + 100:
             self._checked = {s: c for s, c in self._checked.items() if now - c[0] < TOKEN_CHECK_SECONDS}
         self._checked[secret or ""] = (now, valid)
@@ -381,10 +392,15 @@ async def _serve(
         await asyncio.gather(*tasks, return_exceptions=True)
     if guard in done and not guard.cancelled() and guard.exception() is None:
         return guard.result()
-    if sender in done and not sender.cancelled():
-        error = sender.exception()
+    for task in (sender, guard):  # the token check reads the store too
+        error = task.exception() if task in done and not task.cancelled() else None
         if error is not None and not isinstance(error, (WebSocketDisconnect, OSError)):
-            log.error("live sender failed", exc_info=error)
+            resume = f"reconnect with after={client.position}" if client.started else "reconnect"
+            if is_storage_failure(error):  # one line per interval while the store is away
+                FAILURES.failed("live feed", error, "viewers are closed with 1013 and come back with after=")
+                return TRY_AGAIN_LATER, f"the store is unreachable for now; {resume}"
+            log.error("live feed failed", exc_info=error)
+            return INTERNAL_ERROR, f"server error; {resume}"
     return None, ""
 
 
@@ -397,6 +413,7 @@ async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int |
         await websocket.send_text(snapshot.message("snapshot" if after is None else "resync", hub.now() if current else None))
         client.position = client.audit_ceiling = snapshot.position
         client.audit_floor = snapshot.audit_through
+        FAILURES.recovered("live feed")
         await _send_late_entries(websocket, client, list(hub.ring))
     else:
         client.position = after or 0

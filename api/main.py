@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 async def page_config(rt: RuntimeDep) -> dict[str, Any]:
     """What the pages need before they sign in: drill banner, tile URL, the domain's words, colours, the role table."""
-    return pages.page_config(rt.drill, rt.settings.tile_url)
+    return pages.page_config(rt.drill, rt.settings.tile_url, list(rt.projections.map.state.get("kinds", {}).values()))
 
 
 def _serve_page(app: FastAPI) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from api.permissions import MAY
+from domain.terms import KIND_GROUPS, LEVEL_COLOURS, LEVEL_RANKS, TERMS, in_language
 from domain.values import PERSONAL_DATA_PATTERNS
-from domain.terms import LEVEL_COLOURS, LEVEL_RANKS, TERMS, in_language
 from domain.zone import NEXT_KIND
 
 # The map's colours, by what they show (a level's colour name, a zone's kind, a resource's or dispatch's state).
@@ -32,14 +32,22 @@ def public_drill(drill: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: drill[k] for k in PUBLIC_DRILL if k in drill} if drill else None
 
 
-def page_config(drill: dict[str, Any] | None, tile_url: str | None) -> dict[str, Any]:
+def page_config(drill: dict[str, Any] | None, tile_url: str | None, declared: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`declared`: the kinds the store's catalogue adds (the situation map's `kinds`), named like the defaults."""
+    terms = {"zh": in_language("zh"), "en": in_language("en")}
+    order = {group: list(names) for group, names in TERMS.items()}
+    for kind in declared or ():
+        group = KIND_GROUPS[kind["group"]][0]
+        terms["zh"][group][kind["code"]], terms["en"][group][kind["code"]] = kind["zh"], kind["en"]
+        if kind["code"] not in order[group]:
+            order[group].append(kind["code"])
     return {
         "drill": public_drill(drill),
         "tile_url": tile_url,
         "levels": [{"level": level, "colour": colour, "rank": LEVEL_RANKS[level]} for level, colour in LEVEL_COLOURS.items()],
         "zone_steps": NEXT_KIND,
-        "order": {group: list(names) for group, names in TERMS.items()},
-        "terms": {"zh": in_language("zh"), "en": in_language("en")},
+        "order": order,
+        "terms": terms,
         "palette": PALETTE,
         "may": {command: sorted(roles) for command, roles in MAY.items()},
         "personal_data": PERSONAL_DATA_PATTERNS,  # so a phone checks a note before queuing it, by the API's rule

@@ -20,6 +20,7 @@ READ = frozenset({C, U, F, O})
 
 MAY: dict[str, frozenset[str]] = {
     "register_unit": frozenset({C}),
+    "declare_kind": frozenset({C}),
     "report_incident": frozenset({C, U, F}),
     "file_report": frozenset({C, U, F}),
     "set_level": frozenset({C}),

@@ -105,7 +105,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_bug(request: Request, error: Exception) -> JSONResponse:
-        if _is_storage(error):  # one line per interval while the store is away, not a traceback per request
+        if is_storage_failure(error):  # one line per interval while the store is away, not a traceback per request
             from domain.failures import FAILURES
 
             FAILURES.failed("store access from requests", error, f"e.g. {request.method} {request.url.path}: 503")
@@ -128,7 +128,7 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": ".".join(location), "message": error.get("msg", "")}
 
 
-def _is_storage(error: Exception) -> bool:
+def is_storage_failure(error: Exception) -> bool:
     import sqlite3
 
     import psycopg

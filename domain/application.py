@@ -10,6 +10,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from domain.access import Token, token_id
 from domain.alert import Alert, digest_of, message_id
 from domain.base import Meta, Thing
+from domain.catalogue import CATALOGUE_ID, Catalogue, defaults
 from domain.clock import Clock, Ids
 from domain.dispatch import Dispatch
 from domain.enrolment import CodeGone, Enrolment, enrolment_id
@@ -61,6 +62,24 @@ class Coordination(Application):
         """Stage the command's things for the shared commit; `main` is the thing the answer names."""
         return current().stage(main, *others)
 
+    # -- the county's catalogue of kinds -------------------------------------------------------
+
+    def kinds(self, group: str) -> dict[str, tuple[str, str]]:
+        """The store's kinds of a group, as this unit of work sees them (the defaults alone if none was declared)."""
+        try:
+            return self.load(Catalogue, CATALOGUE_ID, "catalogue").kinds(group)
+        except NotFound:
+            return defaults(group)
+
+    def declare_kind(self, meta: Meta, *, group: Any, code: Any, zh: Any, en: Any) -> UUID:
+        """Add a kind to the county's catalogue (or rename one), with its Chinese and English names."""
+        try:
+            catalogue = self.load(Catalogue, CATALOGUE_ID, "catalogue")
+        except NotFound:
+            catalogue = Catalogue.open(meta)
+        catalogue.declare(meta, group=group, code=code, zh=zh, en=en)
+        return self.stage(catalogue)
+
     # -- units, tokens ----------------------------------------------------------------------
 
     def register_unit(self, meta: Meta, *, name: Any, kind: Any, jurisdiction: Any = None) -> UUID:
@@ -111,6 +130,7 @@ class Coordination(Application):
         """Report a public-health incident."""
         return self.stage(Incident.report(
             self.ids.new(), meta, kind=kind, title=title, location=location, jurisdiction=jurisdiction, counts=counts,
+            kinds=self.kinds("incident"),
         ))
 
     def file_report(self, meta: Meta, incident: Any, *, new: Any, note: Any = None, position: Any = None) -> UUID:
@@ -159,7 +179,7 @@ class Coordination(Application):
         owner = self.load(Unit, unit, "unit")
         return self.stage(Resource.register(
             self.ids.new(), meta, kind=kind, name=name, unit=str(owner.id), position=position,
-            capacity=capacity, quantity=quantity,
+            capacity=capacity, quantity=quantity, kinds=self.kinds("resource"),
         ))
 
     def move_resource(self, meta: Meta, resource: Any, *, position: Any) -> UUID:
@@ -171,7 +191,8 @@ class Coordination(Application):
     def request_dispatch(self, meta: Meta, *, incident: Any, kind: Any, quantity: Any = 1, destination: Any = None) -> UUID:
         """Request a resource of a kind for an incident."""
         found = self.load(Incident, incident, "incident")
-        return self.stage(Dispatch.request(self.ids.new(), meta, found, kind=kind, quantity=quantity, destination=destination))
+        return self.stage(Dispatch.request(self.ids.new(), meta, found, kind=kind, quantity=quantity, destination=destination,
+                                            kinds=self.kinds("resource")))
 
     def commit_dispatch(self, meta: Meta, dispatch: Any, *, resource: Any) -> UUID:
         """Commit a named resource to a requested dispatch."""
@@ -336,5 +357,5 @@ class Coordination(Application):
 
 def command_names() -> set[str]:
     return {n for n, v in vars(Coordination).items() if callable(v) and not n.startswith("_")} - {
-        "load", "stage", "find_token",
+        "load", "stage", "find_token", "kinds",
     }

@@ -8,7 +8,8 @@ from domain.base import Meta, Thing
 from domain.errors import InvalidInput, Refused
 from domain.incident import Incident
 from domain.resource import Resource
-from domain.values import MAX_COUNT, RESOURCE_KINDS, kind_of, point_of, text_of
+from domain.catalogue import check_kind, defaults
+from domain.values import MAX_COUNT, point_of, text_of
 
 NEXT_STATE = {"commit": ("requested", "committed"), "depart": ("committed", "en_route"),
               "arrive": ("en_route", "on_scene"), "release": ("on_scene", "released")}
@@ -66,6 +67,7 @@ class Dispatch(Thing):
     @classmethod
     def request(
         cls, id: UUID, meta: Meta, incident: Incident, *, kind: Any, quantity: Any = 1, destination: Any = None,  # noqa: A002
+        kinds: dict[str, tuple[str, str]] | None = None,
     ) -> Dispatch:
         meta.check_role("commander", "unit", doing="requesting a resource")
         incident.check_open("get new dispatches")
@@ -73,7 +75,7 @@ class Dispatch(Thing):
             raise InvalidInput(f"quantity must be a whole number from 1 to {MAX_COUNT}, not {quantity!r}")
         return cls.begin(
             cls.DispatchRequested, id, meta, incident=str(incident.id),
-            kind=kind_of(kind, RESOURCE_KINDS, "resource"), quantity=quantity,
+            kind=check_kind(kind, kinds or defaults("resource"), "resource"), quantity=quantity,
             destination=point_of(destination, "destination") if destination is not None else list(incident.location),
         )
 

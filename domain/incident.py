@@ -6,7 +6,8 @@ from uuid import UUID
 
 from domain.base import Meta, Thing
 from domain.errors import InvalidInput, Refused
-from domain.values import INCIDENT_KINDS, Counts, Level, kind_of, level_of, point_of, text_of
+from domain.catalogue import check_kind, defaults
+from domain.values import Counts, Level, level_of, point_of, text_of
 
 
 class IncidentClosedError(Refused):
@@ -55,14 +56,14 @@ class Incident(Thing):
     @classmethod
     def report(
         cls, id: UUID, meta: Meta, *, kind: Any, title: Any, location: Any,  # noqa: A002
-        jurisdiction: Any = None, counts: Any = None,
+        jurisdiction: Any = None, counts: Any = None, kinds: dict[str, tuple[str, str]] | None = None,
     ) -> Incident:
         meta.check_role("commander", "unit", "field", doing="reporting an incident")
         return cls.begin(
             cls.IncidentReported,
             id,
             meta,
-            kind=kind_of(kind, INCIDENT_KINDS, "incident"),
+            kind=check_kind(kind, kinds or defaults("incident"), "incident"),
             title=text_of(title, "title", max_len=200),
             location=point_of(location),
             jurisdiction=text_of(jurisdiction, "jurisdiction", required=False, max_len=32),

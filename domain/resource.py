@@ -6,7 +6,8 @@ from uuid import UUID
 
 from domain.base import Meta, Thing
 from domain.errors import InvalidInput, NotPermitted, Refused
-from domain.values import MAX_COUNT, RESOURCE_KINDS, kind_of, point_of, text_of
+from domain.catalogue import check_kind, defaults
+from domain.values import MAX_COUNT, point_of, text_of
 
 
 def amount_of(value: Any, what: str) -> int | None:
@@ -56,14 +57,14 @@ class Resource(Thing):
     @classmethod
     def register(
         cls, id: UUID, meta: Meta, *, kind: Any, name: Any, unit: str, position: Any,  # noqa: A002
-        capacity: Any = None, quantity: Any = None,
+        capacity: Any = None, quantity: Any = None, kinds: dict[str, tuple[str, str]] | None = None,
     ) -> Resource:
         meta.check_role("commander", "unit", doing="registering a resource")
         if meta.role == "unit" and meta.unit != unit:
             raise NotPermitted("a unit registers only its own resources")
         return cls.begin(
             cls.ResourceRegistered, id, meta,
-            kind=kind_of(kind, RESOURCE_KINDS, "resource"), name=text_of(name, "name", max_len=100),
+            kind=check_kind(kind, kinds or defaults("resource"), "resource"), name=text_of(name, "name", max_len=100),
             unit=unit, position=point_of(position, "position"),
             capacity=amount_of(capacity, "capacity"), quantity=amount_of(quantity, "quantity"),
         )

@@ -27,6 +27,11 @@ INCIDENT_KINDS: Names = {
     "infectious_disease": ("传染病疫情", "infectious disease"),
     "vaccine_reaction": ("预防接种异常反应", "vaccine reaction"),
     "occupational_poisoning": ("职业中毒", "occupational poisoning"),
+    "mass_unexplained_illness": ("群体性不明原因疾病", "mass unexplained illness"),
+    "environmental_hazard": ("环境因素事件", "environmental health hazard"),
+    "radiation_exposure": ("意外辐射照射事件", "accidental radiation exposure"),
+    "disaster_health": ("自然灾害次生公共卫生事件", "public-health effects of a natural disaster"),
+    "terrorism_health": ("生物、化学、核辐射恐怖事件", "biological, chemical or nuclear terrorism"),
     "other": ("其他突发公共卫生事件", "other"),
 }
 
@@ -38,7 +43,20 @@ RESOURCE_KINDS: Names = {
     "supplies": ("物资储备", "supplies"),
     "epi_team": ("流调队", "epi team"),
     "transport": ("转运组", "transport"),
+    "negative_pressure_ambulance": ("负压救护车", "negative-pressure ambulance"),
+    "disinfection_team": ("消杀队", "disinfection team"),
+    "vaccination_team": ("应急接种队", "emergency vaccination team"),
+    "mobile_lab": ("移动检测实验室", "mobile testing laboratory"),
+    "hospital_beds": ("定点医院床位", "designated hospital beds"),
+    "protective_supplies": ("防护物资", "protective supplies"),
+    "psychological_team": ("心理援助队", "psychological support team"),
+    "grid_workers": ("网格员队伍", "grid workers"),
+    "volunteers": ("志愿者队伍", "volunteers"),
+    "cold_chain_vehicle": ("冷链运输车", "cold-chain vehicle"),
 }
+# The kind groups a county's catalogue extends (Catalogue in domain/catalogue.py), by the name a file uses.
+KIND_GROUPS: dict[str, tuple[str, Names]] = {"incident": ("incidentKind", INCIDENT_KINDS),
+                                             "resource": ("resourceKind", RESOURCE_KINDS)}
 
 UNIT_KINDS: Names = {"department": ("县级部门", "county department"), "township": ("乡镇（街道）", "township")}
 

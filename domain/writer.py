@@ -39,7 +39,7 @@ TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lif
             "complete_task", "refuse_task", "supervise_task", "answer_supervision", "revoke_token",
             "update_alert", "cancel_alert"}
 UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
-              "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event",
+              "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event", "declare_kind",
               "offer_enrolment", "redeem_enrolment"}
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from shapely.geometry import shape
 
 from domain.alert import Alert
+from domain.catalogue import Catalogue
 from domain.dispatch import Dispatch
 from domain.incident import Incident
 from domain.resource import Resource
@@ -39,6 +40,7 @@ class SituationMap(ReadModel):
         return {"incidents": {}, "zones": {}, "resources": {}, "dispatches": {}, "alerts": {}, "units": {}}
 
     def loaded(self) -> None:
+        self.state.setdefault("kinds", {})  # a checkpoint written before the county's catalogue had none
         self._zones = ZoneIndex()
         self._zone_heap: list[tuple[str, str]] = []
         self._zone_days: dict[str, int] = {}  # the quiet-day count last shown, so a tick says only what changed
@@ -60,6 +62,11 @@ class SituationMap(ReadModel):
     @process.register(Unit.UnitRegistered)
     def _(self, e: Unit.UnitRegistered, fact: Fact) -> list[dict[str, Any]]:
         self.state["units"][fact.thing] = {"id": fact.thing, "name": e.name, "kind": e.kind, "jurisdiction": e.jurisdiction}
+        return []
+
+    @process.register(Catalogue.KindDeclared)
+    def _(self, e: Catalogue.KindDeclared, fact: Fact) -> list[dict[str, Any]]:
+        self.state["kinds"][f"{e.group}:{e.code}"] = {"group": e.group, "code": e.code, "zh": e.zh, "en": e.en}
         return []
 
     @process.register(Incident.IncidentReported)

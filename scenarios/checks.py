@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import best_match
 
+from domain.catalogue import WHERE_DECLARED, defaults
 from domain.errors import InvalidInput
 from domain.geometry import area_of
 from domain.text import checked_text
@@ -24,7 +25,8 @@ from scenarios.located import Located
 from scenarios.loader import TIME_FIELDS, format_offset, offset_of, schema, verbs
 
 Problems = list[tuple[int, str]]
-TOP = ("scenario", "start", "geography", "actors", "injects", "expect")
+TOP = ("scenario", "start", "geography", "kinds", "actors", "injects", "expect")
+KIND_OF = {"report_incident": "incident", "register_resource": "resource", "request_dispatch": "resource"}
 THING_FIELDS = ("incident", "zone", "resource", "dispatch", "task", "alert")
 
 
@@ -56,6 +58,7 @@ def check_meaning(doc: Located, path: Path) -> Problems:
         if isinstance(actor, dict) and actor.get("unit") is not None:
             _check_unit(actors, actor["unit"], ("actors", actor_id, "unit"), add)
     _check_injects(raw.get("injects"), actors, add)
+    _check_kinds(raw, doc, add)
     _check_expectations(raw.get("expect"), add)
     return problems
 
@@ -129,6 +132,22 @@ def _check_fields(index: int, verb: str, spec: dict[str, Any], args: dict[str, A
             _check_text(value, key, (*where, key), add, f"inject {index + 1}: ")
         if key == "occurred_at" and offset_of(value) is None and not _is_time(value):
             add((*where, key), f"inject {index + 1}: occurred_at must be an offset such as \"+01:30\" or an ISO-8601 time")
+
+
+def _check_kinds(raw: dict[str, Any], doc: Located, add: Any) -> None:
+    """Every kind an inject names is a default or declared in this file's `kinds:` header."""
+    header = raw.get("kinds") if isinstance(raw.get("kinds"), dict) else {}
+    for index, inject in enumerate(raw.get("injects") if isinstance(raw.get("injects"), list) else []):
+        group = KIND_OF.get(inject.get("do")) if isinstance(inject, dict) else None
+        args = inject.get("with") if group else None
+        if not isinstance(args, dict) or not isinstance(args.get("kind"), str):
+            continue
+        declared = header.get(group) if isinstance(header.get(group), dict) else {}
+        if args["kind"] not in defaults(group) and args["kind"] not in declared:
+            here = (f"this file declares its own under kinds: {group}: (line {doc.line(('kinds', group))})" if declared
+                    else f"this file declares none (add kinds: {{{group}: {{{args['kind']}: {{zh: …, en: …}}}}}} to its header)")
+            add(("injects", index, "with", "kind"), f"inject {index + 1}: {group} kind {args['kind']!r} is unknown; "
+                f"{WHERE_DECLARED}; {here}")
 
 
 def _check_text(value: str, field: str, where: tuple[Any, ...], add: Any, prefix: str = "") -> None:

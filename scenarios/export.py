@@ -24,7 +24,7 @@ from scenarios.store import EXPECTATIONS, GEOGRAPHY, StoreMissing, read_facts, r
 
 ACTOR_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 REF_PREFIX = {"Incident": "inc", "Zone": "zone", "Resource": "res", "Dispatch": "disp", "Task": "task", "Alert": "alert"}
-SIDE_EFFECTS = {"UnitRegistered", "TokenIssued", "TokenRevoked", "KeyRecorded", "ResourceAssigned", "ResourceFreed"}
+SIDE_EFFECTS = {"CatalogueOpened", "KindDeclared", "UnitRegistered", "TokenIssued", "TokenRevoked", "KeyRecorded", "ResourceAssigned", "ResourceFreed"}
 STEPS = {"DispatchCommitted": "commit_dispatch", "DispatchDeparted": "depart", "DispatchArrived": "arrive",
          "DispatchReleased": "release", "DispatchCancelled": "cancel_dispatch", "TaskClaimed": "claim_task",
          "ProgressReported": "report_progress", "TaskCompleted": "complete_task", "TaskRefused": "refuse_task",
@@ -164,8 +164,14 @@ def scenario_of(store: Path, geography: str, allow_remote_store: bool = False) -
     injects = [i for i in (exporter.inject(f) for f in exporter.facts) if i is not None]
     marker = read_json(store / DRILL_MARKER)
     name = f"{marker['scenario']}（记录导出）" if marker else f"{store.resolve().name} 处置记录导出"
-    doc = {"scenario": name, "start": exporter.start.isoformat(), "geography": geography, "actors": exporter.actors,
-           "injects": injects}
+    doc = {"scenario": name, "start": exporter.start.isoformat(), "geography": geography}
+    kinds: dict[str, dict[str, dict[str, str]]] = {}
+    for fact in exporter.facts:  # the store's own catalogue goes along, so the replay knows the same kinds
+        if fact.type == "KindDeclared":
+            kinds.setdefault(fact.event.group, {})[fact.event.code] = {"zh": fact.event.zh, "en": fact.event.en}
+    if kinds:
+        doc["kinds"] = kinds
+    doc |= {"actors": exporter.actors, "injects": injects}
     expect = exporter.expectations(read_json(store / EXPECTATIONS))
     if expect:
         doc["expect"] = expect

@@ -68,6 +68,7 @@ class Scenario:
     actors: dict[str, Actor]
     injects: list[Inject]
     expectations: list[Expectation] = field(default_factory=list)
+    kinds: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # declared in the header, by group
 
     def moment(self, offset: timedelta) -> datetime:
         return self.start + offset
@@ -139,4 +140,5 @@ def _scenario(raw: dict[str, Any], doc: Located, path: Path) -> Scenario:
     return Scenario(
         path=path, name=raw["scenario"], start=datetime.fromisoformat(raw["start"].replace("Z", "+00:00")),
         geography=(path.parent / raw["geography"]).resolve(), actors=actors, injects=injects, expectations=expectations,
+        kinds={group: {code: (n["zh"], n["en"]) for code, n in declared.items()} for group, declared in (raw.get("kinds") or {}).items()},
     )

@@ -66,6 +66,12 @@ class LocalTarget:
             ids[unit.id] = str(receipt.id)
         return ids
 
+    def declare_kinds(self, kinds: dict[str, dict[str, tuple[str, str]]]) -> None:
+        """The scenario's own kinds, in its drill store's catalogue (recorded by the director, source drill)."""
+        for group, declared in kinds.items():
+            for code, (zh, en) in declared.items():
+                self._send(Command("declare_kind", self.meta(None, None), {"group": group, "code": code, "zh": zh, "en": en}))
+
     def time_of(self, offset: timedelta) -> str:
         return self.scenario.moment(offset).isoformat()
 

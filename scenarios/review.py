@@ -28,7 +28,7 @@ from projections.geography import Geography
 from projections.indicators import indicators
 from projections.ledger import Ledger
 from projections.situation_map import SituationMap
-from scenarios.expectations import Outcome, describe
+from scenarios.expectations import Outcome
 from scenarios.export import geography_of
 from scenarios.loader import offset_of
 from scenarios.store import EXPECTATIONS, StoreMissing, read_facts, read_json
@@ -241,20 +241,23 @@ def clock(moment: datetime, start: datetime) -> str:
 
 def summary(record: Record) -> str:
     """A short text summary of the review, for a terminal."""
+    from scenarios.review_words import counted, duration
+
     final = record.samples[-1]
-    kind = f"drill run {record.marker['run']}" if record.marker else "live record"
-    lines = [f"复盘 after-action review: {record.title} ({kind})",
-             f"  store {record.store}; {len(record.facts)} events from {record.start:%Y-%m-%d %H:%M} to {record.end:%Y-%m-%d %H:%M %z}"]
+    kind = f"演练 {record.marker['run']}" if record.marker else "实战记录"
+    lines = [f"复盘：{record.title}（{kind}）",
+             f"  记录 {record.store}；{len(record.facts)} 条事件，{record.start:%Y-%m-%d %H:%M} 至 {record.end:%Y-%m-%d %H:%M %z}"]
+    labels = dict(MILESTONES)
     for i in record.key_times:
-        steps = ", ".join(f"{k.replace('_', ' ')} +{m} min" for k, m in i["minutes"].items())
-        lines.append(f"  incident {i['title']}: reported {clock(i['reported'], record.start)}" + (f"; {steps}" if steps else ""))
-    lines.append(f"  at the end: open incidents {final.counts['open_incidents']}; zones {describe(final.counts['zones'])}; "
-                 f"dispatches {describe(final.counts['dispatches'])}; tasks {describe(final.colours)}; "
-                 f"cases (all incidents) {describe({k: v for k, v in final.cumulative.items() if v})}")
+        steps = "，".join(f"{labels[k]} +{duration(m)}" for k, m in i["minutes"].items())
+        lines.append(f"  事件「{i['title']}」：报告于 {clock(i['reported'], record.start)}" + (f"；{steps}" if steps else ""))
+    lines.append(f"  结束时：处置中事件 {final.counts['open_incidents']}；区域 {counted('zones', final.counts['zones'])}；"
+                 f"调度 {counted('dispatches', final.counts['dispatches'])}；任务 {counted('tasks', final.colours)}；"
+                 f"病例（全部事件）{counted('cases', final.cumulative)}")
     if record.expectations:
         held = sum(o.held for o in record.expectations)
-        lines.append(f"  {held} of {len(record.expectations)} expectations held")
+        lines.append(f"  演练评估：{len(record.expectations)} 项预期中 {held} 项达成")
     for row in record.indicators:
-        lines.append(f"  {row['name']}: tasks led {row['tasks_assigned']}, on time {row['completed_on_time']}, late {row['completed_late']}, "
-                     f"refused {row['refused']}; median minutes to claim {row['median_minutes_to_claim']}")
+        lines.append(f"  {row['name']}：牵头任务 {row['tasks_assigned']}，按时办结 {row['completed_on_time']}，逾期办结 {row['completed_late']}，"
+                     f"拒绝 {row['refused']}；认领用时中位数 {duration(row['median_minutes_to_claim'])}")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from scenarios.expectations import describe
 from scenarios.review import MILESTONES, clock
 from scenarios.review_plots import cases_png, situation_png, tasks_png
+from scenarios.review_words import DASH, HOLDS_NAMES, INDICATOR_HEADERS, THING_NAMES, KindNames, counted, duration, word
 
 if TYPE_CHECKING:
     from scenarios.review import ActivityLog, Record
@@ -65,13 +66,13 @@ def render(record: Record) -> str:
 
 def header(record: Record) -> str:
     banner = '<div class="exercise">演练 EXERCISE</div>' if record.marker else ""
-    run = f"drill run {e(record.marker['run'])} · " if record.marker else "live record · "
+    run = f"演练 {e(record.marker['run'])} · " if record.marker else "实战记录 · "
     final = record.samples[-1]
-    counts = (f"open incidents {final.counts['open_incidents']} · zones {e(describe(final.counts['zones']))} · "
-              f"dispatches {e(describe(final.counts['dispatches']))} · tasks {e(describe(final.colours))}")
+    counts = (f"处置中事件 {final.counts['open_incidents']} · 区域 {e(counted('zones', final.counts['zones']))} · "
+              f"调度 {e(counted('dispatches', final.counts['dispatches']))} · 任务 {e(counted('tasks', final.colours))}")
     return (f"<header>{banner}<h1>复盘报告 After-action review: {e(record.title)}</h1>"
-            f"<p>{run}store {e(record.store)} · {len(record.facts)} events · "
-            f"{record.start:%Y-%m-%d %H:%M} → {record.end:%Y-%m-%d %H:%M %z}</p><p class=\"muted\">At the end: {counts}</p></header>")
+            f"<p>{run}记录 {e(record.store)} · {len(record.facts)} 条事件 · "
+            f"{record.start:%Y-%m-%d %H:%M} → {record.end:%Y-%m-%d %H:%M %z}</p><p class=\"muted\">结束时：{counts}</p></header>")
 
 
 def key_times(record: Record) -> str:
@@ -79,10 +80,10 @@ def key_times(record: Record) -> str:
     for i in record.key_times:
         row = [e(i["title"]), e(clock(i["reported"], record.start))]
         for key, _ in MILESTONES[1:]:
-            row.append(f"{e(clock(i[key], record.start))}<br>+{i['minutes'][key]} min" if key in i else '<span class="muted">—</span>')
+            row.append(f"{e(clock(i[key], record.start))}<br>+{e(duration(i['minutes'][key]))}" if key in i else '<span class="muted">—</span>')
         rows.append(row)
-    headers = ["事件 incident", *[f"{label} {key.replace('_', ' ')}" for key, label in MILESTONES]]
-    return table(headers, rows) if rows else "<p>No incident was reported.</p>"
+    headers = ["事件", *[label for _, label in MILESTONES]]
+    return table(headers, rows) if rows else "<p>本次记录未报告事件。</p>"
 
 
 def situation(record: Record) -> str:
@@ -103,14 +104,16 @@ def unit_indicators(record: Record) -> str:
     keys = ["tasks_assigned", "tasks_claimed", "completed_on_time", "completed_late", "refused", "overdue_open",
             "median_minutes_to_claim", "median_minutes_to_first_progress", "median_minutes_to_complete", "dispatches",
             "median_minutes_request_to_commit", "median_minutes_request_to_arrival"]
-    rows = [[e(r["name"]), *[r[k] if r[k] is not None else "—" for k in keys]] for r in record.indicators]
-    return table(["unit", *[k.replace("_", " ") for k in keys]], rows) if rows else "<p>No unit led a task or sent a resource.</p>"
+    rows = [[e(r["name"]), *[e(duration(r[k])) if k.startswith("median") else (DASH if r[k] is None else r[k]) for k in keys]]
+            for r in record.indicators]
+    return table(["单位", *[INDICATOR_HEADERS[k] for k in keys]], rows) if rows else "<p>没有单位牵头任务或调派资源。</p>"
 
 
 def task_ledger(record: Record) -> str:
     rows = [[e(r["title"]), e(r["lead_name"]), e("、".join(r["cooperating_names"])), e(clock_iso(r["due"], record)),
-             e(r["state"]), r["percent"], f"{e(r['colour'])}: {e(r['reason'])}"] for r in record.ledger_rows]
-    return table(["task", "lead", "cooperating", "due", "state", "%", "colour"], rows, [r["colour"] for r in record.ledger_rows])
+             e(word("taskState", r["state"])), DASH if r["percent"] is None else r["percent"],
+             f"{e(word('colour', r['colour']))}：{e(r['reason'] or DASH)}"] for r in record.ledger_rows]
+    return table(["任务", "牵头单位", "配合单位", "时限", "状态", "进度 %", "三色"], rows, [r["colour"] for r in record.ledger_rows])
 
 
 def alerts(record: Record) -> str:
@@ -122,11 +125,16 @@ def alerts(record: Record) -> str:
         e_ = fact.event
         what = {"AlertIssued": "发布 issued", "AlertUpdated": "更新 updated", "AlertCancelled": "撤销 cancelled"}.get(fact.type, fact.type)
         rows.append([clock(fact.at, record.start), what, getattr(e_, "headline", "") or "",
-                     " / ".join(str(getattr(e_, k, "") or "") for k in ("severity", "urgency", "certainty")).strip(" /"),
-                     getattr(e_, "status", "") or "", fact.meta.get("source", ""), f"/api/v1/alerts/{fact.thing}.cap.xml"])
+                     " / ".join(word(k, getattr(e_, k)) for k in ("severity", "urgency", "certainty") if getattr(e_, k, None)),
+                     _status(getattr(e_, "status", None)), fact.meta.get("source", ""), f"/api/v1/alerts/{fact.thing}.cap.xml"])
     if not rows:
         return "<p>本次记录未发布预警。No alert was issued.</p>"
-    return table(["时间 time", "动作 action", "标题 headline", "严重/紧急/确定", "status", "source", "CAP 1.2"], rows)
+    return table(["时间", "动作", "标题", "严重/紧急/确定", "状态", "来源", "CAP 1.2"], rows)
+
+
+def _status(value: Any) -> str:
+    """A CAP status in Chinese, with the code CAP carries: 演练（Exercise）."""
+    return f"{word('alertStatus', value)}（{value}）" if value else DASH
 
 
 def clock_iso(value: str, record: Record) -> str:
@@ -137,32 +145,44 @@ def clock_iso(value: str, record: Record) -> str:
 
 def expectations(record: Record) -> str:
     if not record.expectations:
-        return "<p>No expectations were recorded for this store (only drill runs grade them).</p>"
+        return "<p>本记录没有演练评估（只有演练运行才评估预期）。</p>"
     held = sum(o.held for o in record.expectations)
     status = "held" if held == len(record.expectations) else "failed"
     rows, classes = [], []
     for o in record.expectations:
         for c in o.checks:
-            mark = '<span class="held">held</span>' if c.held else '<span class="failed">NOT HELD</span>'
-            rows.append([o.number, e(o.at), o.line, e(c.key), e(describe(c.expected)), e(describe(c.actual)), mark])
+            mark = '<span class="held">达成</span>' if c.held else '<span class="failed">未达成</span>'
+            rows.append([o.number, e(o.at), o.line, e(HOLDS_NAMES.get(c.key, c.key)), e(_held(c.key, c.expected)), e(_held(c.key, c.actual)), mark])
             classes.append("" if c.held else "red")
-    return f'<p class="{status}">{held} of {len(record.expectations)} expectations held</p>' + table(
-        ["#", "at", "line", "what", "expected", "actual", ""], rows, classes)
+    return f'<p class="{status}">{len(record.expectations)} 项预期中 {held} 项达成</p>' + table(
+        ["#", "时刻", "行", "检查项", "预期", "实际", ""], rows, classes)
+
+
+def _held(key: str, value: Any) -> str:
+    return counted(key, value) if isinstance(value, dict) else describe(value)
 
 
 def activity_log(record: Record, log: ActivityLog) -> str:
     first, last = log.activities[0]["recorded_at"], log.activities[-1]["recorded_at"]
-    personnel = "、".join(f"{e(name)}（{e(role)}）" for name, role in log.personnel.items())
+    personnel = "、".join(f"{e(name)}（{e(word('role', role))}）" for name, role in log.personnel.items())
+    kinds = _kinds(record)
     resources = "、".join(e(r) for r in log.resources) or "—"
-    rows = [[e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(a["summary_zh"]), e(a["reason"] or "")]
-            for a in log.activities]
-    return (f"<h3>{e(log.name)} <span class=\"muted\">({e(log.kind)})</span></h3>"
-            f"<p>工作时段 operational period: {e(clock_iso(first, record))} → {e(clock_iso(last, record))}<br>"
-            f"人员 personnel: {personnel}<br>资源 resources: {resources}</p>"
-            + table(["time", "who", "activity", "why / note"], rows))
+    rows = [[e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(kinds.in_summary(a["summary_zh"])),
+             e(a["reason"] or "")] for a in log.activities]
+    kind = word("unitKind", log.kind) if log.kind in ("department", "township") else word("role", log.kind)
+    return (f"<h3>{e(log.name)} <span class=\"muted\">（{e(kind)}）</span></h3>"
+            f"<p>工作时段：{e(clock_iso(first, record))} → {e(clock_iso(last, record))}<br>"
+            f"人员：{personnel}<br>资源：{resources}</p>"
+            + table(["时间", "人员", "工作内容", "原因 / 备注"], rows))
+
+
+def _kinds(record: Record) -> KindNames:
+    return KindNames(record.snapshots[-1].state.get("kinds") if record.snapshots else None)
 
 
 def timeline(record: Record) -> str:
-    rows = [[a["position"], e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(a["role"]),
-             e(a["thing_kind"]), e(a["summary_zh"]), e(a["reason"] or "")] for a in record.entries]
-    return table(["#", "time", "who", "role", "thing", "what", "why / note"], rows)
+    kinds = _kinds(record)
+    rows = [[a["position"], e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(word("role", a["role"])),
+             e(THING_NAMES.get(a["thing_kind"], a["thing_kind"])), e(kinds.in_summary(a["summary_zh"])), e(a["reason"] or "")]
+            for a in record.entries]
+    return table(["#", "时间", "人员", "角色", "对象", "内容", "原因 / 备注"], rows)

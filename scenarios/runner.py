@@ -30,6 +30,7 @@ class InjectRefused(Exception):
 
 class Target(Protocol):
     def register_units(self, units: list[Actor]) -> dict[str, str]: ...
+    def declare_kinds(self, kinds: dict[str, dict[str, tuple[str, str]]]) -> None: ...
     def time_of(self, offset: timedelta) -> str: ...
     def submit(self, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None, correlation: str) -> str: ...
     def advance(self, moment: datetime) -> None: ...
@@ -74,6 +75,8 @@ class Drill:
 
     def run(self) -> DrillReport:
         report = DrillReport(self.scenario, self.run_id)
+        if self.scenario.kinds:
+            self.target.declare_kinds(self.scenario.kinds)
         units = [a for a in self.scenario.actors.values() if a.role == "unit"]
         self.units = self.target.register_units(units)
         steps = self.steps()

@@ -77,6 +77,11 @@ class HttpTarget:
             ids[unit.id] = self._post("/units", self.default, body, f"drill-{self.run}-unit-{n}")["id"]
         return ids
 
+    def declare_kinds(self, kinds: dict[str, dict[str, tuple[str, str]]]) -> None:
+        raise ValueError("this scenario declares kinds of its own (kinds: in its header); those go into a drill "
+                              "store of its own (`lianfang drill run FILE`), not into a running server: a county adds "
+                              "kinds to its live catalogue with `lianfang setup`")
+
     def time_of(self, offset: timedelta) -> str:
         return (self.start + offset).isoformat()
 

@@ -94,8 +94,8 @@ def test_the_html_report_has_its_sections_and_numbers(report_html: str) -> None:
     for section in ("key-times", "situation", "plots", "indicators", "expectations", "activity", "timeline"):
         assert f'id="{section}"' in report_html
     assert "示范县城关街道幼儿园发热聚集性疫情应急演练" in report_html
-    assert "7 of 7" in report_html
-    assert "160" in report_html and "175" in report_html  # minutes from report to level set, to zone
+    assert "7 项预期中 7 项达成" in report_html
+    assert "+2小时40分" in report_html and "+2小时55分" in report_html  # from report to level set, to zone
     assert "督办单〔2026〕1号" in report_html  # a supervision notice, in the timeline
     assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{500,}"', report_html)) >= 5
     # Self-contained: nothing is fetched from anywhere
@@ -107,11 +107,13 @@ def test_the_text_summary_without_html(drill_store: Path) -> None:
     result = runner.invoke(cli, ["review", str(drill_store)])
     assert result.exit_code == 0, result.output
     assert "城关街道向阳幼儿园发热聚集" in result.output
-    assert "level set +160 min" in result.output
-    assert "7 of 7 expectations held" in result.output
+    assert "启动响应 +2小时40分" in result.output
+    assert "7 项预期中 7 项达成" in result.output
+    assert "县教育局：" in result.output and "认领用时中位数 2天1小时20分" in result.output
+    assert "None" not in result.output and "min" not in result.output
     assert summary(replay(drill_store)) in result.output
     as_of = runner.invoke(cli, ["review", str(drill_store), "--at", "+34:00"])
-    assert as_of.exit_code == 0 and "to 2026-03-03 18:00 +0800" in as_of.output
+    assert as_of.exit_code == 0 and "至 2026-03-03 18:00 +0800" in as_of.output
     assert runner.invoke(cli, ["review", str(drill_store), "--at", "2026-03-03 18:00"]).exit_code == 2  # no offset
 
 
@@ -154,4 +156,18 @@ def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path, 
     assert not report.failed
     html = render(replay(store))
     alerts = html.split('<section id="alerts">')[1].split("</section>")[0]
-    assert "县第二中学疑似食物中毒事件健康提示" in alerts and "<td>Exercise</td>" in alerts and ".cap.xml" in alerts
+    assert "县第二中学疑似食物中毒事件健康提示" in alerts and "<td>演练（Exercise）</td>" in alerts and ".cap.xml" in alerts
+
+
+# Keys and values of the read models that a Chinese reader must never see in the report's text.
+ENGLISH = ("open_incidents", "completed", "commander", "claimed", "sealed", "en_route", "on_scene", "transport",
+           "sampling_team", "department", "township", "median_minutes", "tasks_assigned", "None", "green")
+
+
+def test_the_chinese_report_has_no_english_key_of_the_read_models(report_html: str) -> None:
+    bare = re.sub(r'(alt|src|class|id|href)="[^"]*"', "", report_html)
+    text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", bare, flags=re.S)
+    found = sorted({w for w in ENGLISH if re.search(rf"(?<![A-Za-z_/.]){re.escape(w)}(?![A-Za-z_])", text)})
+    assert found == []
+    assert re.search(r"请求调度 (转运组|采样队|医疗队|流调队) ×1", text)
+    assert "2天1小时20分" in text  # the education bureau's median time to claim (2960 minutes)

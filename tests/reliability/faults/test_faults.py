@@ -1,7 +1,6 @@
 """Faults under load in scale-out mode (real PostgreSQL, Redis, API and two workers): see bench/faults.py."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,10 +28,10 @@ def test_postgres_restarted_and_stopped_under_load_everything_comes_back(deploym
     assert found["acknowledged"] == found["stored_once"] > 0, found
     assert found["seconds_to_recover"] < 10, found
     assert all(found["processes_alive"].values()), found  # no worker exited
-    if os.environ.get("LIANFANG_SOAK"):
-        # Known open bug (issue 19): after a restart a resumed viewer has once missed 4 of ~400 positions; until
-        # it is found, `make soak` holds the server to it and `make test` does not go red on it.
-        assert found["viewer_missing_positions"] == 0, found
+    # A snapshot that went out while the worker's trail was behind once lost entries (test_read_your_writes.py);
+    # a token check that could not reach the store dropped viewers without a close frame (1006).
+    assert found["viewer_missing_positions"] == 0, found
+    assert "1006" not in found["viewer_closes"], found
     assert found["slowest_answer_seconds"] < 8, found  # a request fails fast instead of hanging ~30 s
 
 
