@@ -45,7 +45,7 @@ async def offer_enrolment(body: OfferEnrolment, request: Request, rt: RuntimeDep
     return _with(answer, code=code, expires_at=expires_at.isoformat(), link=f"{_base(request)}/m/#enrol={code}")
 
 
-@router.post("/redeem", status_code=201)
+@router.post("/redeem", status_code=201, responses={410: {"description": "the code is unknown, used or expired: ask for a new one"}})
 async def redeem(body: Redeem, request: Request, rt: RuntimeDep) -> Any:
     """Exchange an enrolment code, once and before it expires, for this device's own token (410 when the code is
     used or expired). Open without a token."""
