@@ -8,43 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from domain.settings import Settings
+from api.cli_app import DataDir, audit_cli, cli, fail, projections_cli, settings_with, tokens
 
-cli = typer.Typer(help="联防 Lianfang: coordination of a county's public-health emergencies.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-tokens = typer.Typer(help="Access tokens: create (shown once), list, revoke.", no_args_is_help=True)
-projections_cli = typer.Typer(help="Read models: rebuild from position 0, or run as workers.", no_args_is_help=True)
-audit_cli = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
-drill_cli = typer.Typer(help="Drills (演练) from scenario files.", no_args_is_help=True)
-cli.add_typer(tokens, name="tokens")
-cli.add_typer(projections_cli, name="projections")
-cli.add_typer(audit_cli, name="audit")
-cli.add_typer(drill_cli, name="drill")
-
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="store directory (default: $LIANFANG_DATA_DIR or ./var)")]
-
-
-def settings_with(data_dir: Path | None = None, allow_remote_store: bool = False, **overrides: object) -> Settings:
-    """The settings, with flags over variables; a drill store's directory names its own event store."""
-    from api.runtime import drill_store_settings
-    from api.store_hosts import RemoteStoreRefused
-
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    try:
-        return drill_store_settings(Settings(**values), allow_remote_store)
-    except RemoteStoreRefused as error:
-        fail(str(error), 2)
-        raise
-    except Exception as error:  # noqa: BLE001  (pydantic's message names the bad setting)
-        fail(f"bad setting: {error}", 2)
-        raise
-
-
-def fail(message: str, code: int = 1) -> None:
-    typer.secho(message, fg="red", err=True)
-    raise typer.Exit(code)
+__all__ = ["cli", "main", "settings_with"]
 
 
 @cli.command()
@@ -187,7 +153,7 @@ def projections_skip(
 @projections_cli.command("run")
 def projections_run(data_dir: DataDir = None) -> None:
     """Run the projection workers in this process (scale-out mode)."""
-    from projections.worker import run_workers
+    from wiring.worker import run_workers
 
     run_workers(settings_with(data_dir))
 

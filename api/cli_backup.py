@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import DataDir, cli, fail, settings_with
+from api.cli_app import DataDir, cli, fail, settings_with
 
 
 @cli.command()

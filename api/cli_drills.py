@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from api.cli import cli, drill_cli, fail
+from api.cli_app import cli, drill_cli, fail
 
 if TYPE_CHECKING:
     from scenarios.runner import DrillReport
@@ -42,10 +42,11 @@ def drill_run(
     token: Annotated[Optional[list[str]], typer.Option(help="with --via: a commander token for every actor; ACTOR=TOKEN for one actor (repeatable)")] = None,
 ) -> None:
     """Run a scenario: exit 0 when every expectation held, 1 when one did not, 2 when the file or an inject is refused."""
-    from scenarios.loader import ScenarioError, format_offset, load
+    from scenarios.loader import ScenarioError, load
     from scenarios.runner import InjectRefused
     from scenarios.runner import Progress as DrillProgress
     from scenarios.store import DrillStoreError
+    from scenarios.vocabulary import format_offset
 
     if speed is not None and as_fast_as_possible:
         fail("choose --speed X or --as-fast-as-possible, not both", 2)
@@ -97,7 +98,8 @@ def _run(scenario, store, database_url, speed, serve, host, port, via, tokens, s
                 return run_via(scenario, client, tokens, speed=speed, on_step=step), via
             except httpx.HTTPError as error:
                 raise ValueError(f"cannot reach the server at {via}: {error}") from None
-    from scenarios.local import Serve, run_in_store
+    from scenarios.local import run_in_store
+    from scenarios.serving import Serve
     from scenarios.store import redacted
 
     serving = Serve(host, port, on_ready=lambda url: out.print(f"[green]map of the drill:[/] {url}"), on_done=on_done) if serve else None

@@ -15,9 +15,10 @@ from domain.clock import Clock
 from domain.eventstore import CommitSignal, store_env
 from domain.settings import Settings
 from domain.writer import Writer
-from projections.broker import Broker, make_broker
+from projections.broker import Broker
 from projections.geography import Geography
 from projections.runner import FixedClock, Projections
+from wiring.broker import make_broker
 
 log = logging.getLogger("lianfang")
 DRILL_MARKER = "drill.json"

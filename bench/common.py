@@ -20,11 +20,9 @@ from typing import Any
 
 import httpx
 
+from bench.paths import RESULTS, ROOT, SCRATCH
 from bench.profiles import spy
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(os.environ.get("LIANFANG_BENCH_RESULTS", ROOT / "bench" / "results"))
-SCRATCH = Path(os.environ.get("LIANFANG_BENCH_DIR", "/tmp/lianfang-bench"))
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests"))  # tests/servers.py: real PostgreSQL and Redis for --scale-out
 

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.paths import RESULTS, SCRATCH
+
 ENABLED = "LIANFANG_BENCH_PROFILE"
 PLUMBING = ("<frozen", "typer/", "threading.py", "asyncio/runners", "asyncio/base_events", "asyncio/events",
             "uvicorn/main", "uvicorn/server", "uvicorn/_compat", "concurrent/futures", "multiprocessing/", "<module>")
@@ -28,8 +30,6 @@ def enabled() -> bool:
 
 
 def directory() -> Path:
-    from bench.common import RESULTS
-
     path = RESULTS / "profiles"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -42,8 +42,6 @@ def spy(pid: int, name: str) -> Iterator[None]:
     if not enabled() or not os.access(tool, os.X_OK):
         yield
         return
-    from bench.common import SCRATCH
-
     raw = SCRATCH / "profiles" / f"{name}.pyspy"  # raw stacks stay out of the repository; the summary goes in
     raw.parent.mkdir(parents=True, exist_ok=True)
     # --gil: only the thread holding the GIL is sampled, so the shares are of Python CPU time, not of waits

@@ -56,11 +56,3 @@ class Broker:
 
 InProcessBroker = Broker
 
-
-def make_broker(settings: Any) -> Broker:
-    """The Redis Streams broker when `settings.redis_url` is set, else the in-process one."""
-    if settings.redis_url:
-        from projections.redis_broker import RedisBroker
-
-        return RedisBroker(settings.redis_url, settings.redis_stream)
-    return Broker()

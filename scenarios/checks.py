@@ -22,7 +22,7 @@ from domain.text import checked_text
 from domain.times import time_of
 from projections.geography import Geography, GeographyError
 from scenarios.located import Located
-from scenarios.loader import TIME_FIELDS, format_offset, offset_of, schema, verbs
+from scenarios.vocabulary import TIME_FIELDS, format_offset, offset_of, schema, verbs
 
 Problems = list[tuple[int, str]]
 TOP = ("scenario", "start", "geography", "kinds", "actors", "injects", "expect")

@@ -19,7 +19,7 @@ import yaml
 from api.runtime import DRILL_MARKER
 from domain.settings import Settings
 from projections.events import Fact, ForeignEvent
-from scenarios.loader import format_offset
+from scenarios.vocabulary import format_offset
 from scenarios.store import EXPECTATIONS, GEOGRAPHY, StoreMissing, read_facts, read_json
 
 ACTOR_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")

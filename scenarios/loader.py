@@ -5,20 +5,17 @@ in time, holds an invalid geometry, or points at a missing geography raises `Sce
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 
+from scenarios.checks import check_meaning, check_places, check_schema
 from scenarios.located import Located, YamlProblem
+from scenarios.vocabulary import offset_of
 
-HERE = Path(__file__).resolve().parent
-OFFSET = re.compile(r"^\+(\d{1,4}):([0-5]\d)$")
-TIME_FIELDS = ("due", "answer_by", "expires")
 UNIT_FIELDS = ("lead", "cooperating", "unit")
 
 
@@ -82,27 +79,6 @@ class Scenario:
         return re.sub(r"[^A-Za-z0-9_-]+", "-", self.path.stem).strip("-") or "drill"
 
 
-@cache
-def verbs() -> dict[str, dict[str, Any]]:
-    return json.loads((HERE / "verbs.json").read_text(encoding="utf-8"))["verbs"]
-
-
-@cache
-def schema() -> dict[str, Any]:
-    return json.loads((HERE / "scenario.schema.json").read_text(encoding="utf-8"))
-
-
-def offset_of(value: Any) -> timedelta | None:
-    """`+HH:MM` (hours may pass 24) as a timedelta; None if it is not one."""
-    match = OFFSET.match(value) if isinstance(value, str) else None
-    return timedelta(hours=int(match[1]), minutes=int(match[2])) if match else None
-
-
-def format_offset(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"+{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def load(path: Path | str) -> Scenario:
     """Parse and check a scenario file; raise ScenarioError at the first line that is wrong."""
     path = Path(path)
@@ -114,8 +90,6 @@ def load(path: Path | str) -> Scenario:
         raise ScenarioError(path, problem.line, problem.message) from None
     except UnicodeDecodeError:
         raise ScenarioError(path, 1, "a scenario file is UTF-8 text") from None
-    from scenarios.checks import check_meaning, check_places, check_schema
-
     for check in (check_meaning, check_schema, check_places):
         problems = check(doc, path)
         if problems:

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from api.auth import Actor as ApiActor
 from api.permissions import PLACES, check_allowed, check_jurisdiction
@@ -105,16 +104,15 @@ class LocalTarget:
             return {**self.projections.map.counts(), "tasks": self.projections.ledger.colours(moment)}
 
 
-@dataclass
-class Serve:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    on_ready: Callable[[str], None] | None = None
-    hold: bool = True  # keep serving after the drill ends, until Ctrl-C
-    on_done: Callable[[DrillReport], None] | None = None  # the drill has ended (the map is still served)
+class Serving(Protocol):
+    """Plays the drill while its store is served, so the map shows it live (`drill run --serve`)."""
+
+    def play(self, scenario: Scenario, run: str, settings: Settings, app: Coordination, clock: SimulatedClock,
+             geography: Geography, marker: dict[str, Any], speed: float | None,
+             on_step: Callable[[Progress], None] | None) -> DrillReport: ...
 
 
-def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float | None = None, serve: Serve | None = None,
+def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float | None = None, serve: Serving | None = None,
                  on_step: Callable[[Progress], None] | None = None, live: Settings | None = None,
                  database_url: str | None = None) -> tuple[DrillReport, Path]:
     """Run the scenario into a new drill store; write drill.json and expectations.json there.
@@ -136,21 +134,19 @@ def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float 
     app = Coordination(store_env(settings, store), clock=clock, ids=SeededIds(scenario.name))
     geography = Geography.load(settings.geography_file)
     if serve is not None:
-        from scenarios.serving import serve_drill
-
-        report = serve_drill(scenario, run, settings, app, clock, geography, marker, serve, speed, on_step)
+        report = serve.play(scenario, run, settings, app, clock, geography, marker, speed, on_step)
     else:
         projections = Projections(app, settings, geography, store / "projections", clock=clock)
         target = LocalTarget(scenario, run, app, clock, projections, geography, lambda c: execute(app, c))
         try:
-            report = _play(Drill(scenario, target, run, speed, on_step), store, marker)
+            report = play(Drill(scenario, target, run, speed, on_step), store, marker)
         finally:
             projections.stop()
             app.close()
     return report, store
 
 
-def _play(drill: Drill, store: Path, marker: dict[str, Any]) -> DrillReport:
+def play(drill: Drill, store: Path, marker: dict[str, Any]) -> DrillReport:
     """Run the drill; the marker (also what a served map's banner shows) says how it ended."""
     try:
         report = drill.run()

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from scenarios.expectations import Outcome, evaluate
-from scenarios.loader import TIME_FIELDS, Actor, Expectation, Inject, Scenario, format_offset, offset_of, verbs
+from scenarios.loader import Actor, Expectation, Inject, Scenario
+from scenarios.vocabulary import TIME_FIELDS, format_offset, offset_of, verbs
 
 THING_FIELDS = ("incident", "zone", "resource", "dispatch", "task", "alert")
 STEP_SECONDS = 0.25  # while pacing, the simulated clock moves on at least this often

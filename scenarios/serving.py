@@ -4,16 +4,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from api.auth import new_secret
 from api.runtime import Runtime
-from projections.broker import make_broker
+from wiring.broker import make_broker
 from domain.access import token_hash
 from domain.commands import Command
 from domain.eventstore import CommitSignal
 from domain.writer import Writer
 from projections.runner import Projections
+from scenarios.local import LocalTarget, play
 from scenarios.runner import Drill, DrillReport, Progress
 
 if TYPE_CHECKING:
@@ -22,7 +24,20 @@ if TYPE_CHECKING:
     from domain.settings import Settings
     from projections.geography import Geography
     from scenarios.loader import Scenario
-    from scenarios.local import LocalTarget, Serve
+
+
+@dataclass
+class Serve:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    on_ready: Callable[[str], None] | None = None
+    hold: bool = True  # keep serving after the drill ends, until Ctrl-C
+    on_done: Callable[[DrillReport], None] | None = None  # the drill has ended (the map is still served)
+
+    def play(self, scenario: Scenario, run: str, settings: Settings, app: Coordination, clock: SimulatedClock,
+             geography: Geography, marker: dict[str, Any], speed: float | None,
+             on_step: Callable[[Progress], None] | None) -> DrillReport:
+        return serve_drill(scenario, run, settings, app, clock, geography, marker, self, speed, on_step)
 
 
 def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordination, clock: SimulatedClock,
@@ -31,7 +46,6 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
     import uvicorn
 
     from api.main import create_app
-    from scenarios.local import LocalTarget, _play  # noqa: F811
 
     signal = CommitSignal()
     broker = make_broker(settings)
@@ -50,7 +64,7 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
         token = _viewer_token(target)
         if serve.on_ready:
             serve.on_ready(f"http://{serve.host}:{serve.port}/?access_token={token}")
-        report = _play(Drill(scenario, target, run, speed, on_step), settings.data_dir, marker)
+        report = play(Drill(scenario, target, run, speed, on_step), settings.data_dir, marker)
         if serve.on_done:
             serve.on_done(report)
         if serve.hold:

@@ -18,7 +18,7 @@ def projection_worker(settings: Settings, tables: tuple[str, ...] = ()) -> Itera
     if not settings.database_url:
         yield settings
         return
-    from projections.worker import run_workers
+    from wiring.worker import run_workers
 
     stop = threading.Event()
     worker = threading.Thread(target=run_workers, args=(settings, stop), name="projection-worker", daemon=True)

@@ -26,7 +26,7 @@ router = APIRouter(tags=["health"])
 PROBE_SECONDS = 0.8
 BEHIND_EVENTS = 1000  # the stored read models this far behind the log head: ok is false
 DISK_FREE_BYTES = 4 * 1024 * 1024
-LOCK_KEY = 0x1F_A9_6A_4F  # projections/worker.py
+LOCK_KEY = 0x1F_A9_6A_4F  # wiring/worker.py
 
 Check = Callable[[Any, dict[str, Any], list[str]], Awaitable[None]]
 

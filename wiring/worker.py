@@ -17,9 +17,9 @@ from domain.clock import Clock
 from domain.eventstore import CommitSignal, listen_for_commits, store_env
 from domain.failures import FAILURES
 from domain.settings import Settings
-from projections.broker import make_broker
 from projections.geography import Geography
 from projections.runner import Projections
+from wiring.broker import make_broker
 
 log = logging.getLogger("lianfang.worker")
 LOCK_KEY = 0x1F_A9_6A_4F  # "lianfang projections"
