@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from domain.settings import Settings
+from wiring.layout import drill_store_settings
+from wiring.store_hosts import RemoteStoreRefused
 
 cli = typer.Typer(help="联防 Lianfang: coordination of a county's public-health emergencies.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -24,9 +26,6 @@ DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="store direc
 
 def settings_with(data_dir: Path | None = None, allow_remote_store: bool = False, **overrides: object) -> Settings:
     """The settings, with flags over variables; a drill store's directory names its own event store."""
-    from api.runtime import drill_store_settings
-    from api.store_hosts import RemoteStoreRefused
-
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir

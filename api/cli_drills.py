@@ -99,7 +99,7 @@ def _run(scenario, store, database_url, speed, serve, host, port, via, tokens, s
             except httpx.HTTPError as error:
                 raise ValueError(f"cannot reach the server at {via}: {error}") from None
     from scenarios.local import run_in_store
-    from scenarios.serving import Serve
+    from api.drill_serving import Serve
     from scenarios.store import redacted
 
     serving = Serve(host, port, on_ready=lambda url: out.print(f"[green]map of the drill:[/] {url}"), on_done=on_done) if serve else None

@@ -8,12 +8,12 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import Actor, authenticate, bearer
-from api.permissions import check_allowed, check_codes, check_jurisdiction
 from api.problems import Problem
 from api.runtime import Runtime
 from api.unit_names import named_units
 from domain.base import Meta
 from domain.commands import Command
+from domain.permissions import check_allowed, check_codes, check_jurisdiction
 from domain.text import checked_text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.permissions import MAY
+from domain.permissions import MAY
 from domain.terms import KIND_GROUPS, LEVEL_COLOURS, LEVEL_RANKS, TERMS, in_language
 from domain.values import PERSONAL_DATA_PATTERNS
 from domain.zone import NEXT_KIND

@@ -40,6 +40,12 @@ class NotPermitted(DomainError):
     title = "Not permitted"
 
 
+class Forbidden(NotPermitted):
+    """The token's role, unit or jurisdiction does not allow this command (checked before the domain sees it)."""
+
+    title = "Forbidden"
+
+
 class StaleVersion(Refused):
     """The thing changed since the caller last read it."""
 

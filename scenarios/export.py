@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
-from api.runtime import DRILL_MARKER
 from domain.settings import Settings
 from projections.events import Fact, ForeignEvent
-from scenarios.vocabulary import format_offset
 from scenarios.store import EXPECTATIONS, GEOGRAPHY, StoreMissing, read_facts, read_json
+from scenarios.vocabulary import format_offset
+from wiring.layout import DRILL_MARKER
 
 ACTOR_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 REF_PREFIX = {"Incident": "inc", "Zone": "zone", "Resource": "res", "Dispatch": "disp", "Task": "task", "Alert": "alert"}

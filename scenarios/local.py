@@ -12,16 +12,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Protocol
 
-from api.auth import Actor as ApiActor
-from api.permissions import PLACES, check_allowed, check_jurisdiction
-from api.problems import Problem
-from api.runtime import DRILL_MARKER
 from domain.application import Coordination
 from domain.base import Meta
 from domain.clock import SeededIds, SimulatedClock
 from domain.commands import Command, Receipt
 from domain.errors import DomainError
 from domain.eventstore import store_env
+from domain.permissions import PLACES, check_allowed, check_jurisdiction
 from domain.settings import Settings
 from domain.writer import execute
 from projections.geography import Geography
@@ -31,6 +28,7 @@ from scenarios.runner import Drill, DrillReport, InjectRefused, Progress, Refuse
 from scenarios.store import (
     EXPECTATIONS, GEOGRAPHY, check_target, default_store, drill_settings, keep_database_url, new_run_id, write_json,
 )
+from wiring.layout import DRILL_MARKER
 
 DIRECTOR = "director"  # registers the scenario's units before the first inject
 
@@ -75,15 +73,15 @@ class LocalTarget:
         return self.scenario.moment(offset).isoformat()
 
     def submit(self, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None, correlation: str) -> str:
-        as_api = ApiActor(actor.id, actor.role, unit, actor.name)
+        meta = self.meta(actor, unit, correlation)
         try:
-            check_allowed(as_api, name)
+            check_allowed(meta, name)
             if actor.role == "field" and name in PLACES:  # reads the store itself: no catch-up needed
                 check_jurisdiction(SimpleNamespace(projections=self.projections, app=self.app, geography=self.geography),
-                                   as_api, name, args, target)
-        except Problem as problem:
-            raise RefusedByTarget(problem.detail) from None
-        return str(self._send(Command(name, self.meta(actor, unit, correlation), args, target=target)).id)
+                                   meta, name, args, target)
+        except DomainError as refusal:
+            raise RefusedByTarget(refusal.detail) from None
+        return str(self._send(Command(name, meta, args, target=target)).id)
 
     def _send(self, command: Command) -> Receipt:
         try:

@@ -17,7 +17,6 @@ from typing import Any
 
 from eventsourcing.persistence import PersistenceError
 
-from api.runtime import DRILL_MARKER
 from domain.errors import InvalidInput
 from domain.settings import Settings
 from domain.times import time_of
@@ -32,6 +31,7 @@ from scenarios.expectations import Outcome
 from scenarios.export import geography_of
 from scenarios.loader import offset_of
 from scenarios.store import EXPECTATIONS, StoreMissing, read_facts, read_json
+from wiring.layout import DRILL_MARKER
 
 GRID = 240  # samples across the span, besides one at every event
 COUNT_KEYS = tuple(Counts.__dataclass_fields__)

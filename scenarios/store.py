@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from api.store_hosts import RemoteStoreRefused, check_database_host, redacted
-from api.runtime import DRILL_DATABASE, DRILL_MARKER, drill_database_url, drill_info, is_drill_store
 from domain.application import Coordination
 from domain.eventstore import EVENTS_FILE, store_env
 from domain.settings import Settings
 from projections.events import Fact, decode
+from wiring.layout import DRILL_MARKER, drill_database_url, drill_info, is_drill_store
+from wiring.store_hosts import DRILL_DATABASE, RemoteStoreRefused, check_database_host, redacted
 
 EXPECTATIONS = "expectations.json"
 GEOGRAPHY = "geography.geojson"

@@ -17,13 +17,13 @@ from api import bodies as b
 from api.cap import DEFAULT_MAX_BYTES, CapError, from_cap_xml, to_cap_xml
 from api.cap.alerts import alert_to_cap, import_fields
 from api.deps import ActorDep, RuntimeDep, caught_up, submit
-from api.permissions import check_allowed
 from api.problems import Problem
 from api.routes.common import ThingId, view
 from domain.alert import Alert, AlreadyImported
 from domain.base import Meta
 from domain.eventstore import position_of
 from domain.errors import InvalidInput
+from domain.permissions import check_allowed
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

@@ -18,9 +18,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ActorDep, RuntimeDep
-from api.permissions import check_allowed
 from api.metrics import LIVE_CLIENTS, PROJECTION_LAG, PROJECTION_POSITION, REGISTRY, STORE_HEAD
 from domain.failures import FAILURES
+from domain.permissions import check_allowed
 
 router = APIRouter(tags=["health"])
 PROBE_SECONDS = 0.8

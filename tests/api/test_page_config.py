@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.tokens import create_token
 
-from api.permissions import MAY
+from domain.permissions import MAY
 from domain.settings import Settings
 from domain.values import INCIDENT_KINDS, Level
 from domain.zone import ZONE_KINDS

@@ -345,7 +345,7 @@ def test_serve_shows_the_drill_on_the_map_while_it_runs(tmp_path: Path, drill_db
 
     import httpx
 
-    from scenarios.serving import Serve
+    from api.drill_serving import Serve
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

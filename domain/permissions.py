@@ -1,19 +1,34 @@
-"""Who may do what: one table, by role. Unit and ownership rules are the domain's; jurisdiction is here."""
+"""Who may do what: one table, by role. Unit and ownership rules are the domain's; jurisdiction is here.
+
+The API and the drill runner both check these before a command goes to the writer."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from api.problems import Problem
 from domain.dispatch import Dispatch
+from domain.errors import Forbidden, InvalidInput
 from domain.incident import Incident
 from domain.unit import Unit
 
-if TYPE_CHECKING:
-    from api.auth import Actor
-    from api.runtime import Runtime
+
+class Actor(Protocol):
+    """Who sends the command: a token's actor in the API, an inject's in a drill."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def unit(self) -> str | None: ...
+
+
+class Runtime(Protocol):
+    """What the jurisdiction rule reads: the store (`app`) and the jurisdictions (`geography`)."""
+
+    app: Any
+    geography: Any
 
 C, U, F, O = "commander", "unit", "field", "observer"
 READ = frozenset({C, U, F, O})
@@ -62,7 +77,7 @@ CODES = {"register_unit": "jurisdiction", "report_incident": "jurisdiction"}
 def check_allowed(actor: Actor, command: str) -> None:
     allowed = MAY[command]
     if actor.role not in allowed:
-        raise Problem(403, "Forbidden", f"{command} is for {' or '.join(sorted(allowed))}; this token's role is {actor.role}")
+        raise Forbidden(f"{command} is for {' or '.join(sorted(allowed))}; this token's role is {actor.role}")
 
 
 def check_codes(rt: Runtime, command: str, args: dict[str, Any]) -> None:
@@ -70,7 +85,7 @@ def check_codes(rt: Runtime, command: str, args: dict[str, Any]) -> None:
     code = args.get(CODES.get(command, ""))
     if code is not None and code not in rt.geography.by_code:
         root = rt.geography.root()
-        raise Problem(422, "Invalid input", f"jurisdiction: {code!r} is not a jurisdiction code of "
+        raise InvalidInput(f"jurisdiction: {code!r} is not a jurisdiction code of "
                       f"{root.name if root else 'this geography'}; use a code from the map's jurisdictions layer")
 
 
@@ -80,21 +95,21 @@ def check_jurisdiction(rt: Runtime, actor: Actor, command: str, args: dict[str, 
         return
     code = _settled(rt, "unit", actor.unit, lambda: getattr(_thing(rt, actor.unit, Unit), "jurisdiction", None))
     if not code or code not in rt.geography.by_code:
-        raise Problem(403, "Forbidden", "this field team's unit has no known jurisdiction, so it cannot place reports")
+        raise Forbidden("this field team's unit has no known jurisdiction, so it cannot place reports")
     home = f"{rt.geography.by_code[code].name} ({code})"
     point = args.get(PLACES.get(command, ""))
     if point is not None and not rt.geography.holds(code, list(point)):
-        raise Problem(403, "Forbidden", f"{list(point)} is outside {home}; a field team reports only inside its own unit's jurisdiction")
+        raise Forbidden(f"{list(point)} is outside {home}; a field team reports only inside its own unit's jurisdiction")
     named = args.get("jurisdiction") if command == "report_incident" else None
     if named and code not in rt.geography.chain(named):
-        raise Problem(403, "Forbidden", f"jurisdiction {named} is not within {home}; a field team reports only inside its own unit's jurisdiction")
+        raise Forbidden(f"jurisdiction {named} is not within {home}; a field team reports only inside its own unit's jurisdiction")
     if command == "file_report" and (place := _settled(rt, "incident", target, lambda: _incident_place(rt, target))):
         where, title = place
         if code not in rt.geography.chain(where):
-            raise Problem(403, "Forbidden", f"incident “{title}” is outside {home}; a field team reports only on incidents in its own unit's jurisdiction")
+            raise Forbidden(f"incident “{title}” is outside {home}; a field team reports only on incidents in its own unit's jurisdiction")
     if command in DISPATCH_STEPS and (dispatch := _thing(rt, target, Dispatch)) is not None:
         if not rt.geography.holds(code, list(dispatch.destination)):
-            raise Problem(403, "Forbidden", f"this dispatch is bound for {dispatch.destination}, outside {home}; "
+            raise Forbidden(f"this dispatch is bound for {dispatch.destination}, outside {home}; "
                           "its steps are for the command center or the owning unit")
 
 

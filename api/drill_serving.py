@@ -1,4 +1,7 @@
-"""`drill run --serve`: the API server on the drill store and the drill's own clock, so the map shows it live."""
+"""`drill run --serve`: the API server on the drill store and the drill's own clock, so the map shows it live.
+
+The drill runner (scenarios/) knows nothing of HTTP: `run_in_store` is handed a `Serve`, which plays the drill
+while the API serves its store."""
 from __future__ import annotations
 
 import threading
@@ -8,13 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from api.auth import new_secret
+from api.main import create_app
 from api.runtime import Runtime
-from wiring.broker import make_broker
 from domain.access import token_hash
 from domain.commands import Command
-from domain.eventstore import CommitSignal
-from domain.writer import Writer
-from projections.runner import Projections
 from scenarios.local import LocalTarget, play
 from scenarios.runner import Drill, DrillReport, Progress
 
@@ -45,12 +45,8 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
                 on_step: Callable[[Progress], None] | None) -> DrillReport:
     import uvicorn
 
-    from api.main import create_app
-
-    signal = CommitSignal()
-    broker = make_broker(settings)
-    projections = Projections(app, settings, geography, settings.data_dir / "projections", broker=broker, signal=signal, clock=clock)
-    runtime = Runtime(settings, app, signal, Writer(app, signal, settings.batch_max), projections, broker, geography, marker).start()
+    runtime = Runtime.build(settings, clock=clock, app=app, geography=geography, drill=marker).start()
+    projections = runtime.projections
     server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime), host=serve.host, port=serve.port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="lianfang-drill-server", daemon=True)
     thread.start()
