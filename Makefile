@@ -3,7 +3,7 @@
 #   make venv    .venv with the project installed (editable)
 #   make npm     node_modules/ with the pages' front-end packages (npm ci)
 #   make run     the demo server on http://127.0.0.1:8000
-#   make test    system packages + test extras, then the whole suite (what CI runs)
+#   make test    system packages + test extras, the import rules (lint-imports), then the whole suite (what CI runs)
 #   make soak    only the soak tests (LIANFANG_SOAK=1)
 #   make test-loaded  the whole suite three times, with a CPU hog per core beside it (RUNS=3)
 #   make bench   python -m bench
@@ -26,7 +26,7 @@ SOAK_TIMEOUT ?= 0
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: venv npm run test test-loaded soak bench clean system-deps
+.PHONY: venv npm run test lint-imports test-loaded soak bench clean system-deps
 
 # --- virtualenv --------------------------------------------------------------
 
@@ -64,11 +64,16 @@ run: venv $(NPM_STAMP)
 # System packages first: on a clean Debian they may include what the venv needs
 # (libpq5 for psycopg comes with postgresql).
 test: system-deps $(VENV)/.installed-test $(NPM_STAMP)
+	PYTHONPATH=tests $(VENV)/bin/lint-imports --no-cache
 	@rc=0; $(PYTEST) --timeout=$(TIMEOUT) tests/ || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: FAILED - pytest collected no tests (exit 5)" >&2; \
 	elif [ $$rc -ne 0 ]; then echo "make test: FAILED (pytest exit $$rc)" >&2; \
 	else echo "make test: OK"; fi; \
 	exit $$rc
+
+# The import rules of pyproject.toml ([tool.importlinter]); tests/ on the path for its packages.
+lint-imports: $(VENV)/.installed-test
+	PYTHONPATH=tests $(VENV)/bin/lint-imports --no-cache
 
 test-loaded:
 	.ci/test-loaded
