@@ -353,9 +353,3 @@ class Coordination(Application):
             return self.repository.get(skip_id(position)) if isinstance(position, int) else None
         except AggregateNotFoundError:
             return None
-
-
-def command_names() -> set[str]:
-    return {n for n, v in vars(Coordination).items() if callable(v) and not n.startswith("_")} - {
-        "load", "stage", "find_token", "kinds",
-    }

@@ -11,8 +11,6 @@ from eventsourcing.domain import Aggregate
 from domain.errors import InvalidInput, NotPermitted
 from domain.text import unstorable
 
-SOURCES = ("api", "drill", "import", "system", "cli")
-
 
 @dataclass(frozen=True)
 class Meta:

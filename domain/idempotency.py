@@ -1,7 +1,6 @@
 """Idempotency records: the first answer to a key, saved with the command's own events."""
 from __future__ import annotations
 
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import Meta, Thing
@@ -34,7 +33,3 @@ class IdempotencyRecord(Thing):
             cls.KeyRecorded, record_id(meta.key_scope, key), meta, key=key,
             request_hash=request_hash, command=command, thing=thing, version=version,
         )
-
-
-def answer_of(record: IdempotencyRecord) -> dict[str, Any]:
-    return {"id": record.thing, "version": record.thing_version}

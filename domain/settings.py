@@ -51,7 +51,3 @@ class Settings(BaseSettings):
     @property
     def geography_file(self) -> Path:
         return self.geography or DEMO_GEOGRAPHY
-
-    @property
-    def uses_postgres(self) -> bool:
-        return bool(self.database_url)

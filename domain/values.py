@@ -10,7 +10,7 @@ from typing import Any
 
 from domain import terms
 from domain.errors import InvalidInput
-from domain.terms import LEVEL_COLOURS, LEVEL_RANKS, chinese
+from domain.terms import chinese
 from domain.text import checked_text
 
 MAX_COUNT = 10_000_000
@@ -23,15 +23,6 @@ class Level(str, Enum):
     II = "II"
     III = "III"
     IV = "IV"
-
-    @property
-    def colour(self) -> str:
-        return LEVEL_COLOURS[self.value]
-
-    @property
-    def rank(self) -> int:
-        """Higher is more serious."""
-        return LEVEL_RANKS[self.value]
 
 
 INCIDENT_KINDS = chinese(terms.INCIDENT_KINDS)

@@ -43,16 +43,9 @@ class Broker:
             except Exception:  # one broken subscriber must not stop the others
                 log.exception("live subscriber failed on position %d", position)
 
-    def recent(self, limit: int) -> list[tuple[int, bytes]]:
-        """Deltas published before this process subscribed, oldest first (none in-process)."""
-        return []
-
     def flush(self) -> None:
         """Send anything held back (the in-process broker holds nothing)."""
 
     def close(self) -> None:
         pass
-
-
-InProcessBroker = Broker
 

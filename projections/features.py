@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from domain.terms import LEVEL_COLOURS as LEVEL_COLOUR
-from domain.terms import LEVEL_RANKS as LEVEL_RANK
 
 
 def rounded(value: Any) -> Any:

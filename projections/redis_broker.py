@@ -30,7 +30,6 @@ class RedisBroker(Broker):
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
         self._publish_lock = threading.Lock()
-        self._last_id = "$"
 
     def publish(self, position: int, payload: bytes) -> None:
         with self._publish_lock:
@@ -54,16 +53,6 @@ class RedisBroker(Broker):
                 self._pending.popleft()
             self._retry_at = 0.0
 
-    def recent(self, limit: int) -> list[tuple[int, bytes]]:
-        """The stream's newest deltas, so a restarted API process can still serve `after=N`."""
-        try:
-            entries = self._redis.xrevrange(self.stream, count=limit)
-        except redis.RedisError:
-            return []
-        if entries:
-            self._last_id = entries[0][0].decode()
-        return [(int(fields[b"p"]), fields[b"d"]) for _, fields in reversed(entries)]
-
     def subscribe(self, subscriber) -> None:  # noqa: ANN001
         super().subscribe(subscriber)
         if self._reader is None:
@@ -71,7 +60,7 @@ class RedisBroker(Broker):
             self._reader.start()
 
     def _read(self) -> None:
-        last = self._last_id
+        last = "$"  # from the newest entry on: what came before, this process's read side already has
         reader = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=1)
         while not self._stop.is_set():
             try:

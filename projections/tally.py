@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.features import LEVEL_RANK
+from domain.terms import LEVEL_RANKS
 
 COUNT_KEYS = ("confirmed", "suspected", "asymptomatic", "close_contacts")
 
@@ -43,5 +43,5 @@ class JurisdictionTally:
     def status(self, code: str) -> tuple[str | None, dict[str, int], int]:
         """(worst level, case totals, number of open incidents) inside the jurisdiction."""
         levels = [level for level, n in self._levels.get(code, {}).items() if n > 0]
-        worst = max(levels, key=LEVEL_RANK.__getitem__) if levels else None
+        worst = max(levels, key=LEVEL_RANKS.__getitem__) if levels else None
         return worst, dict(zip(COUNT_KEYS, self._cases.get(code, [0] * len(COUNT_KEYS)))), self._open.get(code, 0)

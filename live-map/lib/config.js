@@ -33,6 +33,19 @@ export function palette() {
   return config.palette;
 }
 
+let ranks = { levels: null, of: {} };
+
+/** A level's rank as the server gives it: higher is more serious, 0 for no level. */
+export function levelRank(level) {
+  if (ranks.levels !== config.levels) ranks = { levels: config.levels, of: Object.fromEntries(config.levels.map((l) => [l.level, l.rank])) };
+  return ranks.of[level] ?? 0;
+}
+
+/** The colour name of the level of `rank` (grey for none), a key of palette().level. */
+export function rankColour(rank) {
+  return config.levels.find((l) => l.rank === rank)?.colour ?? 'grey';
+}
+
 /** The values of a group in the server's order (e.g. order('zone') → ['sealed', 'controlled', 'prevention']). */
 export function order(group) {
   return config.order[group] ?? [];

@@ -1,18 +1,19 @@
 // The incident board: the first BOARD_LIMIT incidents in board order, kept by each change.
+import { levelRank } from '../lib/config.js';
 import { el, escapeHtml } from '../lib/dom.js';
 import { term } from '../lib/i18n.js';
 import { formatTime } from '../lib/time.js';
 import { jurisdictionName, levelBadge } from './labels.js';
 import { focusFeature } from './popups.js';
 import { actionsOf, cachedRows, newerFirst, showRows } from './rows.js';
-import { BOARD_LIMIT, COUNT_KEYS, LEVEL_RANK, extensions, layers } from './state.js';
+import { BOARD_LIMIT, COUNT_KEYS, extensions, layers } from './state.js';
 
 export const board = { top: [], stale: true };
 const rowCache = new Map();
 
 function incidentOrder(a, b) {
   return (a.status === 'open' ? 0 : 1) - (b.status === 'open' ? 0 : 1)
-    || (LEVEL_RANK[b.level] ?? 0) - (LEVEL_RANK[a.level] ?? 0)
+    || levelRank(b.level) - levelRank(a.level)
     || newerFirst(a.reported_at, b.reported_at);
 }
 

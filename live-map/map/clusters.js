@@ -1,8 +1,9 @@
 // Clusters: a large point layer as a grid of screen cells, one marker per cell.
 /* global L */
+import { config, levelRank, rankColour } from '../lib/config.js';
 import { worldX, worldY } from './bulk.js';
 import { eraseFeature, redrawInPlace } from './drawn.js';
-import { CLUSTER_CELL_PX, CLUSTER_OFF_ZOOM, LEVEL_RANK, map, stats } from './state.js';
+import { CLUSTER_CELL_PX, CLUSTER_OFF_ZOOM, map, stats } from './state.js';
 import { clusterColour } from './styles.js';
 
 /** A cluster is a DOM marker with its count inside: cheaper than a canvas circle plus a label. */
@@ -49,7 +50,7 @@ function cellOf(grid, feature) {
 }
 
 function newCell(grid, key) {
-  return { grid, key, members: [], lon: 0, lat: 0, levels: [0, 0, 0, 0, 0], shown: null };
+  return { grid, key, members: [], lon: 0, lat: 0, levels: new Array(config.levels.length + 1).fill(0), shown: null };
 }
 
 /** Add (sign 1) or take out (sign -1) a point of a cell. */
@@ -68,7 +69,7 @@ function join(cell, feature, sign) {
   }
   cell.lon += sign * lon;
   cell.lat += sign * lat;
-  cell.levels[LEVEL_RANK[feature.properties.level] ?? 0] += sign;
+  cell.levels[levelRank(feature.properties.level)] += sign;
 }
 
 /** Bucket the whole layer anew (a new view, a new snapshot), keeping drawn what still fits. */
@@ -143,10 +144,10 @@ function shownFor(layer, grid, cell) {
   const column = grid.column0 + (cell.key % grid.columns);
   const row = grid.row0 + Math.floor(cell.key / grid.columns);
   let top = 0;
-  for (let rank = 4; rank > 0 && !top; rank--) if (cell.levels[rank] > 0) top = rank;
+  for (let rank = cell.levels.length - 1; rank > 0 && !top; rank--) if (cell.levels[rank] > 0) top = rank;
   return { type: 'Feature', id: `cluster:${layer.name}:${grid.zoom}/${column}/${row}`,
     geometry: { type: 'Point', coordinates: [cell.lon / n, cell.lat / n] },
-    properties: { kind: 'cluster', of: layer.name, count: n, colour: COLOUR_OF_RANK[top] } };
+    properties: { kind: 'cluster', of: layer.name, count: n, colour: rankColour(top) } };
 }
 
 /** Bring a drawn marker up to what its cell shows now, in place; false if it must be drawn anew. */
@@ -161,5 +162,3 @@ function updateShown(layer, drawn, shown) {
   drawn.feature = shown;
   return true;
 }
-
-const COLOUR_OF_RANK = ['grey', 'blue', 'yellow', 'orange', 'red'];

@@ -10,7 +10,6 @@ export const LEDGER_LIMIT = 200;
 export const ACTIVITY_LIMIT = 100;
 export const PLAY_TICK_MS = 500;
 
-export const LEVEL_RANK = { I: 4, II: 3, III: 2, IV: 1 };
 export const COLOUR_RANK = { red: 0, yellow: 1, green: 2 };
 export const COUNT_KEYS = ['confirmed', 'suspected', 'asymptomatic', 'close_contacts'];
 

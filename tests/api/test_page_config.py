@@ -12,7 +12,7 @@ from api.tokens import create_token
 
 from domain.permissions import MAY
 from domain.settings import Settings
-from domain.values import INCIDENT_KINDS, Level
+from domain.values import INCIDENT_KINDS
 from domain.zone import ZONE_KINDS
 
 
@@ -21,7 +21,8 @@ def test_the_config_serves_the_domains_words_colours_and_role_table_without_a_to
     # The words are the domain's own: the same kinds and Chinese names the commands check.
     assert config["terms"]["zh"]["incidentKind"] == INCIDENT_KINDS
     assert config["terms"]["zh"]["zone"] == ZONE_KINDS and config["terms"]["en"]["zone"]["sealed"] == "Sealed zone"
-    assert [(row["level"], row["colour"]) for row in config["levels"]] == [(level.value, level.colour) for level in Level]
+    assert [(row["level"], row["colour"], row["rank"]) for row in config["levels"]] == [
+        ("I", "red", 4), ("II", "orange", 3), ("III", "yellow", 2), ("IV", "blue", 1)]
     assert config["palette"]["level"]["red"].startswith("#") and config["zone_steps"] == {"sealed": "controlled", "controlled": "prevention"}
     assert config["may"]["set_level"] == ["commander"] and config["may"]["claim_task"] == ["unit"]
     assert config["may"] == {command: sorted(roles) for command, roles in MAY.items()}

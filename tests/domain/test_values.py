@@ -10,6 +10,7 @@ from domain.clock import SeededIds, SimulatedClock
 from domain.errors import InvalidInput
 from domain.geometry import area_of
 from domain.incident import Incident
+from domain.terms import LEVEL_COLOURS, LEVEL_RANKS
 from domain.times import occurred_time, time_of
 from domain.values import INCIDENT_KINDS, MAX_COUNT, Counts, Level, kind_of, level_of, point_of, text_of
 
@@ -60,8 +61,8 @@ def test_counts_that_are_not_an_object_are_refused_as_invalid_input(raw):
 
 
 def test_levels_run_from_i_most_serious_to_iv_with_their_colours():
-    assert [level_of(v).rank for v in ("I", "II", "III", "IV")] == [4, 3, 2, 1]
-    assert [Level(v).colour for v in ("I", "II", "III", "IV")] == ["red", "orange", "yellow", "blue"]
+    assert [LEVEL_RANKS[level_of(v)] for v in ("I", "II", "III", "IV")] == [4, 3, 2, 1]
+    assert [LEVEL_COLOURS[Level(v)] for v in ("I", "II", "III", "IV")] == ["red", "orange", "yellow", "blue"]
 
 
 @pytest.mark.parametrize("value", ["V", "i", 1, None, "", ["I"]])
