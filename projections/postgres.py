@@ -20,6 +20,8 @@ from projections.events import Fact
 
 
 WAIT_SECONDS = 2.0  # a read or write waits this long for a connection while the database is away, then fails
+LOCK_KEY = 0x1F_A9_6A_4F  # "lianfang projections": the advisory lock of the one worker that writes the read models
+REBUILT = "_rebuilt"  # `projections rebuild` writes beside the live read models under their names with this suffix
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
@@ -104,22 +106,22 @@ class PgCheckpointStore:
 class PgAuditTrail(AuditTrail):
     """The audit trail in PostgreSQL: written by the active projection worker, read by every API process."""
 
-    def __init__(self, dsn: str) -> None:  # noqa: D107  (does not call the SQLite constructor)
-        self.dsn = dsn
+    def __init__(self, dsn: str, name: str = "audit") -> None:  # noqa: D107  (does not call the SQLite constructor)
+        self.dsn, self.name, self.table = dsn, name, f"lf_{name}"
         self.path = None
         self._pool = Database(dsn)
         self._lock = threading.Lock()  # position and head change together
         columns = ", ".join(f"{c} {'BIGINT' if c in ('position', 'version') else 'TEXT'}" for c in COLUMNS)
         with self._pool.use() as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS lf_audit ({columns}, PRIMARY KEY (position))")
+            db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY (position))")
             for column in ("thing", "actor", "unit"):
-                db.execute(f"CREATE INDEX IF NOT EXISTS lf_audit_{column} ON lf_audit ({column})")
+                db.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_{column} ON {self.table} ({column})")
             db.execute("CREATE TABLE IF NOT EXISTS lf_audit_head (name TEXT PRIMARY KEY, position BIGINT, head BYTEA)")
         self.refresh()
 
     def refresh(self) -> None:
         with self._pool.use() as db:
-            row = db.execute("SELECT position, head FROM lf_audit_head WHERE name='audit'").fetchone()
+            row = db.execute("SELECT position, head FROM lf_audit_head WHERE name=%s", (self.name,)).fetchone()
         with self._lock:
             self.position, self._head = (row["position"], bytes(row["head"])) if row else (0, GENESIS)
 
@@ -129,13 +131,13 @@ class PgAuditTrail(AuditTrail):
             return []
         placeholders = ", ".join(["%s"] * len(COLUMNS))
         with self._pool.use() as db, db.transaction():
-            row = db.execute("SELECT position FROM lf_audit_head WHERE name='audit' FOR UPDATE").fetchone()
+            row = db.execute("SELECT position FROM lf_audit_head WHERE name=%s FOR UPDATE", (self.name,)).fetchone()
             if row and row["position"] >= entries[0]["position"]:
                 raise ValueError(f"audit already at {row['position']}; another worker is writing")
             with db.cursor() as cur:
-                cur.executemany(f"INSERT INTO lf_audit VALUES ({placeholders})", [tuple(e[c] for c in COLUMNS) for e in entries])
-            db.execute("INSERT INTO lf_audit_head VALUES ('audit', %s, %s) ON CONFLICT (name) DO UPDATE "
-                             "SET position=EXCLUDED.position, head=EXCLUDED.head", (entries[-1]["position"], head))
+                cur.executemany(f"INSERT INTO {self.table} VALUES ({placeholders})", [tuple(e[c] for c in COLUMNS) for e in entries])
+            db.execute("INSERT INTO lf_audit_head VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE "
+                             "SET position=EXCLUDED.position, head=EXCLUDED.head", (self.name, entries[-1]["position"], head))
         with self._lock:
             self.position, self._head = entries[-1]["position"], head
         return entries
@@ -152,13 +154,53 @@ class PgAuditTrail(AuditTrail):
             if value:
                 clauses.append(f"{column} = %s")
                 params.append(value)
-        sql = f"SELECT * FROM lf_audit WHERE {' AND '.join(clauses)} ORDER BY position {'DESC' if newest_first else 'ASC'}"  # noqa: S608
+        sql = f"SELECT * FROM {self.table} WHERE {' AND '.join(clauses)} ORDER BY position {'DESC' if newest_first else 'ASC'}"  # noqa: S608
         with self._pool.use() as db, db.cursor() as cur:
             return within(cur.execute(sql, params), since, until, limit)
 
     def recorded_hashes(self) -> list[dict[str, Any]]:
         with self._pool.use() as db:
-            return db.execute("SELECT position, hash FROM lf_audit ORDER BY position").fetchall()
+            return db.execute(f"SELECT position, hash FROM {self.table} ORDER BY position").fetchall()
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _tables(name: str) -> tuple[str, str]:
+    """A read model's table and the table of its tracked position."""
+    return ("lf_audit", "lf_audit_head") if name == "audit" else (f"lf_checkpoints_{name}", "lf_tracking")
+
+
+def clear_rebuilt(dsn: str, names: list[str]) -> None:
+    """Drop what an unfinished rebuild left beside the live read models, so that this one starts at position 0."""
+    with connect(dsn) as db, db.transaction():
+        for name in names:
+            table, tracking = _tables(name)
+            db.execute(f"DROP TABLE IF EXISTS {table}{REBUILT}")
+            if db.execute("SELECT to_regclass(%s) AS t", (tracking,)).fetchone()["t"] is not None:
+                db.execute(f"DELETE FROM {tracking} WHERE name=%s", (name + REBUILT,))  # noqa: S608
+
+
+def adopt_rebuilt(dsn: str, names: list[str]) -> None:
+    """The rebuilt read models become the live ones, with their tracked positions, in one transaction."""
+    with connect(dsn) as db, db.transaction():
+        for name in names:
+            table, tracking = _tables(name)
+            db.execute(f"DELETE FROM {table}")  # noqa: S608  (names from the code, never from input)
+            db.execute(f"INSERT INTO {table} SELECT * FROM {table}{REBUILT}")  # noqa: S608
+            db.execute(f"DELETE FROM {tracking} WHERE name=%s", (name,))  # noqa: S608
+            db.execute(f"UPDATE {tracking} SET name=%s WHERE name=%s", (name, name + REBUILT))  # noqa: S608
+            db.execute(f"DROP TABLE {table}{REBUILT}")
+
+
+@contextmanager
+def projection_lock(dsn: str) -> Iterator[None]:
+    """Hold the projection workers' lock for the block: no worker writes the read models meanwhile."""
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as db:
+        if not db.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            raise ValueError("a projection worker is writing the read models (it holds the projection lock): stop "
+                             "`lianfang projections run` first, rebuild, then start it again; it resumes from the rebuilt ones")
+        try:
+            yield
+        finally:
+            db.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))

@@ -1,11 +1,17 @@
 """`lianfang projections rebuild [NAME]`: build read models from position 0 beside the live ones, then switch.
 
-The rebuilt model is written under a new versioned file name; when it has caught up with the log
-it is compared with the live one and the pointer is switched to it (blue/green). A running server
-keeps reading its open files until it restarts.
+Embedded mode: the rebuilt model is written under a new versioned file name; when it has caught up with
+the log it is compared with the live one and the pointer is switched to it (blue/green). A running
+server keeps reading its open files until it restarts.
+Scale-out mode: the rebuilt models are written to PostgreSQL tables beside the live ones, which take
+their content in one transaction; the projection workers must be stopped meanwhile (the rebuild holds
+their lock). API processes read the rebuilt audit trail at once, the rebuilt map and ledger when they
+restart.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +26,7 @@ from projections.events import Undecodable, decode_each
 from projections.files import model_file, next_version, switch_to
 from projections.geography import Geography
 from projections.poison import skip_of
+from projections.postgres import REBUILT, PgAuditTrail, PgCheckpointStore, adopt_rebuilt, clear_rebuilt, projection_lock
 from projections.runner import MODELS, Projections
 
 NAMES = (*MODELS, "audit")
@@ -30,24 +37,53 @@ def rebuild(settings: Settings, name: str | None = None, batch: int = 2000) -> d
     if name is not None and name not in NAMES:
         raise ValueError(f"unknown read model {name!r}; choose one of: {', '.join(NAMES)}")
     directory = Path(settings.data_dir) / "projections"
-    app = Coordination(store_env(settings))
-    live = Projections(app, settings, Geography.load(settings.geography_file), directory)
-    live.catch_up()
     names = [name] if name else list(NAMES)
-    files = {n: next_version(directory, n) for n in names}
-    results = _rebuild(app, live, {n: directory / f for n, f in files.items()}, batch)
-    for model_name, filename in files.items():
-        switch_to(directory, model_name, filename)
-    live.stop()
+    with projection_lock(settings.database_url) if settings.database_url else nullcontext():
+        app = Coordination(store_env(settings))
+        live = Projections(app, settings, Geography.load(settings.geography_file), directory)
+        try:
+            live.catch_up()
+            with _beside_the_live_ones(settings, directory, names) as (stores, audit, switch):
+                results = _rebuild(app, live, stores, audit, batch)
+                switch()
+        finally:
+            live.stop()
+            app.close()
     return results
 
 
-def _rebuild(app: Coordination, live: Projections, paths: dict[str, Path], batch: int) -> dict[str, bool]:
-    audit = AuditTrail(paths["audit"]) if "audit" in paths else None
-    models = {n: live.fresh(n, None) for n in paths if n != "audit"}
-    stores = {n: CheckpointStore(paths[n], live.settings.checkpoint_every) for n in models}
+@contextmanager
+def _beside_the_live_ones(settings: Settings, directory: Path, names: list[str]) -> Iterator[tuple[dict[str, Any], Any, Callable[[], None]]]:
+    """Empty read stores for the rebuilt models (versioned SQLite files, or PostgreSQL tables), and how to switch to them."""
+    every = settings.checkpoint_every
+    if settings.database_url:
+        dsn = settings.database_url
+        clear_rebuilt(dsn, names)
+        stores = {n: PgCheckpointStore(dsn, n + REBUILT, every) for n in names if n != "audit"}
+        audit = PgAuditTrail(dsn, "audit" + REBUILT) if "audit" in names else None
+        switch: Callable[[], None] = lambda: adopt_rebuilt(dsn, names)  # noqa: E731
+    else:
+        files = {n: next_version(directory, n) for n in names}
+        stores = {n: CheckpointStore(directory / files[n], every) for n in names if n != "audit"}
+        audit = AuditTrail(directory / files["audit"]) if "audit" in names else None
+
+        def switch() -> None:
+            for model_name, filename in files.items():
+                switch_to(directory, model_name, filename)
+    try:
+        yield stores, audit, switch
+    finally:
+        for store in stores.values():
+            store.close()
+        if audit is not None:
+            audit.close()
+
+
+def _rebuild(app: Coordination, live: Projections, stores: dict[str, Any], audit: Any, batch: int) -> dict[str, bool]:
+    models = {n: live.fresh(n, None) for n in stores}
     every, position, head = live.settings.checkpoint_every, 0, app.recorder.max_notification_id() or 0
-    with Progress(TextColumn(f"rebuilding {', '.join(paths)}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+    named = [*stores, *(["audit"] if audit is not None else [])]
+    with Progress(TextColumn(f"rebuilding {', '.join(named)}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         job = bar.add_task("rebuild", total=head)
         while notifications := app.recorder.select_notifications(position + 1, batch):
             facts = decode_each(app, list(notifications))  # decoded once for every model
@@ -64,11 +100,9 @@ def _rebuild(app: Coordination, live: Projections, paths: dict[str, Path], batch
     for n, model in models.items():
         if model.position > stores[n].position():
             stores[n].save(model.position, model.at, model.dump())
-        stores[n].close()
         results[n] = model.state == live.models[n].state
     if audit:
         results["audit"] = audit.query(limit=10**9) == live.audit.query(limit=10**9)
-        audit.close()
     return results
 
 

@@ -18,11 +18,11 @@ from domain.eventstore import CommitSignal, listen_for_commits, store_env
 from domain.failures import FAILURES
 from domain.settings import Settings
 from projections.geography import Geography
+from projections.postgres import LOCK_KEY
 from projections.runner import Projections
 from wiring.broker import make_broker
 
 log = logging.getLogger("lianfang.worker")
-LOCK_KEY = 0x1F_A9_6A_4F  # "lianfang projections"
 
 
 def run_workers(settings: Settings, stop: threading.Event | None = None) -> None:

@@ -21,12 +21,12 @@ from api.deps import ActorDep, RuntimeDep
 from api.metrics import LIVE_CLIENTS, PROJECTION_LAG, PROJECTION_POSITION, REGISTRY, STORE_HEAD
 from domain.failures import FAILURES
 from domain.permissions import check_allowed
+from projections.postgres import LOCK_KEY
 
 router = APIRouter(tags=["health"])
 PROBE_SECONDS = 0.8
 BEHIND_EVENTS = 1000  # the stored read models this far behind the log head: ok is false
 DISK_FREE_BYTES = 4 * 1024 * 1024
-LOCK_KEY = 0x1F_A9_6A_4F  # wiring/worker.py
 
 Check = Callable[[Any, dict[str, Any], list[str]], Awaitable[None]]
 
