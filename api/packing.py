@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 from itertools import chain
 from typing import Any
@@ -54,21 +55,37 @@ def ascii_json(encoded: bytes) -> str:
     return text.encode("ascii", "lianfang-json-escapes").decode("ascii")
 
 
+class _Pauses:
+    """How many snapshot builds have the collector paused: the first pauses it, the last to end resumes it."""
+
+    def __init__(self) -> None:
+        self.count, self.resume, self.lock = 0, False, threading.Lock()
+
+
+_PAUSES = _Pauses()
+
+
 @contextlib.contextmanager
 def no_collector() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a snapshot's million short-lived objects are made.
 
     They hold no cycles (reference counting frees them), but creating them would trigger full
     collections over the whole read model again and again: half of a county map's build time.
-    The pause is process-wide and lasts as long as the build; it nests and overlaps safely.
+    The pause is process-wide and lasts until the last of overlapping builds ends (a counter, so the
+    first build to finish does not turn it back on under another); it nests and overlaps safely.
     """
-    paused = gc.isenabled()
-    gc.disable()
+    with _PAUSES.lock:
+        if _PAUSES.count == 0:
+            _PAUSES.resume = gc.isenabled()
+            gc.disable()
+        _PAUSES.count += 1
     try:
         yield
     finally:
-        if paused:
-            gc.enable()
+        with _PAUSES.lock:
+            _PAUSES.count -= 1
+            if _PAUSES.count == 0 and _PAUSES.resume:
+                gc.enable()
 
 
 def pack(collection: dict[str, Any]) -> dict[str, Any]:

@@ -88,3 +88,18 @@ def test_pack_keeps_every_feature_and_lists_repeated_values_once() -> None:
     assert incidents["dictionaries"]["title"] == ["幼儿园发热聚集 😷"]
     assert len(incidents["dictionaries"]["flag"]) == 5, "True, 1, 1.0, False and 0 stay apart"
     assert ascii_json(orjson.dumps(pack(collection))).isascii()
+
+
+def test_the_collector_stays_paused_until_the_last_of_two_overlapping_snapshot_builds_ends() -> None:
+    import gc
+
+    from api.packing import no_collector
+
+    assert gc.isenabled()
+    first, second = no_collector(), no_collector()
+    first.__enter__()
+    second.__enter__()  # a second build starts while the first is still running (another thread)
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second build still runs: the first to finish must not turn it back on
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
