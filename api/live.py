@@ -34,9 +34,10 @@ from fastapi.responses import Response
 
 from api.auth import Actor, authenticate, bearer
 from api.metrics import CLIENTS_DROPPED, DELTAS_SENT
-from api.packing import ascii_json, no_collector, pack
+from api.packing import no_collector, pack
 from api.page_config import public_drill
 from api.problems import PROBLEM, Problem, bounded, is_storage_failure
+from api.wire import delta_frame, object_tail, snapshot_message
 from domain.failures import FAILURES
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class Snapshot:
 
     def message(self, kind: str, at: str | None = None) -> str:
         """The whole message; `at` restamps a snapshot still at the head with the time it is sent."""
-        return '{"type":"%s","position":%d,"at":%s,%s' % (kind, self.position, orjson.dumps(at or self.at).decode(), self.rest)
+        return snapshot_message(kind, self.position, at or self.at, self.rest)
 
 
 class LiveHub:
@@ -236,7 +237,7 @@ class LiveHub:
                 "ledger": ledger,
             }
             rest["activity"], audit_through = self.activity(position)
-            text = ascii_json(orjson.dumps(rest))[1:]
+            text = object_tail(rest)
             at = situation.now().isoformat()
             del situation, collection, rest  # freed by reference counting, before the collector is back
         return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started, audit_through)
@@ -287,14 +288,7 @@ class LiveHub:
 
 
 def frame(deltas: list[Delta]) -> bytes:
-    last = deltas[-1]
-    if len(deltas) == 1:
-        changes = last.changes
-    else:
-        parts = [d.changes[1:-1] for d in deltas if len(d.changes) > 2]
-        changes = b"[" + b",".join(parts) + b"]"
-    return (b'{"type":"delta","position":%d,"at":"%s","coalesced":%d,"changes":' % (last.position, last.at.encode(), len(deltas))
-            + changes + b"}")
+    return delta_frame(deltas[-1].position, deltas[-1].at, [d.changes for d in deltas])
 
 
 @router.websocket("/live")

@@ -8,12 +8,10 @@ block has the geometry `{"type": geometry, "coordinates": coordinates[i]}` (for 
 `coordinates[2i], coordinates[2i+1]`), the properties `{"kind": kind, keys[k]: columns[k][i]...}`
 in that order, except that for a key that `dictionaries` names, `columns[k][i]` is an index into
 that list of values (properties that repeat: kinds, statuses, units, case counts...), and the id
-`f"{kind}:{properties['id']}"`. The text is ASCII (other characters as \\u escapes). Deltas are
-not affected.
+`f"{kind}:{properties['id']}"`. The text is ASCII (api/wire.py). Deltas are not affected.
 """
 from __future__ import annotations
 
-import codecs
 import contextlib
 import gc
 import threading
@@ -22,37 +20,6 @@ from itertools import chain
 from typing import Any
 
 import orjson
-
-
-def _json_escapes(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: characters as JSON `\\uXXXX` escapes (surrogate pairs beyond the BMP)."""
-    assert isinstance(error, UnicodeEncodeError)
-    escaped = []
-    for character in error.object[error.start:error.end]:
-        code = ord(character)
-        if code > 0xFFFF:
-            code -= 0x10000
-            escaped.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
-        else:
-            escaped.append("\\u%04x" % code)
-    return "".join(escaped), error.end
-
-
-codecs.register_error("lianfang-json-escapes", _json_escapes)
-# UTF-8 lead bytes of the characters Python's own backslashreplace would not escape as JSON does:
-# U+0080..U+00FF (it writes \xNN) and beyond the BMP (it writes \UXXXXXXXX).
-_NOT_AS_JSON = (b"\xc2", b"\xc3", b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
-
-
-def ascii_json(encoded: bytes) -> str:
-    """UTF-8 JSON as ASCII text, every other character escaped: a browser decodes a one-byte string
-    of 25 MB twice as fast as one with Chinese in it, and parses it faster. The same JSON value."""
-    text = encoded.decode()
-    if text.isascii():
-        return text
-    if not any(lead in encoded for lead in _NOT_AS_JSON):
-        return text.encode("ascii", "backslashreplace").decode("ascii")  # (fast: all of it in C)
-    return text.encode("ascii", "lianfang-json-escapes").decode("ascii")
 
 
 class _Pauses:

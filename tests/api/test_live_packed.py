@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 from websockets.sync.client import connect
 
-from api.packing import ascii_json, pack
+from api.packing import pack
+from api.wire import ascii_json
 from conftest import LiveServer, World
 
 
