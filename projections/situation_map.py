@@ -64,6 +64,11 @@ class SituationMap(ReadModel):
         self.state["units"][fact.thing] = {"id": fact.thing, "name": e.name, "kind": e.kind, "jurisdiction": e.jurisdiction}
         return []
 
+    @process.register(Unit.UnitRetired)
+    def _(self, e: Unit.UnitRetired, fact: Fact) -> list[dict[str, Any]]:
+        self.state["units"][fact.thing]["retired_at"] = fact.at.isoformat()
+        return []
+
     @process.register(Catalogue.KindDeclared)
     def _(self, e: Catalogue.KindDeclared, fact: Fact) -> list[dict[str, Any]]:
         self.state["kinds"][f"{e.group}:{e.code}"] = {"group": e.group, "code": e.code, "zh": e.zh, "en": e.en}
@@ -136,6 +141,17 @@ class SituationMap(ReadModel):
         if r["dispatch"] and r["dispatch"] in self.state["dispatches"]:
             changes.append(self._dispatch_upsert(r["dispatch"]))
         return changes
+
+    @process.register(Resource.ResourceAmended)
+    def _(self, e: Resource.ResourceAmended, fact: Fact) -> list[dict[str, Any]]:
+        self.state["resources"][fact.thing].update(kind=e.kind, unit=e.unit, capacity=e.capacity, quantity=e.quantity,
+                                                   version=fact.version)
+        return [self._resource_upsert(fact.thing)]
+
+    @process.register(Resource.ResourceRetired)
+    def _(self, e: Resource.ResourceRetired, fact: Fact) -> list[dict[str, Any]]:
+        self.state["resources"][fact.thing].update(retired_at=fact.at.isoformat(), version=fact.version)
+        return [{"op": "remove", "layer": "resources", "id": f"resource:{fact.thing}"}]
 
     @process.register(Resource.ResourceAssigned)
     def _(self, e: Resource.ResourceAssigned, fact: Fact) -> list[dict[str, Any]]:
@@ -325,6 +341,8 @@ class SituationMap(ReadModel):
         features += [f.zone_feature(z, now, self.quiet_days) for z in s["zones"].values() if not z["lifted"]]
         features += [f.incident_feature(i) for i in s["incidents"].values()]
         for r in s["resources"].values():
+            if r.get("retired_at"):
+                continue
             d = s["dispatches"].get(r["dispatch"] or "")
             features.append(f.resource_feature(r, d["state"] if d else None))
         for d in s["dispatches"].values():

@@ -225,7 +225,8 @@ def activity_logs(entries: list[dict[str, Any]], state: dict[str, Any]) -> list[
             name = units[unit]["name"] if unit else entry["actor_name"] or entry["actor"]
             logs[key] = ActivityLog(name, units[unit]["kind"] if unit else entry["role"] or "")
             if unit:
-                logs[key].resources = [r["name"] for r in state["resources"].values() if r["unit"] == unit]
+                logs[key].resources = [r["name"] for r in state["resources"].values()
+                                          if r["unit"] == unit and not r.get("retired_at")]
         log = logs[key]
         log.personnel.setdefault(entry["actor_name"] or entry["actor"], entry["role"] or "")
         log.activities.append(entry)

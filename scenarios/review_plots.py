@@ -99,6 +99,8 @@ def _draw(ax: Any, geography: Geography, state: dict[str, Any]) -> None:
         if not z["lifted"]:
             _fill(ax, z["area"], color=ZONE_COLOURS.get(z["kind"], "#999999"), alpha=0.55, linewidth=0)
     for r in state["resources"].values():
+        if r.get("retired_at"):
+            continue
         ax.plot(*r["position"], marker="^", color="#444444", markersize=5, linestyle="none")
     for i in state["incidents"].values():
         colour = LEVEL_COLOURS.get(i["level"], "#666666")
