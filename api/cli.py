@@ -1,4 +1,4 @@
-"""The `lianfang` command line: serve, tokens, drills, review, projections, audit."""
+"""The `lianfang` command line: serve, setup, tokens, drills, review, projections, audit."""
 from __future__ import annotations
 
 import logging
@@ -195,6 +195,7 @@ def projections_run(data_dir: DataDir = None) -> None:
 def main() -> None:
     import api.cli_backup  # noqa: F401  (registers `backup` and `restore`)
     import api.cli_drills  # noqa: F401  (registers `drill` and `review`)
+    import api.cli_setup  # noqa: F401  (registers `setup`)
 
     try:
         cli()
