@@ -12,7 +12,7 @@ from api.cli import DataDir, cli, fail, settings_with
 HELP = """Apply a county's setup file: record what it declares, and only what changed since the last apply.
 
 \b
-The file (YAML; see "Setting up a county" in the README, and scenarios/example-county.yaml):
+The file (YAML; see "Setting up a county" in the README, and scenarios/county/example-county.yaml):
   county:    {name: 示范县, geography: county.geojson}   # GeoJSON of the jurisdictions (code, name, level, parent), or inline
   kinds:     {resource: {drone_team: {zh: 无人机消杀队, en: drone disinfection team}}, incident: {...}}
   units:     [{name: 县卫健局, kind: department, jurisdiction: "510199"}, ...]   # department | township

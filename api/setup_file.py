@@ -96,9 +96,10 @@ class TopLevel(Entry):
 class Where:
     file: Path
     line: int
+    fields: dict[str, int] = field(default_factory=dict)  # YAML: the line of each field of the entry
 
-    def problem(self, message: str) -> Problem:
-        return Problem(self.file, self.line, message)
+    def problem(self, message: str, field_name: Any = None) -> Problem:
+        return Problem(self.file, self.fields.get(str(field_name), self.line), message)
 
 
 @dataclass
@@ -137,10 +138,13 @@ def read_county_file(path: Path | str, fallback_geography: Geography | None = No
                 problems.append(at(("kinds", group, code), f"kinds.{group}: {code!r} is not a kind code: lower-case "
                                    "letters, digits and _ (2-48, a letter first), such as mobile_lab"))
     county = CountyFile(path, top.county.name, geography, source, kinds)
-    county.units = _entries(UnitEntry, _listed(path, top.units, "units", None, at, problems), problems)
+    listed_units = _listed(path, top.units, "units", None, at, problems)
+    county.units = _entries(UnitEntry, listed_units, problems)
     county.resources = _entries(ResourceEntry, _listed(path, top.resources, "resources", RESOURCE_COLUMNS, at, problems), problems)
     county.people = _entries(PersonEntry, _listed(path, top.people, "people", PEOPLE_COLUMNS, at, problems), problems)
-    _cross_check(county, geography or fallback_geography, problems)
+    # Checked against every unit name written, valid or not: one bad unit is one error, not one per resource.
+    written = {str(raw.get("name")).strip() for raw, _, _ in listed_units if isinstance(raw, dict) and raw.get("name")}
+    _cross_check(county, geography or fallback_geography, written, problems)
     if problems:
         raise SetupFileError(sorted(problems, key=lambda p: (p.file != str(path), p.file, p.line or 0)))
     return county
@@ -207,7 +211,8 @@ def _listed(path: Path, value: str | list[dict[str, Any]], section: str, columns
             at: Any, problems: list[Problem]) -> list[tuple[Any, Where, str]]:
     """(raw entry, where it is, its label) for each entry of a section: a YAML list, or the rows of a CSV file."""
     if isinstance(value, list):
-        return [(raw, Where(path, at((section, i), "").line), f"{section}[{i}]") for i, raw in enumerate(value)]
+        return [(raw, Where(path, at((section, i), "").line, _field_lines(raw, (section, i), at)), f"{section}[{i}]")
+                for i, raw in enumerate(value)]
     if columns is None:
         problems.append(at((section,), f"{section}: must be a list"))
         return []
@@ -236,13 +241,18 @@ def _listed(path: Path, value: str | list[dict[str, Any]], section: str, columns
         return rows
 
 
+def _field_lines(raw: Any, loc: tuple[Any, ...], at: Any) -> dict[str, int]:
+    return {str(key): at((*loc, key), "").line for key in raw} if isinstance(raw, dict) else {}
+
+
 def _entries(model: type[Entry], listed: list[tuple[Any, Where, str]], problems: list[Problem]) -> list[tuple[Any, Where]]:
     entries = []
     for raw, where, label in listed:
         try:
             entries.append((model.model_validate(raw), where))
         except ValidationError as error:
-            problems.extend(where.problem(f"{label}: {_message(e)}") for e in error.errors())
+            problems.extend(where.problem(f"{label}: {_message(e)}", e["loc"][0] if e["loc"] else None)
+                            for e in error.errors())
     return entries
 
 
@@ -262,14 +272,15 @@ def _geography(path: Path, value: str | dict[str, Any] | None, line: int, proble
 
 # -- checks across sections ---------------------------------------------------------------------------
 
-def _cross_check(county: CountyFile, geography: Geography | None, problems: list[Problem]) -> None:
-    units: dict[str, Where] = {}
+def _cross_check(county: CountyFile, geography: Geography | None, units: set[str], problems: list[Problem]) -> None:
+    seen_units: dict[str, Where] = {}
     for unit, where in county.units:
-        _once(units, unit.name, where, "unit", problems)
+        _once(seen_units, unit.name, where, "unit", problems)
         if unit.jurisdiction and geography is not None and unit.jurisdiction not in geography.by_code:
             root = geography.root()
             problems.append(where.problem(f"unit {unit.name}: jurisdiction {unit.jurisdiction!r} is not a code of "
-                                          f"{root.name if root else 'the geography'}; use a code from county.geography"))
+                                          f"{root.name if root else 'the geography'}; use a code from county.geography",
+                                          "jurisdiction"))
     kinds = county.known_kinds("resource")
     seen: dict[str, Where] = {}
     for resource, where in county.resources:
@@ -278,7 +289,7 @@ def _cross_check(county: CountyFile, geography: Geography | None, problems: list
             problems.append(where.problem(f"resource {resource.name}: unit {resource.unit!r} is not among the file's units"))
         if resource.kind not in kinds:
             problems.append(where.problem(f"resource {resource.name}: resource kind {resource.kind!r} is unknown; "
-                                          f"{WHERE_DECLARED}. Add it under kinds: resource: in {county.path.name}"))
+                                          f"{WHERE_DECLARED}. Add it under kinds: resource: in {county.path.name}", "kind"))
     people: dict[str, Where] = {}
     for person, where in county.people:
         _once(people, person.name, where, "person", problems)
