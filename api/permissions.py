@@ -22,6 +22,8 @@ MAY: dict[str, frozenset[str]] = {
     "register_unit": frozenset({C}),
     "retire_unit": frozenset({C}),
     "declare_kind": frozenset({C}),
+    "draw_jurisdiction": frozenset({C}),
+    "erase_jurisdiction": frozenset({C}),
     "report_incident": frozenset({C, U, F}),
     "file_report": frozenset({C, U, F}),
     "set_level": frozenset({C}),

@@ -20,7 +20,9 @@ from domain.base import Meta
 from domain.catalogue import CATALOGUE_ID, Catalogue, defaults
 from domain.commands import Command
 from domain.enrolment import Enrolment as Offer
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
+from domain.geometry import area_of
+from domain.jurisdictions import JURISDICTIONS_ID
 from domain.resource import Resource
 from domain.settings import Settings
 from domain.unit import Unit
@@ -77,6 +79,7 @@ class Stored:
     units: dict[str, tuple[Unit, bool]] = field(default_factory=dict)  # name → (unit in service, registered by setup)
     resources: dict[str, tuple[Resource, bool]] = field(default_factory=dict)
     kinds: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    drawn: dict[str, dict[str, Any]] = field(default_factory=dict)  # code → the jurisdiction as last drawn
     people: dict[str, Person] = field(default_factory=dict)
 
 
@@ -102,6 +105,10 @@ def read_store(app: Coordination) -> Stored:
         stored.kinds = {group: catalogue.kinds(group) for group in ("incident", "resource")}
     except Exception:  # noqa: BLE001  (no kind declared yet: the defaults)
         stored.kinds = {group: defaults(group) for group in ("incident", "resource")}
+    try:
+        stored.drawn = dict(app.repository.get(JURISDICTIONS_ID).drawn)
+    except Exception:  # noqa: BLE001  (none drawn yet: the server's geography file is in force)
+        stored.drawn = {}
     for offer, meta in _created(app, Offer, Offer.EnrolmentOffered):
         if meta.get("source") == SOURCE and offer.name:
             person = stored.people.setdefault(offer.name, Person())
@@ -127,6 +134,7 @@ class Applier:
         head = self.app.recorder.max_notification_id() or 0
         stored = read_store(self.app)
         self._check_units(stored)
+        self._jurisdictions(stored)
         self._kinds(stored)
         unit_ids = self._units(stored)
         self._resources(read_store(self.app), unit_ids)
@@ -165,6 +173,27 @@ class Applier:
                     "and jurisdiction do not change: give the new unit another name (the old one, left out, is retired)"))
         if problems:
             raise SetupFileError(problems)
+
+    def _jurisdictions(self, stored: Stored) -> None:
+        """One event per new or changed jurisdiction, one per jurisdiction the file no longer has."""
+        if self.county.geography_source is None:
+            return
+        planned, listed = [], set()
+        for feature in self.county.geography_source.get("features") or []:
+            props = feature.get("properties") or {}
+            code = str(props["code"])
+            listed.add(code)
+            fields = {"code": code, "name": str(props.get("name") or code), "level": props.get("level"),
+                      "parent": props.get("parent"), "area": feature.get("geometry")}
+            try:
+                same = stored.drawn.get(code) == {**fields, "area": area_of(fields["area"])}
+            except InvalidInput:
+                same = False  # the domain says why, below
+            if not same:
+                planned.append((self._command("draw_jurisdiction", fields), f"drew jurisdiction {fields['name']} ({code})", None))
+        planned += [(self._command("erase_jurisdiction", {"code": code}), f"erased jurisdiction {code}", None)
+                    for code in stored.drawn if code not in listed]
+        self._run(planned)
 
     def _kinds(self, stored: Stored) -> None:
         planned = []

@@ -10,8 +10,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from domain.access import Token, token_id
 from domain.alert import Alert, digest_of, message_id
 from domain.base import Meta, Thing
-from domain.catalogue import CATALOGUE_ID, Catalogue, defaults
 from domain.clock import Clock, Ids
+from domain.county import CountyRecords
 from domain.dispatch import Dispatch
 from domain.enrolment import CodeGone, Enrolment, enrolment_id
 from domain.errors import InvalidInput, NotFound, Refused
@@ -25,7 +25,7 @@ from domain.unit_of_work import UnitOfWork, current
 from domain.zone import Zone
 
 
-class Coordination(Application):
+class Coordination(CountyRecords, Application):
     """The county's coordination record. Commands run inside a unit of work (see writer.py)."""
 
     name = "Coordination"
@@ -61,24 +61,6 @@ class Coordination(Application):
     def stage(self, main: Thing, *others: Thing) -> UUID:
         """Stage the command's things for the shared commit; `main` is the thing the answer names."""
         return current().stage(main, *others)
-
-    # -- the county's catalogue of kinds -------------------------------------------------------
-
-    def kinds(self, group: str) -> dict[str, tuple[str, str]]:
-        """The store's kinds of a group, as this unit of work sees them (the defaults alone if none was declared)."""
-        try:
-            return self.load(Catalogue, CATALOGUE_ID, "catalogue").kinds(group)
-        except NotFound:
-            return defaults(group)
-
-    def declare_kind(self, meta: Meta, *, group: Any, code: Any, zh: Any, en: Any) -> UUID:
-        """Add a kind to the county's catalogue (or rename one), with its Chinese and English names."""
-        try:
-            catalogue = self.load(Catalogue, CATALOGUE_ID, "catalogue")
-        except NotFound:
-            catalogue = Catalogue.open(meta)
-        catalogue.declare(meta, group=group, code=code, zh=zh, en=en)
-        return self.stage(catalogue)
 
     # -- units, tokens ----------------------------------------------------------------------
 
@@ -387,6 +369,6 @@ class Coordination(Application):
 
 
 def command_names() -> set[str]:
-    return {n for n, v in vars(Coordination).items() if callable(v) and not n.startswith("_")} - {
+    return {n for cls in (Coordination, CountyRecords) for n, v in vars(cls).items() if callable(v) and not n.startswith("_")} - {
         "load", "stage", "find_token", "kinds",
     }

@@ -40,7 +40,7 @@ TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lif
             "update_alert", "cancel_alert", "retire_unit", "amend_resource", "retire_resource", "withdraw_enrolment"}
 UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
               "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event", "declare_kind",
-              "offer_enrolment", "redeem_enrolment"}
+              "offer_enrolment", "redeem_enrolment", "draw_jurisdiction", "erase_jurisdiction"}
 
 
 def STOPPING() -> DomainError:  # noqa: N802  (a fresh error each time, raised into callers)

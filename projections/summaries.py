@@ -14,6 +14,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "EnrolmentOffered": ("发放{role}一次性登录码 {name}", "offered a one-time {role} enrolment code {name}"),
     "EnrolmentRedeemed": ("登录码已兑换（设备 {device}）", "enrolment code redeemed (device {device})"),
     "EnrolmentWithdrawn": ("收回一次性登录码", "withdrew an enrolment code"),
+    "JurisdictionDrawn": ("划定辖区 {name}（{code}）", "drew jurisdiction {name} ({code})"),
+    "JurisdictionErased": ("撤销辖区 {code}", "erased jurisdiction {code}"),
     "KindDeclared": ("登记类别 {code}：{zh}", "declared the kind {code}: {en}"),
     "IncidentReported": ("报告突发事件「{title}」", "reported incident “{title}”"),
     "FieldReportFiled": ("现场报告：新增确诊{new[confirmed]} 疑似{new[suspected]} 无症状{new[asymptomatic]} 密接{new[close_contacts]}",
