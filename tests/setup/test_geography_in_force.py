@@ -53,3 +53,10 @@ def test_the_files_geography_applies_from_then_on_and_as_of_draws_each_moment_wi
         assert jurisdictions(then) == {"990000": "新县", "990001": "新城镇"}
         _, earlier, _ = projections.as_of(before)
         assert "990001" not in jurisdictions(earlier) and "510199" in jurisdictions(earlier)
+        # A checkpoint keeps the geography in force: a restarted read side starts from it.
+        projections.checkpoint()
+        projections.stop()
+        restarted = Projections(app, Settings(data_dir=data_dir), Geography.load(DEMO_GEOGRAPHY), data_dir / "projections")
+        assert restarted.run_once() == 0
+        assert jurisdictions(restarted.map) == {"990000": "新县", "990001": "新城街道"}
+        restarted.stop()
