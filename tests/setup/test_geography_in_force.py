@@ -60,3 +60,30 @@ def test_the_files_geography_applies_from_then_on_and_as_of_draws_each_moment_wi
         assert restarted.run_once() == 0
         assert jurisdictions(restarted.map) == {"990000": "新县", "990001": "新城街道"}
         restarted.stop()
+
+
+def test_a_running_server_checks_codes_against_the_geography_in_force(county, setup, data_dir):
+    from api.runtime import Runtime
+    from api.setup_apply import Applier
+    from api.setup_file import read_county_file
+
+    geojson = county.directory / "new-county.geojson"
+    geojson.write_text(json.dumps(geography("新城镇"), ensure_ascii=False), encoding="utf-8")
+    county.units = [{"name": "新城镇人民政府", "kind": "township", "jurisdiction": "990001"}]
+    county.resources, county.people = [], []
+    county.write()
+    county.path.write_text(county.path.read_text(encoding="utf-8").replace(str(DEMO_GEOGRAPHY), "new-county.geojson"), encoding="utf-8")
+    settings = Settings(data_dir=data_dir)
+    runtime = Runtime.build(settings).start()
+    try:
+        assert "510199" in runtime.geography.by_code  # nothing drawn yet: the server's file
+        Applier(runtime.app, read_county_file(county.path), settings, signal=runtime.signal).apply()
+        assert runtime.projections.wait_for(runtime.app.recorder.max_notification_id(), 10)
+        assert set(runtime.geography.by_code) == {"990000", "990001"}
+    finally:
+        runtime.stop()
+    restarted = Runtime.build(settings).start()
+    try:
+        assert set(restarted.geography.by_code) == {"990000", "990001"}
+    finally:
+        restarted.stop()
