@@ -83,15 +83,12 @@ class SituationMap(ReadModel):
 
     def _redrawn(self) -> list[dict[str, Any]]:
         """The geography in force changed: incidents are counted again in it, and the layer follows."""
-        gone = set(self.geography.by_code)
+        before = self.geography
         self.geography = in_force(self.base_geography, self.state["drawn"])
         self._tally = JurisdictionTally()
         for i in self.state["incidents"].values():
             self._tally.count(i, self.geography.chain(i["jurisdiction"]))
-        gone -= set(self.geography.by_code)
-        return [*({"op": "remove", "layer": "jurisdictions", "id": f"jurisdiction:{code}"} for code in sorted(gone)),
-                *({"op": "upsert", "layer": "jurisdictions", "id": f"jurisdiction:{j.code}",
-                   "feature": f.jurisdiction_feature(j, *self._tally.status(j.code))} for j in self.geography)]
+        return f.jurisdictions_redrawn(before, self.geography, self._tally.status)
 
     @process.register(Catalogue.KindDeclared)
     def _(self, e: Catalogue.KindDeclared, fact: Fact) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
+from projections.geography import in_force  # noqa: E402
+
 if TYPE_CHECKING:
     from projections.geography import Geography
     from scenarios.review import Sample, Snapshot
@@ -68,6 +70,7 @@ def _fill(ax: Any, geometry: dict[str, Any], **style: Any) -> None:
 
 def situation_png(geography: Geography, snapshot: Snapshot, title: str) -> str:
     """The county as it stood then (left), and a close-up of the zones and incidents (right)."""
+    geography = in_force(geography, snapshot.state.get("drawn") or {})  # the jurisdictions in force then
     figure, (whole, close) = plt.subplots(1, 2, figsize=(12, 5.6), gridspec_kw={"width_ratios": [1, 1]})
     for ax in (whole, close):
         _draw(ax, geography, snapshot.state)
