@@ -16,13 +16,14 @@ The file (YAML; see "Setting up a county" in the README, and scenarios/county/ex
   county:    {name: 示范县, geography: county.geojson}   # GeoJSON of the jurisdictions (code, name, level, parent), or inline
   kinds:     {resource: {drone_team: {zh: 无人机消杀队, en: drone disinfection team}}, incident: {...}}
   units:     [{name: 县卫健局, kind: department, jurisdiction: "510199"}, ...]   # department | township
-  resources: resources.csv   # or a list of {name, kind, unit, position: [lon, lat], capacity, quantity}
+  resources: resources.csv   # or a list of {name, kind, unit, position: \\[lon, lat], capacity, quantity}
   people:    people.csv      # or a list of {name, role, unit}; role commander | unit | field | observer
 \b
 CSV columns: resources: name,kind,unit,lon,lat,capacity,quantity   people: name,role,unit
 (paths relative to the file; a unit is named by its name in units).
 
 \b
+The file's jurisdictions are in force from the moment it is applied (the map, and ?at= before then, follow).
 Things are recognised by name. A unit or resource left out of the file is retired, never deleted. Each new
 person gets a one-time enrolment code, printed on an HTML sheet of cards with a QR code (no token is ever
 printed); a person left out loses their tokens and unused codes. Exit status: 0 applied (or nothing to

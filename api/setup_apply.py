@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
+
 from api.enrolments import Enrolment, mint_enrolment
 from api.setup_file import CountyFile, SetupFileError, Where
 from domain.access import Token
 from domain.application import Coordination
 from domain.base import Meta
-from domain.catalogue import CATALOGUE_ID, Catalogue, defaults
+from domain.catalogue import CATALOGUE_ID, defaults
 from domain.commands import Command
 from domain.enrolment import Enrolment as Offer
 from domain.errors import DomainError, InvalidInput
@@ -103,11 +105,11 @@ def read_store(app: Coordination) -> Stored:
     try:
         catalogue = app.repository.get(CATALOGUE_ID)
         stored.kinds = {group: catalogue.kinds(group) for group in ("incident", "resource")}
-    except Exception:  # noqa: BLE001  (no kind declared yet: the defaults)
+    except AggregateNotFoundError:  # no kind declared yet: the defaults
         stored.kinds = {group: defaults(group) for group in ("incident", "resource")}
     try:
         stored.drawn = dict(app.repository.get(JURISDICTIONS_ID).drawn)
-    except Exception:  # noqa: BLE001  (none drawn yet: the server's geography file is in force)
+    except AggregateNotFoundError:  # none drawn yet: the server's geography file is in force
         stored.drawn = {}
     for offer, meta in _created(app, Offer, Offer.EnrolmentOffered):
         if meta.get("source") == SOURCE and offer.name:
