@@ -17,6 +17,7 @@ INDICATOR_HEADERS = {
 }
 THING_NAMES = {"Incident": "事件", "Zone": "区域", "Resource": "资源", "Dispatch": "调度", "Task": "任务", "Alert": "预警",
                "Unit": "单位", "Token": "令牌", "Catalogue": "类别目录", "IdempotencyRecord": "幂等记录", "EventSkip": "跳过事件"}
+SOURCE_NAMES = {"api": "平台录入", "cli": "命令行", "drill": "演练脚本", "import": "导入", "system": "系统", "setup": "县情配置"}
 HOLDS_NAMES = {"open_incidents": "处置中事件", "zones": "区域", "dispatches": "调度", "tasks": "任务三色", "cases": "病例"}
 GROUPS = {"zones": ZONE_KINDS, "dispatches": TERMS["dispatch"], "tasks": TERMS["colour"], "cases": COUNTS}
 
