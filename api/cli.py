@@ -95,6 +95,8 @@ def serve(
         uvicorn.run(create_app(settings, runtime), host=settings.host, port=settings.port, log_level="warning",
                     ws_per_message_deflate=False, ssl_certfile=certfile, ssl_keyfile=keyfile)
     finally:
+        if runtime.exercise is not None:
+            runtime.exercise.stop()
         runtime.stop()
 
 

@@ -9,11 +9,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from api.enrolments import Enrolment, new_code, offer_args
+from api.runtime import DRILL_MARKER
 from domain.base import Meta
 from domain.commands import Command
 from domain.settings import PROJECT_ROOT
 from scenarios.loader import load
 from scenarios.local import Serve, run_in_store
+from scenarios.store import write_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,6 +56,13 @@ class Exercise:
         rt.writer.submit(Command("offer_enrolment", HOST, offer_args(code, role="observer", unit=None, name=name,
                                                                      expires_at=expires_at))).result()
         return Enrolment(code, expires_at)
+
+    def stop(self) -> None:
+        """The live server stops (Ctrl-C) while the drill plays: its store says it was interrupted, not running."""
+        drill = self.runtime.drill if self.runtime else None
+        if drill and drill.get("status") == "running" and self.store is not None:
+            drill["status"] = "interrupted"
+            write_json(self.store / DRILL_MARKER, drill)
 
 
 SPAN = timedelta(days=15)  # longer than the bundled drill

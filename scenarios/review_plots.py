@@ -4,6 +4,7 @@ Their words stay text, set in the report's embedded font (scenarios/review_font.
 with no CJK font; the maps' shapes are one raster image per panel, so a county of thousands of villages stays small."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from typing import TYPE_CHECKING, Any
@@ -38,12 +39,11 @@ def use_report_font() -> None:
     """Measure and name the plots' words in the packaged font, never in whatever the machine has."""
     font_manager.fontManager.addfont(str(FONT_FILE))
     matplotlib.rcParams.update({"font.family": [family_name()], "axes.unicode_minus": False, "svg.fonttype": "none",
-                                "svg.hashsalt": "lianfang"})
+                                "svg.hashsalt": "lianfang", "text.parse_math": False})  # a name with two $ is a name
 
 
 use_report_font()
 SHAPES_BELOW = 2.5  # artists under this zorder (outlines, fills, markers) are rasterised; text (3) and legends stay text
-_figures = iter(range(1, 1 << 62))
 
 
 def svg(figure: Any) -> str:
@@ -54,7 +54,7 @@ def svg(figure: Any) -> str:
     markup = buffer.getvalue()
     markup = markup[markup.index("<svg"):]
     markup = re.sub(r"<metadata>.*?</metadata>", "", markup, flags=re.S)
-    prefix = f"f{next(_figures)}-"
+    prefix = f"f{hashlib.sha1(markup.encode()).hexdigest()[:10]}-"  # one set of ids per figure
     markup = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}\1"', markup)
     markup = re.sub(r'(url\(#|href="#)([^)"]+)', rf"\g<1>{prefix}\2", markup)
     return markup.replace(f"font-family: '{family_name()}'", f"font-family: '{FAMILY}', sans-serif")

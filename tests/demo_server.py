@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -58,8 +59,12 @@ def demo_server(tmp_path: Path, speed: float = 3600) -> Iterator[tuple[str, list
         until(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), "the live server answers")
         yield f"http://127.0.0.1:{port}", links
     finally:
-        server.terminate()
-        server.wait(20)
+        server.send_signal(signal.SIGINT)  # Ctrl-C, as at `make run`
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
         log.close()
 
 

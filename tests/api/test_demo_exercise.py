@@ -2,6 +2,7 @@
 of its own, served on the next port and marked as an exercise, which a newcomer opens with a one-time link."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from demo_server import demo_server, redeem, until
 def demo(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     with demo_server(tmp_path) as served:
         yield served
+    # Stopped while the drill plays (at 3600x it takes six minutes): its store says so, not that it still runs
+    (marker,) = (tmp_path / "var" / "drills").glob("kindergarten-fever-cluster-*/drill.json")
+    assert json.loads(marker.read_text())["status"] == "interrupted"
 
 
 def test_the_demo_serves_the_bundled_drill_as_an_exercise_that_moves_on(demo: tuple[str, list[str]]) -> None:
