@@ -9,7 +9,7 @@ from scenarios.expectations import describe
 from scenarios.review import MILESTONES, clock
 from scenarios.review_font import FAMILY, font_face
 from scenarios.review_plots import cases_svg, situation_svg, tasks_svg
-from scenarios.review_words import DASH, HOLDS_NAMES, INDICATOR_HEADERS, SOURCE_NAMES, THING_NAMES, KindNames, counted, duration, word
+from scenarios.review_words import DASH, HOLDS_NAMES, INDICATOR_HEADERS, SOURCE_NAMES, THING_NAMES, KindNames, counted, duration, who, word
 
 if TYPE_CHECKING:
     from scenarios.review import ActivityLog, Record
@@ -175,7 +175,7 @@ def activity_log(record: Record, log: ActivityLog) -> str:
     personnel = "、".join(f"{e(name)}（{e(word('role', role))}）" for name, role in log.personnel.items())
     kinds = _kinds(record)
     resources = "、".join(e(r) for r in log.resources) or "—"
-    rows = [[e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(kinds.in_summary(a["summary_zh"])),
+    rows = [[e(clock_iso(a["recorded_at"], record)), e(who(a)), e(kinds.in_summary(a["summary_zh"])),
              e(a["reason"] or "")] for a in log.activities]
     kind = word("unitKind", log.kind) if log.kind in ("department", "township") else word("role", log.kind)
     return (f"<h3>{e(log.name)} <span class=\"muted\">（{e(kind)}）</span></h3>"
@@ -190,7 +190,7 @@ def _kinds(record: Record) -> KindNames:
 
 def timeline(record: Record) -> str:
     kinds = _kinds(record)
-    rows = [[a["position"], e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(word("role", a["role"])),
+    rows = [[a["position"], e(clock_iso(a["recorded_at"], record)), e(who(a)), e(word("role", a["role"])),
              e(THING_NAMES.get(a["thing_kind"], a["thing_kind"])), e(kinds.in_summary(a["summary_zh"])), e(a["reason"] or "")]
             for a in record.entries]
     return table(["#", "时间", "人员", "角色", "对象", "内容", "原因 / 备注"], rows)

@@ -142,7 +142,8 @@ def cases_svg(samples: list[Sample]) -> str:
             ax.step(times, values, where="post", label=name, linewidth=1.8)
     ax.set_title("累计病例与密接", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     _local_time_axis(ax, samples)
     return svg(figure)
 

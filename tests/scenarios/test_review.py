@@ -168,7 +168,8 @@ def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path, 
 # Keys and values of the read models that a Chinese reader must never see in the report's text.
 ENGLISH = ("open_incidents", "completed", "commander", "claimed", "sealed", "en_route", "on_scene", "transport",
            "sampling_team", "department", "township", "median_minutes", "tasks_assigned", "None", "green",
-           "drill", "system", "issued", "cancelled", "timeline", "ledger", "close-up", "cumulative")
+           "drill", "system", "issued", "cancelled", "timeline", "ledger", "close-up", "cumulative", "enrolment",
+           "EnrolmentOffered", "EnrolmentRedeemed", "KindDeclared", "CatalogueOpened", "Enrolment", "Catalogue")
 
 
 def english_in(text: str) -> list[str]:
@@ -181,3 +182,29 @@ def test_the_chinese_report_has_no_english_key_of_the_read_models(report_html: s
     assert english_in(text) == []
     assert re.search(r"请求调度 (转运组|采样队|医疗队|流调队) ×1", text)
     assert "2天1小时20分" in text  # the education bureau's median time to claim (2960 minutes)
+
+
+def test_a_live_stores_review_names_enrolments_and_kinds_in_chinese(live: Settings) -> None:
+    # A live store where a sign-in code was offered and redeemed, and the county declared a kind of its own
+    from api.enrolments import mint_enrolment
+    from domain.access import token_hash
+    from domain.application import Coordination
+    from domain.base import Meta
+    from domain.commands import Command
+    from domain.eventstore import store_env
+    from domain.writer import execute
+
+    live.data_dir.mkdir(parents=True, exist_ok=True)
+    app = Coordination(store_env(live))
+    commander = Meta(actor="t1", role="commander", actor_name="值班员")
+    made = mint_enrolment(app, role="observer", name="大屏", settings=live, meta=commander)
+    execute(app, Command("redeem_enrolment", Meta(actor="enrolment:browser-1", role="enrolment", device="browser-1"),
+                         {"code_hash": token_hash(made.code), "device": "browser-1", "secret_hash": token_hash("s" * 32),
+                          "token_expires_at": made.expires_at.isoformat()}))
+    execute(app, Command("declare_kind", commander, {"group": "resource", "code": "drone_team", "zh": "无人机组", "en": "drone team"}))
+    app.close()
+    record = replay(live.data_dir)
+    text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", re.sub(r'(alt|src|class|id|href|style)="[^"]*"', "", render(record)), flags=re.S)
+    assert english_in(text) == []
+    assert "无人机组" in text and "大屏" in text
+    assert english_in(summary(record)) == []
