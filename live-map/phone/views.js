@@ -2,11 +2,19 @@
 import { el, h } from '/live-map/lib/dom.js';
 import { t, term } from '/live-map/lib/i18n.js';
 import { order } from '/live-map/lib/config.js';
-import { formatDateTime } from '/live-map/lib/time.js';
+import { formatDateTime, shortTime } from '/live-map/lib/time.js';
 import { correct, discard, enqueue, REFUSED } from './outbox.js';
+import { createWhere, insideHome } from './pick.js';
 import { personalDataIn } from './privacy.js';
 
 export const COUNTS = ['confirmed', 'suspected', 'asymptomatic', 'close_contacts'];
+
+// Where the phone is (the GPS) and the team's jurisdiction, as main.js knows them.
+const place = { position: () => null, home: () => null };
+
+export function knowPlace({ position, home }) {
+  Object.assign(place, { position, home });
+}
 
 function stepper(name, value = 0) {
   const input = h('input', { type: 'number', min: '0', inputMode: 'numeric', value: String(value), name, id: `count-${name}` });
@@ -27,7 +35,8 @@ function field(label, input) {
 }
 
 /** The form for a new incident (报告事件) or a follow-up (续报) on `incident`; `draft` refills a correction. */
-export function openForm({ incident = null, draft = null, correcting = null, position } = {}) {
+export function openForm({ incident = null, draft = null, correcting = null } = {}) {
+  const { position, home } = place;
   const error = h('p', { className: 'form-error', role: 'alert' });
   const form = h('form', { className: 'sheet', 'aria-label': incident ? t('followup') : t('report') });
   const body = draft ?? {};
@@ -36,11 +45,13 @@ export function openForm({ incident = null, draft = null, correcting = null, pos
     const kind = h('select', { name: 'kind' }, order('incidentKind').map((k) => h('option', { value: k, selected: body.kind === k }, term('incidentKind', k))));
     parts.push(field(t('kind'), kind), field(t('title.field'), h('input', { name: 'title', value: body.title ?? '', maxLength: 200 })));
   }
+  const where = incident ? null : createWhere({ position: () => body.location ?? position(), home });
+  if (where) parts.push(where.element);
   const counts = body.new ?? body.counts ?? {};
   parts.push(...COUNTS.map((c) => stepper(c, counts[c] ?? 0)));
   parts.push(field(t('note'), h('textarea', { name: 'note', rows: 2, maxLength: 2000 }, body.note ?? '')));
   parts.push(error, h('div', { className: 'actions' },
-    h('button', { type: 'button', className: 'secondary', onclick: () => form.remove() }, t('cancel')),
+    h('button', { type: 'button', className: 'secondary', onclick: () => close() }, t('cancel')),
     h('button', { type: 'submit', className: 'primary' }, t('submit'))));
   form.append(...parts);
   form.addEventListener('submit', async (event) => {
@@ -52,28 +63,35 @@ export function openForm({ incident = null, draft = null, correcting = null, pos
       form.elements.note.focus();
       return;
     }
-    const where = position();
     let report;
     if (incident) {
+      // The team's own position goes with a follow-up only where the server takes it: inside the jurisdiction.
+      const here = position();
+      const at = here && insideHome(home(), here) ? { position: here } : {};
       report = { path: `/incidents/${incident.id}/reports`, label: { act: 'followup', subject: incident.title },
-        body: { new: countsOf(form), ...(note ? { note } : {}), ...(where ? { position: where } : {}) } };
+        body: { new: countsOf(form), ...(note ? { note } : {}), ...at } };
     } else {
       const title = form.elements.title.value.trim();
       if (!title) { error.textContent = t('need.title'); return; }
-      if (!where) { error.textContent = t('need.position'); return; }
+      if (!where.check()) return;
       report = { path: '/incidents', label: { act: 'report', subject: title },
-        body: { kind: form.elements.kind.value, title, location: where, counts: countsOf(form) } };
+        body: { kind: form.elements.kind.value, title, location: where.point(), counts: countsOf(form) } };
     }
     if (correcting) await correct(correcting, report.body);
     else await enqueue(report);
-    form.remove();
+    close();
   });
+  const close = () => { where?.remove(); form.remove(); };
+  form.closeSheet = close;
+  form.gpsChanged = () => { where?.refresh(); where?.offerMap(); };
+  el('sheets').querySelector('form')?.closeSheet?.();
   el('sheets').replaceChildren(form);
   form.querySelector('input, select')?.focus();
+  where?.offerMap();
 }
 
 export function renderIncidents(incidents, { live, knownAt }, onFollowUp) {
-  el('incidents-state').textContent = live ? t('incidents.live') : t('incidents.known', { time: knownAt ? formatDateTime(knownAt) : '—' });
+  el('incidents-state').textContent = live ? t('incidents.live') : t('incidents.known', { time: knownAt ? shortTime(knownAt) : '—' });
   const list = el('incident-list');
   if (!incidents.length) {
     list.replaceChildren(h('li', { className: 'empty' }, t('incidents.none')));
@@ -85,7 +103,7 @@ export function renderIncidents(incidents, { live, knownAt }, onFollowUp) {
     h('button', { type: 'button', onclick: () => onFollowUp(i) }, t('followup')))));
 }
 
-export function renderOutbox(all, { paused }, position) {
+export function renderOutbox(all, { paused }) {
   el('outbox-paused').hidden = !paused;
   const list = el('outbox-list');
   const shown = [...all].reverse();
@@ -100,12 +118,12 @@ export function renderOutbox(all, { paused }, position) {
       h('p', { className: 'detail' }, e.detail),
       h('div', { className: 'actions' },
         h('button', { type: 'button', className: 'secondary', onclick: () => discard(e.id) }, t('discard')),
-        h('button', { type: 'button', onclick: () => reopen(e, position) }, t('correct'))),
+        h('button', { type: 'button', onclick: () => reopen(e) }, t('correct'))),
     ] : null)));
 }
 
-function reopen(entry, position) {
+function reopen(entry) {
   const match = entry.path.match(/^\/incidents\/([^/]+)\/reports$/);
   const incident = match ? { id: match[1], title: entry.label.subject } : null;
-  openForm({ incident, draft: entry.body, correcting: entry.id, position });
+  openForm({ incident, draft: entry.body, correcting: entry.id });
 }
