@@ -7,7 +7,8 @@ import { correct, discard, enqueue, REFUSED } from './outbox.js';
 import { createWhere, insideHome } from './pick.js';
 import { personalDataIn } from './privacy.js';
 
-export const COUNTS = ['confirmed', 'suspected', 'asymptomatic', 'close_contacts'];
+// The counts a report carries, in the server's order and words (GET /api/v1/config: the group `count`).
+const counts = () => order('count');
 
 // Where the phone is (the GPS) and the team's jurisdiction, as main.js knows them.
 const place = { position: () => null, home: () => null };
@@ -20,14 +21,14 @@ function stepper(name, value = 0) {
   const input = h('input', { type: 'number', min: '0', inputMode: 'numeric', value: String(value), name, id: `count-${name}` });
   const step = (by) => { input.value = String(Math.max(0, (Number(input.value) || 0) + by)); };
   return h('div', { className: 'stepper' },
-    h('label', { htmlFor: input.id }, t(name)),
-    h('button', { type: 'button', 'aria-label': `${t(name)} −1`, onclick: () => step(-1) }, '−'),
+    h('label', { htmlFor: input.id }, term('count', name)),
+    h('button', { type: 'button', 'aria-label': `${term('count', name)} −1`, onclick: () => step(-1) }, '−'),
     input,
-    h('button', { type: 'button', 'aria-label': `${t(name)} +1`, onclick: () => step(1) }, '+'));
+    h('button', { type: 'button', 'aria-label': `${term('count', name)} +1`, onclick: () => step(1) }, '+'));
 }
 
 function countsOf(form) {
-  return Object.fromEntries(COUNTS.map((c) => [c, Math.max(0, Number(form.elements[c].value) || 0)]));
+  return Object.fromEntries(counts().map((c) => [c, Math.max(0, Number(form.elements[c].value) || 0)]));
 }
 
 function field(label, input) {
@@ -47,8 +48,8 @@ export function openForm({ incident = null, draft = null, correcting = null } = 
   }
   const where = incident ? null : createWhere({ position: () => body.location ?? position(), home });
   if (where) parts.push(where.element);
-  const counts = body.new ?? body.counts ?? {};
-  parts.push(...COUNTS.map((c) => stepper(c, counts[c] ?? 0)));
+  const given = body.new ?? body.counts ?? {};
+  parts.push(...counts().map((c) => stepper(c, given[c] ?? 0)));
   parts.push(field(t('note'), h('textarea', { name: 'note', rows: 2, maxLength: 2000 }, body.note ?? '')));
   parts.push(error, h('div', { className: 'actions' },
     h('button', { type: 'button', className: 'secondary', onclick: () => close() }, t('cancel')),
@@ -99,7 +100,7 @@ export function renderIncidents(incidents, { live, knownAt }, onFollowUp) {
   }
   list.replaceChildren(...incidents.map((i) => h('li', { className: 'incident' },
     h('div', { className: 'what' }, h('strong', {}, i.title), h('span', {}, term('incidentKind', i.kind))),
-    h('div', { className: 'counts' }, COUNTS.map((c) => h('span', {}, `${t(c)} ${i.counts?.[c] ?? 0}`))),
+    h('div', { className: 'counts' }, counts().map((c) => h('span', {}, `${term('count', c)} ${i.counts?.[c] ?? 0}`))),
     h('button', { type: 'button', onclick: () => onFollowUp(i) }, t('followup')))));
 }
 

@@ -1,4 +1,5 @@
-// Words of the phone page, Chinese first with English. Domain terms (kinds, counts) come from the server.
+// Words of the phone page's own controls, Chinese first with English. The domain's terms (kinds of incident, the
+// counts 确诊, 疑似, 无症状, 密接) come from the server's configuration (term('count', …)), never from here.
 import { addWords } from '/live-map/lib/i18n.js';
 
 addWords({
@@ -9,7 +10,6 @@ addWords({
     'm.online': '在线', 'm.offline': '离线：报告先存本机，联网后自动发送',
     report: '报告事件', followup: '续报', submit: '提交', cancel: '取消',
     kind: '类型', 'title.field': '标题', note: '备注',
-    confirmed: '确诊', suspected: '疑似', asymptomatic: '无症状', close_contacts: '密接',
     'gps.wait': '正在获取位置…', 'gps.ok': '位置：{lon}, {lat}（±{acc} 米）', 'gps.none': '无法获取 GPS 位置：请到开阔处重试，或在地图上选点',
     'where.gps': '位置（GPS）：{lon}, {lat}', 'where.picked': '位置（地图选点）：{lon}, {lat}', 'where.none': '还没有位置：请在地图上点选事发地点',
     'pick.open': '在地图上选点', 'pick.close': '收起地图', 'pick.label': '本队辖区地图：点一下选定事发地点',
@@ -31,7 +31,6 @@ addWords({
     'm.online': 'Online', 'm.offline': 'Offline: reports are kept on this phone and sent when back online',
     report: 'Report incident', followup: 'Follow-up', submit: 'Submit', cancel: 'Cancel',
     kind: 'Kind', 'title.field': 'Title', note: 'Note',
-    confirmed: 'Confirmed', suspected: 'Suspected', asymptomatic: 'Asymptomatic', close_contacts: 'Close contacts',
     'gps.wait': 'Getting position…', 'gps.ok': 'Position: {lon}, {lat} (±{acc} m)', 'gps.none': 'No GPS position: try again in the open, or pick the point on the map',
     'where.gps': 'Position (GPS): {lon}, {lat}', 'where.picked': 'Position (picked on the map): {lon}, {lat}', 'where.none': 'No position yet: tap the place on the map',
     'pick.open': 'Pick on the map', 'pick.close': 'Hide the map', 'pick.label': 'Map of our jurisdiction: tap to set the place',

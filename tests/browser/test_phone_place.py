@@ -48,8 +48,6 @@ def test_a_tap_outside_the_jurisdiction_is_said_at_once_and_nothing_is_queued(br
         page = phone.page
         page.locator("#report").click()
         wait_map(page)
-        if lang == "en":
-            shot(page, "phone-map-en")
         tap_map(page, *IN_GUIHUA)
         page.wait_for_selector(f".where-error:has-text('{outside}')")
         page.locator(".sheet input[name=title]").fill("outside" if lang == "en" else "辖区外的报告")
