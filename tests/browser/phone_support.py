@@ -37,12 +37,13 @@ class Phone:
         self.page.wait_for_function(f"() => document.querySelectorAll('#outbox-list li[data-status={status}]').length === {n}")
 
 
-def open_phone(browser: Browser, server: LiveServer, lang: str = "zh", gps: bool = True) -> Phone:
+def open_phone(browser: Browser, server: LiveServer, lang: str = "zh", gps: bool = True,
+               at: dict[str, float] = IN_DONGSHAN) -> Phone:
     """gps=False: the person refused the phone's location (the page must offer the small map instead)."""
     api = server.client()
     unit = api.post("/units", {"name": "东山镇人民政府", "kind": "township", "jurisdiction": "510199003"})["id"]
     code = api.post("/enrolments", {"role": "field", "unit": unit, "name": "东山采样一组"})["code"]
-    located: dict[str, Any] = {"geolocation": IN_DONGSHAN, "permissions": ["geolocation"]} if gps else {}
+    located: dict[str, Any] = {"geolocation": at, "permissions": ["geolocation"]} if gps else {}
     context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", has_touch=True, is_mobile=True,
                                   device_scale_factor=1, **located)
     context.set_default_timeout(15_000)

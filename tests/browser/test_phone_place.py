@@ -63,6 +63,19 @@ def test_a_tap_outside_the_jurisdiction_is_said_at_once_and_nothing_is_queued(br
     assert events_of(server, "IncidentReported") == []
 
 
+def test_a_gps_position_outside_the_jurisdiction_is_said_before_queuing(browser: Browser, server: LiveServer) -> None:
+    phone = open_phone(browser, server, at={"longitude": IN_GUIHUA[0], "latitude": IN_GUIHUA[1]})
+    page = phone.page
+    page.wait_for_selector("#gps:has-text('104.205')")
+    page.get_by_role("button", name="报告事件").click()
+    page.get_by_label("标题").fill("桂花镇的报告")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_selector(".where-error:has-text('此位置不在本队辖区（东山镇）内：请在地图上选点')")
+    wait_map(page)  # offered, to set the point by hand
+    assert page.evaluate("lianfangPhone.entries().then(all => all.length)") == 0
+    phone.context.close()
+
+
 def test_a_follow_up_by_someone_else_changes_the_counts_live_without_polling(browser: Browser, server: LiveServer) -> None:
     made = incident(server)
     phone = open_phone(browser, server)
