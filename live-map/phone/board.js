@@ -5,6 +5,7 @@
 import { get as idbGet, set as idbSet } from '/vendor/idb-keyval/index.js';
 import { AuthError, get } from '/live-map/lib/api.js';
 import { LiveFeed } from '/live-map/lib/live.js';
+import { unpack } from '/live-map/lib/packed.js';
 
 const BOARD_KEY = 'board';
 const HOME_KEY = 'home';
@@ -47,7 +48,10 @@ export async function followBoard({ code, onBoard, onHome, onConn, onAuthFailed 
 
   function applySnapshot(msg) {
     board.incidents.clear();
-    for (const feature of msg.map.features) {
+    // Packed, the county's large layers come by column: only the incidents' blocks are unpacked here.
+    const features = [...msg.map.features];
+    for (const block of msg.map.packed ?? []) if (block.kind === 'incident') unpack(block, features);
+    for (const feature of features) {
       const p = feature.properties;
       if (p.kind === 'incident') {
         const incident = fromFeature(p);
@@ -101,6 +105,7 @@ export async function followBoard({ code, onBoard, onHome, onConn, onAuthFailed 
   }
 
   const feed = new LiveFeed({
+    query: 'packed=true',
     position: () => board.position,
     onMessage,
     onConn: (conn) => {
