@@ -33,15 +33,11 @@ def duration(minutes: Any) -> str:
     return ("-" if total < 0 else "") + "".join(parts)
 
 
-# Who acts without a role of the role table: a device redeeming its sign-in code.
-MORE_TERMS = {"role": {"enrolment": ("设备登录", "enrolment")}}
-
-
 def word(group: str, value: Any) -> str:
     """A value's Chinese name in a group of the domain's terms (taskState, colour, role, unitKind …)."""
     if value is None or value == "":
         return DASH
-    names = {**TERMS.get(group, {}), **MORE_TERMS.get(group, {})}
+    names = TERMS.get(group, {})
     return names[value][0] if value in names else str(value)
 
 
