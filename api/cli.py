@@ -88,8 +88,9 @@ def serve(
             watch = runtime.exercise.sign_in().link(runtime.exercise.url, phone=False)
             typer.secho(f"  Exercise (演练, marked as such; the bundled drill \"{runtime.exercise.scenario}\" playing "
                         f"{settings.demo_drill_speed:g}x real time; a one-time link, observer):\n  {watch}\n", fg="yellow")
-        else:
+        else:  # the live map goes on without offering it
             typer.secho(f"  (no exercise: {runtime.exercise.failed or 'the demo drill did not start'})", fg="red")
+            runtime.exercise = None
     try:
         # Per-message deflate costs CPU and memory per viewer for every frame: deltas are small, send them plain.
         uvicorn.run(create_app(settings, runtime), host=settings.host, port=settings.port, log_level="warning",
