@@ -95,7 +95,7 @@ def main() -> None:
     for name in names:
         console.print(f"[bold]{name}[/] {MODULES[name]} ({mode}{', quick' if args.quick else ''}) ...")
         result = run_one(name, args.quick, args.scale_out)
-        path = result.write(mode)
+        path = result.write(mode, args.quick)
         console.print(f"  {verdict(result.met)}: {result.headline}  → {path}")
         results.append(result)
     console.print(table(results, f"Lianfang benchmarks ({mode}{', quick' if args.quick else ''})"))
