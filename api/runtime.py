@@ -64,6 +64,7 @@ class Runtime:
     geography: Geography
     drill: dict[str, Any] | None
     tokens: TokenCache = field(default_factory=TokenCache)
+    exercise: Any = None  # `serve --demo`: the bundled drill played beside the live store (api/demo_drill.py)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Runtime:

@@ -21,9 +21,10 @@ def test_a_quick_run_writes_every_result_with_its_figures_and_the_machine(tmp_pa
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
     for name, figure in (("P1", "ratio_to_bare"), ("P4", "ratio_to_raw"), ("P5", "latency_ms"), ("S1", "again_events")):
-        result = json.loads((tmp_path / "results" / f"{name}.json").read_text())
+        result = json.loads((tmp_path / "results" / f"{name}-quick.json").read_text())
         assert KEYS <= set(result), f"{name}.json lacks {KEYS - set(result)}"
         assert not result["headline"].startswith("failed"), result["headline"]
         assert figure in result["figures"]
         assert {"cores", "python", "sqlite", "postgresql"} <= set(result["machine"])
     assert (tmp_path / "results" / "table-quick.md").is_file()
+    assert not (tmp_path / "results" / "P1.json").exists(), "a smoke run must not overwrite a real run's figures"
