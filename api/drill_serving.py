@@ -33,6 +33,7 @@ class Serve:
     on_ready: Callable[[str], None] | None = None
     hold: bool = True  # keep serving after the drill ends, until Ctrl-C
     on_done: Callable[[DrillReport], None] | None = None  # the drill has ended (the map is still served)
+    on_serving: Callable[[Any], None] | None = None  # the drill store's Runtime, once its server is up
 
     def play(self, scenario: Scenario, run: str, settings: Settings, app: Coordination, clock: SimulatedClock,
              geography: Geography, marker: dict[str, Any], speed: float | None,
@@ -57,7 +58,9 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
             raise RuntimeError(f"the server could not start on {serve.host}:{serve.port}")
         target = LocalTarget(scenario, run, app, clock, projections, geography,
                              lambda c: runtime.writer.submit(c).result(), followed=True)
-        token = _viewer_token(target)
+        if serve.on_serving:
+            serve.on_serving(runtime)
+        token = _viewer_token(target) if serve.on_ready else None
         if serve.on_ready:
             serve.on_ready(f"http://{serve.host}:{serve.port}/?access_token={token}")
         report = play(Drill(scenario, target, run, speed, on_step), settings.data_dir, marker)

@@ -308,6 +308,13 @@ async def live(
     except Problem as problem:
         await _refuse(websocket, problem)
         return
+    except Exception as error:
+        if not is_storage_failure(error):
+            raise
+        FAILURES.failed("live feed sign-in", error, "new viewers are refused with 503 and Retry-After")
+        await _refuse(websocket, Problem(503, "Store unavailable", "the token cannot be checked while the store is "
+                                         "unreachable; reconnect shortly", headers={"Retry-After": "2"}))
+        return
     try:
         position = _position(after)
     except Problem as problem:

@@ -103,15 +103,25 @@ def install(app: FastAPI) -> None:
         return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail), request,
                        headers=getattr(error, "headers", None))
 
+    async def on_storage(request: Request, error: Exception) -> JSONResponse:
+        from domain.failures import FAILURES
+
+        # one line per interval while the store is away, not a traceback per request
+        FAILURES.failed("store access from requests", error, f"e.g. {request.method} {request.url.path}: 503")
+        return problem(503, "Store unavailable", "the store could not be reached or written (database unreachable "
+                       "or disk full); nothing was acknowledged, so retry with the same Idempotency-Key",
+                       request, headers={"Retry-After": "2"})
+
+    # Handled by type, inside the middlewares: a handler for Exception runs in the outermost middleware, which
+    # re-raises after answering, and the server then closes the connection (a keep-alive client's next request
+    # on it got no answer at all).
+    for storage_error in storage_errors():
+        app.add_exception_handler(storage_error, on_storage)
+
     @app.exception_handler(Exception)
     async def on_bug(request: Request, error: Exception) -> JSONResponse:
-        if is_storage_failure(error):  # one line per interval while the store is away, not a traceback per request
-            from domain.failures import FAILURES
-
-            FAILURES.failed("store access from requests", error, f"e.g. {request.method} {request.url.path}: 503")
-            return problem(503, "Store unavailable", "the store could not be reached or written (database unreachable "
-                           "or disk full); nothing was acknowledged, so retry with the same Idempotency-Key",
-                           request, headers={"Retry-After": "2"})
+        if is_storage_failure(error):
+            return await on_storage(request, error)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "Server error",
                        "the server could not complete this request; nothing was acknowledged, so retry with the same Idempotency-Key",
@@ -128,10 +138,14 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": ".".join(location), "message": error.get("msg", "")}
 
 
-def is_storage_failure(error: Exception) -> bool:
+def storage_errors() -> tuple[type[Exception], ...]:  # imported late: psycopg is heavy
     import sqlite3
 
     import psycopg
     from eventsourcing.persistence import PersistenceError
 
-    return isinstance(error, (PersistenceError, psycopg.Error, sqlite3.OperationalError))
+    return (PersistenceError, psycopg.Error, sqlite3.OperationalError)
+
+
+def is_storage_failure(error: Exception) -> bool:
+    return isinstance(error, storage_errors())

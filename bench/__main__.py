@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import time
 import traceback
@@ -18,7 +19,7 @@ from bench.common import RESULTS, Result, not_run
 from bench.profiles import ENABLED, spy
 
 MODULES = {"P1": "p1_ingest", "P2": "p2_live_latency", "P3": "p3_fanout", "P4": "p4_rebuild",
-           "P5": "p5_asof", "P6": "p6_page", "P7": "p7_drill", "C1": "c1_console"}
+           "P5": "p5_asof", "P6": "p6_page", "P7": "p7_drill", "C1": "c1_console", "S1": "s1_setup"}
 SCALE_OUT = ("P1", "P2")  # the benchmarks that also run on PostgreSQL + Redis
 
 
@@ -53,6 +54,19 @@ def table(results: list[Result], title: str) -> Table:
     return grid
 
 
+def stored(mode: str, fresh: list[Result]) -> list[Result]:
+    """Every benchmark's latest result in this mode: the ones just run, and the rest as bench/results holds them
+    (so `--only C1` adds its row to the table instead of replacing the table)."""
+    by_name = {r.name: r for r in fresh}
+    suffix = "" if mode == "embedded" else f"-{mode}"
+    for name in MODULES:
+        path = RESULTS / f"{name}{suffix}.json"
+        if name not in by_name and path.is_file():
+            record = json.loads(path.read_text())
+            by_name[name] = Result(**{k: record[k] for k in ("name", "title", "goal", "size", "met", "headline")})
+    return [by_name[name] for name in MODULES if name in by_name]
+
+
 def markdown(results: list[Result]) -> str:
     rows = ["| | what | size | goal | measured | goal met |", "|---|---|---|---|---|---|"]
     rows += [f"| {r.name} | {r.title} | {r.size} | {r.goal} | {r.headline} | {verdict(r.met)} |" for r in results]
@@ -81,12 +95,15 @@ def main() -> None:
     for name in names:
         console.print(f"[bold]{name}[/] {MODULES[name]} ({mode}{', quick' if args.quick else ''}) ...")
         result = run_one(name, args.quick, args.scale_out)
-        path = result.write(mode)
+        path = result.write(mode, args.quick)
         console.print(f"  {verdict(result.met)}: {result.headline}  → {path}")
         results.append(result)
     console.print(table(results, f"Lianfang benchmarks ({mode}{', quick' if args.quick else ''})"))
     suffix = "" if mode == "embedded" else "-scale-out"
-    (RESULTS / f"table{suffix}{'-quick' if args.quick else ''}.md").write_text(markdown(results))
+    if args.quick:  # a smoke run's figures mean little: its table holds only what it ran
+        (RESULTS / f"table{suffix}-quick.md").write_text(markdown(results))
+    else:
+        (RESULTS / f"table{suffix}.md").write_text(markdown(stored(mode, results)))
 
 
 if __name__ == "__main__":

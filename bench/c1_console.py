@@ -19,7 +19,8 @@ GOAL = "p99 ≤ 1 s (the issue's goal: every action on the shared map within a s
 ACTIONS = 50
 
 # On the observer's page: note when the row of `id` shows `text` in `selector` (at the next painted frame).
-WATCH_ROW = """([id, selector, attribute, want]) => new Promise((resolve) => {
+# The promise is kept on the page (returned, Playwright would wait for it before the 提交 click).
+WATCH_ROW = """([id, selector, attribute, want]) => { window.__seen = new Promise((resolve) => {
   const shown = () => {
     const row = document.querySelector(`.incident[data-id='${id}']`);
     const target = row && (selector ? row.querySelector(selector) : row);
@@ -29,7 +30,7 @@ WATCH_ROW = """([id, selector, attribute, want]) => new Promise((resolve) => {
   if (shown()) { done(); return; }
   const observer = new MutationObserver(() => { if (shown()) { observer.disconnect(); done(); } });
   observer.observe(document.getElementById('incident-list'), { subtree: true, childList: true, characterData: true, attributes: true });
-})"""
+}); }"""
 MARK_SUBMIT = """() => { window.__submitted = null; document.addEventListener('submit',
   () => { window.__submitted = performance.timeOrigin + performance.now(); }, { capture: true, once: true }); }"""
 
@@ -102,13 +103,13 @@ def _measure(url: str, tokens: dict[str, str], incident: str, actions: int) -> d
                     field.select_option(value=value)
                 else:
                     field.fill(value)
-            seen = observer.evaluate_handle(WATCH_ROW, [incident, *watch])
+            observer.evaluate(WATCH_ROW, [incident, *watch])
             commander.evaluate(MARK_SUBMIT)
             form.get_by_role("button", name="提交", exact=True).click()
             form.wait_for(state="detached", timeout=30_000)
             closed_at = commander.evaluate("() => performance.timeOrigin + performance.now()")
             submitted = commander.evaluate("() => window.__submitted")
-            shown_at = seen.json_value()
+            shown_at = observer.evaluate("() => window.__seen")
             to_screen.append((shown_at - submitted) / 1000)
             to_closed.append((closed_at - submitted) / 1000)
             time.sleep(0.05)

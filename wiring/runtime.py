@@ -60,14 +60,21 @@ class Wiring:
         return cls(settings, app, signal, writer, projections, broker, geography, drill)
 
     def start(self) -> Self:
+        self.projections.listeners.append(self._follow_geography)
         if self.settings.database_url:
             self._listening = threading.Event()
             listen_for_commits(self.app, self.settings.database_url, self.signal, self._listening)
         self.writer.start()
         self.projections.catch_up()
+        self.geography = self.projections.map.geography
         self.projections.start()
         log.info("store at %s; read side at position %d", self.settings.data_dir, self.projections.position)
         return self
+
+    def _follow_geography(self, fact: Any) -> None:
+        """Jurisdictions a county's setup drew are in force for the checks (a field team's home) from then on."""
+        if fact.type in ("JurisdictionDrawn", "JurisdictionErased"):
+            self.geography = self.projections.map.geography
 
     def stop(self) -> None:
         if getattr(self, "_listening", None) is not None:

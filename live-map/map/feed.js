@@ -3,6 +3,7 @@
 import { el } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { LiveFeed } from '../lib/live.js';
+import { unpack } from '../lib/packed.js';
 import { formatTime, shortTime } from '../lib/time.js';
 import { prependActivity, resetActivity } from './activity.js';
 import { CELL } from './clusters.js';
@@ -43,28 +44,6 @@ export function handleMessage(msg) {
   for (const listen of feedListeners) listen(msg);
 }
 
-/** The features of a packed block of the snapshot (by column: see api/live.py), added to `list`. */
-function unpack(block, list) {
-  const { kind, geometry: type, count, keys, coordinates, columns } = block;
-  const dictionaries = keys.map((key) => block.dictionaries?.[key] ?? null);
-  const point = type === 'Point';
-  for (let i = 0; i < count; i++) {
-    const properties = { kind };
-    for (let k = 0; k < keys.length; k++) {
-      const dictionary = dictionaries[k];
-      properties[keys[k]] = dictionary ? dictionary[columns[k][i]] : columns[k][i];
-    }
-    if (point) {
-      const lon = coordinates[2 * i];
-      const lat = coordinates[2 * i + 1];
-      // (With the clusters' slot for its cell made with it: one shape for all, no change of shape later.)
-      list.push({ type: 'Feature', id: `${kind}:${properties.id}`, geometry: { type, coordinates: [lon, lat] }, properties, [CELL]: null });
-    } else {
-      list.push({ type: 'Feature', id: `${kind}:${properties.id}`, geometry: { type, coordinates: coordinates[i] }, properties });
-    }
-  }
-}
-
 export function applySnapshot(msg) {
   const started = performance.now();
   const byLayer = Object.fromEntries(LAYER_NAMES.map((name) => [name, []]));
@@ -79,7 +58,7 @@ export function applySnapshot(msg) {
   for (const feature of msg.map.features) sort(feature);
   for (const block of msg.map.packed ?? []) {
     const name = LAYER_OF_KIND[block.kind];
-    if (name) unpack(block, byLayer[name]);
+    if (name) unpack(block, byLayer[name], CELL);  // (with the clusters' slot for its cell: one shape for all)
     else console.warn('map: features of unknown kind', block.kind);
   }
   now = phase('unpack', now);

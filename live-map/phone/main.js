@@ -1,24 +1,30 @@
 // The field teams' phone page (/m/): sign in with a one-time link, report offline-first through the outbox,
 // follow the incidents of the team's jurisdiction (live when online, the last known values when not).
 import './words.js';
-import { get as idbGet, set as idbSet } from '/vendor/idb-keyval/index.js';
-import { AuthError, get } from '/live-map/lib/api.js';
+import { set as idbSet } from '/vendor/idb-keyval/index.js';
+import { get } from '/live-map/lib/api.js';
 import { loadConfig } from '/live-map/lib/config.js';
 import { el } from '/live-map/lib/dom.js';
 import { getLanguage, setLanguage, translatePage, t } from '/live-map/lib/i18n.js';
 import { createTaskDesk } from '/live-map/lib/tasks.js';
+import { followBoard } from './board.js';
 import { drain, entries, isPaused, onChange, resume } from './outbox.js';
+import { pickMap } from './pick.js';
 import { forget, signIn, signedInAs } from './session.js';
-import { openForm, renderIncidents, renderOutbox } from './views.js';
+import { knowPlace, openForm, renderIncidents, renderOutbox } from './views.js';
 
-const POLL_MS = 3000;
+const TASKS_POLL_MS = 3000;
 let here = null;  // [lon, lat] from the GPS
+let home = null;  // the team's jurisdiction (a GeoJSON feature from the feed's geography), or null
 let me = null;
 let board = { incidents: [], live: false, knownAt: null };
+let follower = null;
 let desk = null;  // 我的任务, for a unit member (lib/tasks.js, the desk's own views)
 
-function position() {
-  return here;
+knowPlace({ position: () => here, home: () => home });
+
+function gpsChanged() {
+  el('sheets').querySelector('form')?.gpsChanged?.();
 }
 
 function locate() {
@@ -29,26 +35,12 @@ function locate() {
     here = [Number(p.coords.longitude.toFixed(6)), Number(p.coords.latitude.toFixed(6))];
     const acc = Math.round(p.coords.accuracy);
     say(() => t('gps.ok', { lon: here[0], lat: here[1], acc }));
-  }, () => { say(() => t('gps.none')); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
+    gpsChanged();
+  }, () => { say(() => t('gps.none')); gpsChanged(); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
 }
 
 function showBoard() {
-  renderIncidents(board.incidents, board, (incident) => openForm({ incident, position }));
-}
-
-async function refreshBoard() {
-  try {
-    const answer = await get('/incidents');
-    const mine = answer.incidents.filter((i) => i.status !== 'closed' && (!me?.jurisdiction || (i.jurisdiction ?? '').startsWith(me.jurisdiction)));
-    board = { incidents: mine, live: true, knownAt: new Date().toISOString() };
-    await idbSet('board', board);
-    setOnline(true);
-  } catch (error) {
-    if (error instanceof AuthError) { await signedOut(); return; }
-    board = { ...board, live: false };
-    setOnline(false);
-  }
-  showBoard();
+  renderIncidents(board.incidents, board, (incident) => openForm({ incident }));
 }
 
 let online = false;
@@ -73,7 +65,7 @@ function applyLanguage(lang) {
   el('gps').textContent = gpsText();
   showBoard();
   desk?.render();
-  entries().then((all) => renderOutbox(all, { paused: isPaused() }, position));
+  entries().then((all) => renderOutbox(all, { paused: isPaused() }));
 }
 
 async function main() {
@@ -83,13 +75,10 @@ async function main() {
   await loadConfig();
   translatePage();
   el('lang-toggle').addEventListener('click', () => applyLanguage(getLanguage() === 'en' ? 'zh' : 'en'));
-  el('report').addEventListener('click', () => openForm({ position }));
+  el('report').addEventListener('click', () => openForm());
   el('gps-retry').addEventListener('click', locate);
-  let delivered = 0;
   onChange((all, state) => {
-    renderOutbox(all, state, position);
-    const now = all.filter((e) => e.status === 'sent').length;
-    if (now !== delivered) { delivered = now; refreshBoard(); }  // the counts they changed, at once
+    renderOutbox(all, state);
     if (state.paused) signedOut();
   });
   const signed = await signIn();
@@ -109,23 +98,30 @@ async function main() {
       }
     }
   }
-  board = (await idbGet('board')) ?? board;
-  board.live = false;
-  showBoard();
-  renderOutbox(await entries(), { paused: false }, position);
+  renderOutbox(await entries(), { paused: false });
   locate();
   if (signed === 'ok' && me?.role === 'unit') {
     el('tasks').hidden = false;
     desk = createTaskDesk({ container: el('tasks'), me, feed: null });
     desk.load().catch((error) => console.warn('tasks not loaded', error));
-    setInterval(() => { if (online) desk.load().catch(() => {}); }, POLL_MS);
+    setInterval(() => { if (online) desk.load().catch(() => {}); }, TASKS_POLL_MS);
   }
   if (signed === 'ok') {
     resume();
-    refreshBoard();
-    setInterval(() => { refreshBoard(); drain(); }, POLL_MS);
+    follower = await followBoard({
+      code: me?.jurisdiction ?? null,
+      onBoard: (now) => { board = now; showBoard(); },
+      onHome: (feature) => { home = feature; },
+      onConn: (conn) => {
+        setOnline(conn === 'live');
+        if (conn === 'live') drain();  // back online: what waits goes now, not at the next backoff
+      },
+      onAuthFailed: signedOut,
+    });
+  } else {
+    showBoard();
   }
-  window.lianfangPhone = { entries, ready: true };
+  window.lianfangPhone = { entries, board: () => follower?.board() ?? board, home: () => home, pickMap, ready: true };
 }
 
 main();

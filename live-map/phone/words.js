@@ -1,4 +1,5 @@
-// Words of the phone page, Chinese first with English. Domain terms (kinds, counts) come from the server.
+// Words of the phone page's own controls, Chinese first with English. The domain's terms (kinds of incident, the
+// counts 确诊, 疑似, 无症状, 密接) come from the server's configuration (term('count', …)), never from here.
 import { addWords } from '/live-map/lib/i18n.js';
 
 addWords({
@@ -9,15 +10,19 @@ addWords({
     'm.online': '在线', 'm.offline': '离线：报告先存本机，联网后自动发送',
     report: '报告事件', followup: '续报', submit: '提交', cancel: '取消',
     kind: '类型', 'title.field': '标题', note: '备注',
-    confirmed: '确诊', suspected: '疑似', asymptomatic: '无症状', close_contacts: '密接',
-    'gps.wait': '正在获取位置…', 'gps.ok': '位置：{lon}, {lat}（±{acc} 米）', 'gps.none': '无法获取 GPS 位置：请到开阔处重试',
+    'gps.wait': '正在获取位置…', 'gps.ok': '位置：{lon}, {lat}（±{acc} 米）', 'gps.none': '无法获取 GPS 位置：请到开阔处重试，或在地图上选点',
+    'where.gps': '位置（GPS）：{lon}, {lat}', 'where.picked': '位置（地图选点）：{lon}, {lat}', 'where.none': '还没有位置：请在地图上点选事发地点',
+    'pick.open': '在地图上选点', 'pick.close': '收起地图', 'pick.label': '本队辖区地图：点一下选定事发地点',
+    'pick.hint': '黄色边界内是本队辖区：点一下选定位置', 'pick.nohome': '本队辖区边界尚未下载：请联网后再试',
+    'outside.tap': '此位置不在本队辖区（{name}）内：请在黄色边界内选点',
+    'outside.gps': '此位置不在本队辖区（{name}）内：请在地图上选点',
     'gps.retry': '重新定位',
-    incidents: '本辖区事件', 'incidents.none': '暂无事件', 'incidents.known': '最后已知（{time}）', 'incidents.live': '实时',
+    incidents: '本辖区事件', 'incidents.none': '暂无事件', 'incidents.known': '已知于 {time}', 'incidents.live': '实时',
     outbox: '发件箱', pending: '待发送', sent: '已送达', refused: '被拒绝', discard: '放弃', correct: '更正',
     'outbox.empty': '没有报告', 'outbox.paused': '已暂停：请重新登录',
     'privacy.id_number': '备注中似乎有身份证号：只报人数，不要写个人信息，请删除后再提交',
     'privacy.mobile': '备注中似乎有手机号：不要写个人联系方式，请删除后再提交',
-    'need.title': '请填写标题', 'need.position': '需要位置：请重新定位',
+    'need.title': '请填写标题', 'need.position': '需要位置：请重新定位，或在地图上选点',
   },
   en: {
     'm.title': 'Lianfang · Field', langToggle: '中文',
@@ -26,14 +31,18 @@ addWords({
     'm.online': 'Online', 'm.offline': 'Offline: reports are kept on this phone and sent when back online',
     report: 'Report incident', followup: 'Follow-up', submit: 'Submit', cancel: 'Cancel',
     kind: 'Kind', 'title.field': 'Title', note: 'Note',
-    confirmed: 'Confirmed', suspected: 'Suspected', asymptomatic: 'Asymptomatic', close_contacts: 'Close contacts',
-    'gps.wait': 'Getting position…', 'gps.ok': 'Position: {lon}, {lat} (±{acc} m)', 'gps.none': 'No GPS position: try again in the open',
+    'gps.wait': 'Getting position…', 'gps.ok': 'Position: {lon}, {lat} (±{acc} m)', 'gps.none': 'No GPS position: try again in the open, or pick the point on the map',
+    'where.gps': 'Position (GPS): {lon}, {lat}', 'where.picked': 'Position (picked on the map): {lon}, {lat}', 'where.none': 'No position yet: tap the place on the map',
+    'pick.open': 'Pick on the map', 'pick.close': 'Hide the map', 'pick.label': 'Map of our jurisdiction: tap to set the place',
+    'pick.hint': 'Our jurisdiction is inside the yellow outline: tap to set the place', 'pick.nohome': 'Our jurisdiction\'s outline is not downloaded yet: go online and try again',
+    'outside.tap': 'This point is outside our jurisdiction ({name}): tap inside the yellow outline',
+    'outside.gps': 'This position is outside our jurisdiction ({name}): pick the point on the map',
     'gps.retry': 'Locate again',
-    incidents: 'Incidents of our area', 'incidents.none': 'No incidents', 'incidents.known': 'last known ({time})', 'incidents.live': 'live',
+    incidents: 'Incidents of our area', 'incidents.none': 'No incidents', 'incidents.known': 'known at {time}', 'incidents.live': 'live',
     outbox: 'Outbox', pending: 'Waiting', sent: 'Delivered', refused: 'Refused', discard: 'Discard', correct: 'Correct',
     'outbox.empty': 'No reports', 'outbox.paused': 'Paused: sign in again',
     'privacy.id_number': 'The note seems to hold an ID-card number: report counts, never personal data; remove it',
     'privacy.mobile': 'The note seems to hold a mobile number: no personal contact data; remove it',
-    'need.title': 'Enter a title', 'need.position': 'A position is needed: locate again',
+    'need.title': 'Enter a title', 'need.position': 'A position is needed: locate again, or pick it on the map',
   },
 });

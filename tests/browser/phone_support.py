@@ -3,7 +3,10 @@ real by stopping the server (and started again on the same port), since Playwrig
 reach a service worker's fetches."""
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -37,12 +40,15 @@ class Phone:
         self.page.wait_for_function(f"() => document.querySelectorAll('#outbox-list li[data-status={status}]').length === {n}")
 
 
-def open_phone(browser: Browser, server: LiveServer, lang: str = "zh") -> Phone:
+def open_phone(browser: Browser, server: LiveServer, lang: str = "zh", gps: bool = True,
+               at: dict[str, float] = IN_DONGSHAN) -> Phone:
+    """gps=False: the person refused the phone's location (the page must offer the small map instead)."""
     api = server.client()
     unit = api.post("/units", {"name": "东山镇人民政府", "kind": "township", "jurisdiction": "510199003"})["id"]
     code = api.post("/enrolments", {"role": "field", "unit": unit, "name": "东山采样一组"})["code"]
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", geolocation=IN_DONGSHAN,
-                                  permissions=["geolocation"], has_touch=True, is_mobile=True, device_scale_factor=1)
+    located: dict[str, Any] = {"geolocation": at, "permissions": ["geolocation"]} if gps else {}
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", has_touch=True, is_mobile=True,
+                                  device_scale_factor=1, **located)
     context.set_default_timeout(15_000)
     if lang == "en":
         context.add_init_script("localStorage.setItem('lianfang.lang', 'en')")
@@ -58,6 +64,27 @@ def incident(server: LiveServer, title: str = "幼儿园发热聚集") -> dict[s
                                                "jurisdiction": "510199003", "counts": {"confirmed": 2}})
 
 
-def field_reports(server: LiveServer) -> list[dict[str, Any]]:
+def events_of(server: LiveServer, kind: str) -> list[dict[str, Any]]:
     events = server.client().get("/events", after=0, limit=5000)["events"]
-    return [e for e in events if e["type"] == "FieldReportFiled"]
+    return [e for e in events if e["type"] == kind]
+
+
+def field_reports(server: LiveServer) -> list[dict[str, Any]]:
+    return events_of(server, "FieldReportFiled")
+
+
+def tap_map(page: Page, lon: float, lat: float) -> None:
+    """A finger on the small map, at the screen point of [lon, lat]."""
+    x, y = page.evaluate("([lon, lat]) => { const p = lianfangPhone.pickMap().latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+                         [lon, lat])
+    page.locator("#pick-map").tap(position={"x": x, "y": y})
+
+
+def wait_map(page: Page) -> None:
+    """The small map is on screen with the team's jurisdiction drawn (its outline needs no tile)."""
+    page.wait_for_selector("#pick-map .leaflet-overlay-pane path")
+
+
+# The README's phone screenshots: a test run writes them to a scratch folder, so that it never changes the
+# checkout; `LIANFANG_SCREENSHOTS=docs/screenshots` makes a run refresh the README's copies.
+SHOTS = Path(os.environ.get("LIANFANG_SCREENSHOTS") or tempfile.mkdtemp(prefix="lianfang-shots-")).resolve()
