@@ -2,7 +2,7 @@
 #
 #   make venv    .venv with the project installed (editable)
 #   make npm     node_modules/ with the pages' front-end packages (npm ci)
-#   make run     the demo server on http://127.0.0.1:8000
+#   make run     the demo server on http://127.0.0.1:8000, and its exercise (a bundled drill, playing) on :8001
 #   make test    system packages + test extras, then the whole suite (what CI runs)
 #   make soak    only the soak tests (LIANFANG_SOAK=1)
 #   make test-loaded  the whole suite three times, with a CPU hog per core beside it (RUNS=3)

@@ -1,4 +1,4 @@
-"""The `lianfang` command line: serve, tokens, drills, review, projections, audit."""
+"""The `lianfang` command line: serve, setup, tokens, drills, review, projections, audit."""
 from __future__ import annotations
 
 import logging
@@ -77,15 +77,27 @@ def serve(
     if demo:
         from api.demo import prepare_demo
 
+        from api.demo_drill import start_exercise
+
         sign_in = prepare_demo(runtime)
         url = sign_in.link(f"{'https' if certfile else 'http'}://{settings.host}:{settings.port}", phone=False)
         typer.secho(f"\n  联防 Lianfang is starting.\n  Map (a one-time sign-in link, commander; valid until "
                     f"{sign_in.expires_at.isoformat(timespec='minutes')}):\n  {url}\n", fg="green")
+        runtime.exercise = start_exercise(settings)
+        if runtime.exercise.ready.wait(60) and runtime.exercise.runtime is not None:
+            watch = runtime.exercise.sign_in().link(runtime.exercise.url, phone=False)
+            typer.secho(f"  Exercise (演练, marked as such; the bundled drill \"{runtime.exercise.scenario}\" playing "
+                        f"{settings.demo_drill_speed:g}x real time; a one-time link, observer):\n  {watch}\n", fg="yellow")
+        else:  # the live map goes on without offering it
+            typer.secho(f"  (no exercise: {runtime.exercise.failed or 'the demo drill did not start'})", fg="red")
+            runtime.exercise = None
     try:
         # Per-message deflate costs CPU and memory per viewer for every frame: deltas are small, send them plain.
         uvicorn.run(create_app(settings, runtime), host=settings.host, port=settings.port, log_level="warning",
                     ws_per_message_deflate=False, ssl_certfile=certfile, ssl_keyfile=keyfile)
     finally:
+        if runtime.exercise is not None:
+            runtime.exercise.stop()
         runtime.stop()
 
 
@@ -195,6 +207,7 @@ def projections_run(data_dir: DataDir = None) -> None:
 def main() -> None:
     import api.cli_backup  # noqa: F401  (registers `backup` and `restore`)
     import api.cli_drills  # noqa: F401  (registers `drill` and `review`)
+    import api.cli_setup  # noqa: F401  (registers `setup`)
 
     try:
         cli()

@@ -18,7 +18,7 @@ from api.gate import AuthenticateFirst
 from api.headers import SecurityHeaders, serve_docs
 from api.json_guard import JsonGuard
 from api.limits import BodyLimit, Metrics
-from api.routes import alerts, dispatches, enrolments, health, incidents, me, records, resources, tasks, units, views, zones
+from api.routes import alerts, base_layers, dispatches, enrolments, exercise, health, incidents, me, records, resources, tasks, units, views, zones
 from api.runtime import Runtime
 from domain.settings import PROJECT_ROOT, Settings
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     problems.install(app)
     v1 = APIRouter(prefix="/api/v1")
-    for module in (incidents, zones, resources, dispatches, tasks, alerts, units, views, records, me):
+    for module in (incidents, zones, resources, dispatches, tasks, alerts, units, views, records, me, exercise, base_layers):
         v1.include_router(module.router)
     v1.include_router(live.router)
     v1.include_router(enrolments.router)
@@ -75,7 +75,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 async def page_config(rt: RuntimeDep) -> dict[str, Any]:
     """What the pages need before they sign in: drill banner, tile URL, the domain's words, colours, the role table."""
-    return pages.page_config(rt.drill, rt.settings.tile_url, list(rt.projections.map.state.get("kinds", {}).values()))
+    config = pages.page_config(rt.drill, rt.settings.tile_url, list(rt.projections.map.state.get("kinds", {}).values()))
+    config["exercise"] = rt.exercise.public() if rt.exercise else None
+    config["base_layers"] = len(rt.settings.base_layers)
+    return config
 
 
 def _serve_page(app: FastAPI) -> None:

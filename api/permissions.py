@@ -20,7 +20,10 @@ READ = frozenset({C, U, F, O})
 
 MAY: dict[str, frozenset[str]] = {
     "register_unit": frozenset({C}),
+    "retire_unit": frozenset({C}),
     "declare_kind": frozenset({C}),
+    "draw_jurisdiction": frozenset({C}),
+    "erase_jurisdiction": frozenset({C}),
     "report_incident": frozenset({C, U, F}),
     "file_report": frozenset({C, U, F}),
     "set_level": frozenset({C}),
@@ -30,6 +33,8 @@ MAY: dict[str, frozenset[str]] = {
     "lift_zone": frozenset({C}),
     "register_resource": frozenset({C, U}),
     "move_resource": frozenset({C, U, F}),
+    "amend_resource": frozenset({C}),
+    "retire_resource": frozenset({C}),
     "request_dispatch": frozenset({C, U}),
     "commit_dispatch": frozenset({C, U}),
     "depart": frozenset({C, U, F}),
@@ -48,6 +53,7 @@ MAY: dict[str, frozenset[str]] = {
     "update_alert": frozenset({C}),
     "cancel_alert": frozenset({C}),
     "offer_enrolment": frozenset({C, U}),
+    "withdraw_enrolment": frozenset({C}),
     "read": READ,
 }
 

@@ -64,6 +64,7 @@ class Runtime:
     geography: Geography
     drill: dict[str, Any] | None
     tokens: TokenCache = field(default_factory=TokenCache)
+    exercise: Any = None  # `serve --demo`: the bundled drill played beside the live store (api/demo_drill.py)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, broker: Broker | None = None) -> Runtime:
@@ -91,6 +92,7 @@ class Runtime:
     def start(self) -> Runtime:
         tokens = self.tokens  # a revocation seen in the log drops the token from the cache at once
         self.projections.listeners.append(lambda fact: tokens.forget(fact.thing) if fact.type == "TokenRevoked" else None)
+        self.projections.listeners.append(self._follow_geography)
         if self.settings.database_url:
             from domain.eventstore import listen_for_commits
 
@@ -98,9 +100,15 @@ class Runtime:
             listen_for_commits(self.app, self.settings.database_url, self.signal, self._listening)
         self.writer.start()
         self.projections.catch_up()
+        self.geography = self.projections.map.geography
         self.projections.start()
         log.info("store at %s; read side at position %d", self.settings.data_dir, self.projections.position)
         return self
+
+    def _follow_geography(self, fact: Any) -> None:
+        """Jurisdictions a county's setup drew are in force for the checks (a field team's home) from then on."""
+        if fact.type in ("JurisdictionDrawn", "JurisdictionErased"):
+            self.geography = self.projections.map.geography
 
     def stop(self) -> None:
         if getattr(self, "_listening", None) is not None:

@@ -38,6 +38,8 @@ def match(units: dict[str, dict[str, Any]], value: str, field: str) -> str | Non
         return value  # an id: the domain answers for one that names no unit
     name = value.strip()
     named = sorted(uid for uid, unit in units.items() if unit["name"] == name)
+    if len(named) > 1:  # a retired unit's name may be taken again (county setup): the one in service is meant
+        named = [uid for uid in named if not units[uid].get("retired_at")] or named
     if len(named) > 1:
         raise Problem(422, "Ambiguous unit name", f"{field}: {len(named)} units are named “{name}” "
                       f"({', '.join(named)}); give the id of the one you mean (GET /api/v1/units lists them)")

@@ -19,7 +19,7 @@ from bench.common import RESULTS, Result, not_run
 from bench.profiles import ENABLED, spy
 
 MODULES = {"P1": "p1_ingest", "P2": "p2_live_latency", "P3": "p3_fanout", "P4": "p4_rebuild",
-           "P5": "p5_asof", "P6": "p6_page", "P7": "p7_drill", "C1": "c1_console"}
+           "P5": "p5_asof", "P6": "p6_page", "P7": "p7_drill", "C1": "c1_console", "S1": "s1_setup"}
 SCALE_OUT = ("P1", "P2")  # the benchmarks that also run on PostgreSQL + Redis
 
 
@@ -95,7 +95,7 @@ def main() -> None:
     for name in names:
         console.print(f"[bold]{name}[/] {MODULES[name]} ({mode}{', quick' if args.quick else ''}) ...")
         result = run_one(name, args.quick, args.scale_out)
-        path = result.write(mode)
+        path = result.write(mode, args.quick)
         console.print(f"  {verdict(result.met)}: {result.headline}  → {path}")
         results.append(result)
     console.print(table(results, f"Lianfang benchmarks ({mode}{', quick' if args.quick else ''})"))

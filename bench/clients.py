@@ -115,18 +115,20 @@ async def _paced(port, token, paths, rate, start_at, count, connections) -> dict
     idle: asyncio.Queue = asyncio.Queue()
     for _ in range(connections):
         idle.put_nowait(await asyncio.open_connection("127.0.0.1", port))
-    acks = array("d")
+    acks, sent = array("d"), array("d")  # per acknowledged command: when its 2xx arrived, when it was sent
     positions = array("q")
     late = 0
 
     async def send(n: int) -> None:
         conn = await idle.get()
         data = request(port, paths[n % len(paths)], token, report_body(n))
+        began = time.monotonic()
         status, body = await exchange(*conn, data)
         idle.put_nowait(conn)
         if status < 300:
             positions.append(orjson.loads(body)["position"])
             acks.append(time.monotonic())
+            sent.append(began)
 
     tasks = []
     for n in range(count):
@@ -136,7 +138,7 @@ async def _paced(port, token, paths, rate, start_at, count, connections) -> dict
         tasks.append(asyncio.create_task(send(n)))
     # bounded in time too: what is not acknowledged within a minute after the last send is left out
     await asyncio.wait(tasks, timeout=60)
-    return {"positions": positions.tobytes(), "acks": acks.tobytes(), "late_sends": late}
+    return {"positions": positions.tobytes(), "acks": acks.tobytes(), "sent": sent.tobytes(), "late_sends": late}
 
 
 # -- the Redis Stream, watched from the bench ----------------------------------------------------

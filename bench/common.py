@@ -42,9 +42,10 @@ class Result:
     figures: dict[str, Any] = field(default_factory=dict)
     note: str = ""
 
-    def write(self, mode: str = "embedded") -> Path:
+    def write(self, mode: str = "embedded", quick: bool = False) -> Path:
+        """bench/results/NAME[-scale-out][-quick].json: a smoke run never overwrites a real run's figures."""
         RESULTS.mkdir(parents=True, exist_ok=True)
-        suffix = "" if mode == "embedded" else f"-{mode}"
+        suffix = ("" if mode == "embedded" else f"-{mode}") + ("-quick" if quick else "")
         path = RESULTS / f"{self.name}{suffix}.json"
         self.met = None if self.met is None else bool(self.met)  # numpy's bool is not JSON's
         record = {**asdict(self), "mode": mode, "written_at": datetime.now(timezone.utc).isoformat(), "machine": machine()}

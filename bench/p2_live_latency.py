@@ -1,11 +1,12 @@
-"""P2: from a POST's acknowledgement to the websocket message that carries it, with many viewers.
+"""P2: from the moment a POST is sent to the websocket message that carries it, with many viewers.
 
 Field reports are posted at a steady 200 commands/s (open loop) while 100, then 1,000 viewers
 follow /api/v1/live from processes of their own. In scale-out mode (`--scale-out`) the commands go to
 API process A and the viewers watch API process B, through the projection worker and Redis. For every viewer and every acknowledged command,
 the latency is the time of the first frame whose position reaches the command's position minus the
-time its 2xx arrived (one monotonic clock for all processes). A frame that arrives before the 2xx
-counts as 0 ms.
+time the POST was sent (one monotonic clock for all processes); the acknowledgement's own latency (sent → 2xx)
+is reported beside it. (Measured from the 2xx, as until 2026-12-07, a frame that came before its slow
+acknowledgement counted as 0 ms, so a slower acknowledgement scored better.)
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from bench.clients import StreamProbe, Viewers, paced_posts, run_processes
 from bench.common import Result, cpu_seconds, rss_kib
 from bench.stores import lianfang
 
-NAME, TITLE = "P2", "POST acknowledged → websocket message"
+NAME, TITLE = "P2", "POST sent → websocket message"
 GOAL = "p99 ≤ 50 ms at 1,000 viewers"
 SWEEP_RATES = (50, 100)  # scale-out: the same viewers at lower command rates
 
@@ -27,7 +28,7 @@ SWEEP_RATES = (50, 100)  # scale-out: the same viewers at lower command rates
 def latencies(acks: dict[str, Any], answers: list[dict[str, Any]]) -> dict[str, Any]:
     """Every (viewer, command) latency in seconds, and how many commands a viewer never saw."""
     positions = np.frombuffer(acks["positions"], dtype=np.int64)
-    acked = np.frombuffer(acks["acks"], dtype=np.float64)
+    sent = np.frombuffer(acks["sent"], dtype=np.float64)
     found, missed, viewers = [], 0, 0
     for answer in answers:
         for raw_positions, raw_times in answer["frames"]:
@@ -37,7 +38,7 @@ def latencies(acks: dict[str, Any], answers: list[dict[str, Any]]) -> dict[str, 
             index = np.searchsorted(seen, positions, side="left")
             ok = index < len(seen)
             missed += int((~ok).sum())
-            found.append(np.maximum(times[index[ok]] - acked[ok], 0.0))
+            found.append(times[index[ok]] - sent[ok])
     values = np.concatenate(found) if found else np.zeros(0)
     return {"values": values, "missed": missed, "viewers": viewers}
 
@@ -73,10 +74,11 @@ def live_run(viewers: int, stalled: int, rate: float, seconds: float, scaled: bo
         answers = feeds.finish()
         probed = probe.finish() if probe else None  # (while Redis is still up)
     measured = latencies(acks, answers)
+    acknowledged = np.frombuffer(acks["acks"], dtype=np.float64) - np.frombuffer(acks["sent"], dtype=np.float64)
     to_redis = summary(latencies(acks, [probed])["values"]) if probed else None
     return {"viewers": viewers, "stalled": stalled, "connected": connected, "connect_seconds": round(connect_seconds, 1),
             "commands": len(acks["acks"]) // 8, "late_sends": acks["late_sends"], "latency_ms": summary(measured["values"]),
-            "ack_to_redis_ms": to_redis,
+            "ack_latency_ms": summary(acknowledged), "sent_to_redis_ms": to_redis,
             "values": measured["values"], "missed": measured["missed"], "healthy_viewers": measured["viewers"],
             "server_rss_kib": [rss_before, rss_connected], "server_cpu_s": round(cpu, 1),
             "kib_per_connection": round((rss_connected - rss_before) / max(1, connected), 1),
@@ -111,10 +113,10 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     first = runs[0]["latency_ms"]
     met = last["p99"] is not None and last["p99"] <= 50 and runs[-1]["missed"] == 0
     headline = (f"p99 {first['p99']} ms at {sizes[0]} viewers, {last['p99']} ms at {sizes[-1]} "
-                f"(p50 {last['p50']} ms, max {last['max']} ms)")
+                f"(p50 {last['p50']} ms, max {last['max']} ms); the 2xx itself p99 {runs[-1]['ack_latency_ms']['p99']} ms")
     if scaled and not quick:  # issue 7's goal (A to B p99 ≤ 100 ms): at what command rate does it hold?
         sweep = [live_run(sizes[0], 0, r, seconds, scaled, f"p2-{sizes[0]}-at-{r}") for r in SWEEP_RATES]
-        figures[f"rate_sweep_{sizes[0]}_viewers"] = {f"{r}_per_s": {"latency_ms": s["latency_ms"], "ack_to_redis_ms": s["ack_to_redis_ms"],
+        figures[f"rate_sweep_{sizes[0]}_viewers"] = {f"{r}_per_s": {"latency_ms": s["latency_ms"], "sent_to_redis_ms": s["sent_to_redis_ms"],
                                                                   "missed": s["missed"]} for r, s in zip(SWEEP_RATES, sweep)}
         headline += "; at " + ", ".join(f"{r}/s p99 {s['latency_ms']['p99']} ms" for r, s in zip(SWEEP_RATES, sweep)) + f" ({sizes[0]} viewers)"
     return Result(NAME, TITLE, GOAL, f"{rate}/s × {seconds} s; {' and '.join(map(str, sizes))} viewers", met, headline, figures)

@@ -30,7 +30,8 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     all_connected = calm["connected"] == viewers and stalled["connected"] == viewers
     figures.update({"within_1s": within, "memory_ok": kib <= 30, "p99_unchanged": unchanged, "all_connected": all_connected})
     headline = (f"p99 {base['p99']} ms (0% stalled) vs {hit['p99']} ms (10% stalled), max {worst:.0f} ms; "
-                f"{kib:.1f} KiB/conn; missed {calm['missed'] + stalled['missed']}")
+                f"{kib:.1f} KiB/conn; missed {calm['missed'] + stalled['missed']}; the 2xx itself p99 "
+                f"{calm['ack_latency_ms']['p99']} / {stalled['ack_latency_ms']['p99']} ms (from the POST sent)")
     met = within and kib <= 30 and unchanged and all_connected
     size = f"{viewers:,} viewers{'' if quick or viewers >= 5000 else ' (not 5,000: see note)'}, {rate}/s × {seconds} s"
     return Result(NAME, TITLE, GOAL, size, met, headline, figures)

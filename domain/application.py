@@ -10,8 +10,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from domain.access import Token, token_id
 from domain.alert import Alert, digest_of, message_id
 from domain.base import Meta, Thing
-from domain.catalogue import CATALOGUE_ID, Catalogue, defaults
 from domain.clock import Clock, Ids
+from domain.county import CountyRecords
 from domain.dispatch import Dispatch
 from domain.enrolment import CodeGone, Enrolment, enrolment_id
 from domain.errors import InvalidInput, NotFound, Refused
@@ -25,7 +25,7 @@ from domain.unit_of_work import UnitOfWork, current
 from domain.zone import Zone
 
 
-class Coordination(Application):
+class Coordination(CountyRecords, Application):
     """The county's coordination record. Commands run inside a unit of work (see writer.py)."""
 
     name = "Coordination"
@@ -62,34 +62,27 @@ class Coordination(Application):
         """Stage the command's things for the shared commit; `main` is the thing the answer names."""
         return current().stage(main, *others)
 
-    # -- the county's catalogue of kinds -------------------------------------------------------
-
-    def kinds(self, group: str) -> dict[str, tuple[str, str]]:
-        """The store's kinds of a group, as this unit of work sees them (the defaults alone if none was declared)."""
-        try:
-            return self.load(Catalogue, CATALOGUE_ID, "catalogue").kinds(group)
-        except NotFound:
-            return defaults(group)
-
-    def declare_kind(self, meta: Meta, *, group: Any, code: Any, zh: Any, en: Any) -> UUID:
-        """Add a kind to the county's catalogue (or rename one), with its Chinese and English names."""
-        try:
-            catalogue = self.load(Catalogue, CATALOGUE_ID, "catalogue")
-        except NotFound:
-            catalogue = Catalogue.open(meta)
-        catalogue.declare(meta, group=group, code=code, zh=zh, en=en)
-        return self.stage(catalogue)
-
     # -- units, tokens ----------------------------------------------------------------------
 
     def register_unit(self, meta: Meta, *, name: Any, kind: Any, jurisdiction: Any = None) -> UUID:
         """Register a responsible unit (责任单位)."""
         return self.stage(Unit.register(self.ids.new(), meta, name=name, kind=kind, jurisdiction=jurisdiction))
 
+    def retire_unit(self, meta: Meta, unit: Any, *, reason: Any = None) -> UUID:
+        """Retire a unit that no longer exists (never deleted: the record still names it)."""
+        found = self.load(Unit, unit, "unit")
+        found.retire(meta, reason=reason)
+        return self.stage(found)
+
+    def _unit_in_service(self, unit: Any, field: str, to_do: str) -> Unit:
+        found = self.load(Unit, unit, field)
+        found.check_active(to_do)
+        return found
+
     def issue_token(self, meta: Meta, *, secret_hash: str, role: Any, unit: Any = None, name: Any = None) -> UUID:
         """Issue an access token (only its hash is recorded)."""
         if unit is not None:
-            unit = str(self.load(Unit, unit, "unit").id)
+            unit = str(self._unit_in_service(unit, "unit", "be given a token").id)
         return self.stage(Token.issue(meta, secret_hash=secret_hash, role=role, unit=unit, name=name))
 
     def revoke_token(self, meta: Meta, token: Any) -> UUID:
@@ -102,9 +95,15 @@ class Coordination(Application):
                         expires_at: Any) -> UUID:
         """Offer a one-time enrolment code (only its hash is recorded)."""
         if unit is not None:
-            unit = str(self.load(Unit, unit, "unit").id)
+            unit = str(self._unit_in_service(unit, "unit", "enrol a member").id)
         return self.stage(Enrolment.offer(meta, code_hash=code_hash, role=role, unit=unit, name=name,
                                           expires_at=datetime.fromisoformat(expires_at)))
+
+    def withdraw_enrolment(self, meta: Meta, enrolment: Any) -> UUID:
+        """Withdraw an enrolment code nobody has used yet: it stops working at once."""
+        offer = self.load(Enrolment, enrolment, "enrolment")
+        offer.withdraw(meta)
+        return self.stage(offer)
 
     def redeem_enrolment(self, meta: Meta, *, code_hash: str, device: Any, secret_hash: str, token_expires_at: Any) -> UUID:
         """Exchange an enrolment code, once, for this device's own token."""
@@ -176,7 +175,7 @@ class Coordination(Application):
         self, meta: Meta, *, kind: Any, name: Any, unit: Any, position: Any, capacity: Any = None, quantity: Any = None,
     ) -> UUID:
         """Register a resource owned by a unit."""
-        owner = self.load(Unit, unit, "unit")
+        owner = self._unit_in_service(unit, "unit", "own a resource")
         return self.stage(Resource.register(
             self.ids.new(), meta, kind=kind, name=name, unit=str(owner.id), position=position,
             capacity=capacity, quantity=quantity, kinds=self.kinds("resource"),
@@ -186,6 +185,20 @@ class Coordination(Application):
         """A field team's or vehicle's new position."""
         found = self.load(Resource, resource, "resource")
         found.move(meta, position=position)
+        return self.stage(found)
+
+    def amend_resource(self, meta: Meta, resource: Any, *, kind: Any, unit: Any, capacity: Any = None,
+                       quantity: Any = None) -> UUID:
+        """Record a resource's new kind, owning unit, capacity or quantity."""
+        found = self.load(Resource, resource, "resource")
+        owner = self._unit_in_service(unit, "unit", "own a resource")
+        found.amend(meta, kind=kind, unit=str(owner.id), capacity=capacity, quantity=quantity, kinds=self.kinds("resource"))
+        return self.stage(found)
+
+    def retire_resource(self, meta: Meta, resource: Any, *, reason: Any = None) -> UUID:
+        """Take a resource out of service for good (it stays in the record, off the map)."""
+        found = self.load(Resource, resource, "resource")
+        found.retire(meta, reason=reason)
         return self.stage(found)
 
     def request_dispatch(self, meta: Meta, *, incident: Any, kind: Any, quantity: Any = 1, destination: Any = None) -> UUID:
@@ -239,7 +252,7 @@ class Coordination(Application):
         """Assign a joint task to a lead unit, with cooperating units and a due time."""
         if not isinstance(cooperating, (list, tuple)):
             raise InvalidInput("cooperating must be a list of unit ids")
-        lead_unit = self.load(Unit, lead, "lead")
+        lead_unit = self._unit_in_service(lead, "lead", "lead a task")
         partners = [str(self.load(Unit, u, "cooperating").id) for u in cooperating]
         incident_id = str(self.load(Incident, incident, "incident").id) if incident else None
         zone_id = str(self.load(Zone, zone, "zone").id) if zone else None
@@ -356,6 +369,6 @@ class Coordination(Application):
 
 
 def command_names() -> set[str]:
-    return {n for n, v in vars(Coordination).items() if callable(v) and not n.startswith("_")} - {
+    return {n for cls in (Coordination, CountyRecords) for n, v in vars(cls).items() if callable(v) and not n.startswith("_")} - {
         "load", "stage", "find_token", "kinds",
     }

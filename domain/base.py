@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from domain.errors import InvalidInput, NotPermitted
 from domain.text import unstorable
 
-SOURCES = ("api", "drill", "import", "system", "cli")
+SOURCES = ("api", "drill", "import", "system", "cli", "setup")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ class Enrolment(Thing):
         def apply(self, enrolment: Enrolment) -> None:
             enrolment.redeemed_by = self.token
 
+    class EnrolmentWithdrawn(Thing.Event):
+        def apply(self, enrolment: Enrolment) -> None:
+            enrolment.withdrawn = True
+
     def __init__(self, code_hash: str, role: str, unit: str | None, name: str | None, expires_at: str) -> None:
         self.code_hash = code_hash
         self.role = role
@@ -46,6 +50,7 @@ class Enrolment(Thing):
         self.name = name
         self.expires_at = expires_at
         self.redeemed_by: str | None = None
+        self.withdrawn = False
 
     @classmethod
     def offer(cls, meta: Meta, *, code_hash: str, role: Any, unit: str | None, name: Any, expires_at: datetime) -> Enrolment:
@@ -68,6 +73,17 @@ class Enrolment(Thing):
         """Used once, before it expires; either way a second try is told the code is gone."""
         if self.redeemed_by is not None:
             raise CodeGone("this enrolment code was used already; ask for a new one")
+        if self.withdrawn:
+            raise CodeGone("this enrolment code was withdrawn; ask for a new one")
         if now >= datetime.fromisoformat(self.expires_at):
             raise CodeGone("this enrolment code has expired; ask for a new one")
         self.happen(self.EnrolmentRedeemed, meta, token=token, device=device)
+
+    def withdraw(self, meta: Meta) -> None:
+        """An unused code stops working (its person left); a used one is undone by revoking its token."""
+        meta.check_role("commander", doing="withdrawing an enrolment code")
+        if self.redeemed_by is not None:
+            raise Refused("this enrolment code was used already; revoke the token it gave instead")
+        if self.withdrawn:
+            raise Refused("this enrolment code is already withdrawn")
+        self.happen(self.EnrolmentWithdrawn, meta)

@@ -45,6 +45,22 @@ class Resource(Thing):
         def apply(self, resource: Resource) -> None:
             resource.dispatch = None
 
+    class ResourceAmended(Thing.Event):
+        kind: str
+        unit: str
+        capacity: int | None
+        quantity: int | None
+
+        def apply(self, resource: Resource) -> None:
+            resource.kind, resource.unit = self.kind, self.unit
+            resource.capacity, resource.quantity = self.capacity, self.quantity
+
+    class ResourceRetired(Thing.Event):
+        reason: str | None
+
+        def apply(self, resource: Resource) -> None:
+            resource.retired = True
+
     def __init__(self, kind: str, name: str, unit: str, position: list[float], capacity: int | None, quantity: int | None) -> None:
         self.kind = kind
         self.name = name
@@ -53,6 +69,7 @@ class Resource(Thing):
         self.capacity = capacity
         self.quantity = quantity
         self.dispatch: str | None = None
+        self.retired = False
 
     @classmethod
     def register(
@@ -71,6 +88,7 @@ class Resource(Thing):
 
     def move(self, meta: Meta, *, position: Any) -> None:
         self.check_owner(meta, "report this resource's position")
+        self.check_in_service()
         self.happen(self.ResourceMoved, meta, position=point_of(position, "position"))
 
     def assign(self, meta: Meta, dispatch: str) -> None:
@@ -80,7 +98,33 @@ class Resource(Thing):
         if self.dispatch is not None:
             self.happen(self.ResourceFreed, meta, dispatch=self.dispatch)
 
+    def amend(self, meta: Meta, *, kind: Any, unit: str, capacity: Any, quantity: Any,
+              kinds: dict[str, tuple[str, str]] | None = None) -> None:
+        """The resource's kind, owning unit, capacity or quantity as the county now records them."""
+        meta.check_role("commander", doing="amending a resource")
+        self.check_in_service()
+        fields = {"kind": check_kind(kind, kinds or defaults("resource"), "resource"), "unit": unit,
+                  "capacity": amount_of(capacity, "capacity"), "quantity": amount_of(quantity, "quantity")}
+        if fields == {"kind": self.kind, "unit": self.unit, "capacity": self.capacity, "quantity": self.quantity}:
+            raise Refused(f"resource {self.name} already has these details: nothing to change")
+        self.happen(self.ResourceAmended, meta, **fields)
+
+    def retire(self, meta: Meta, *, reason: Any = None) -> None:
+        """Taken out of service for good: it stays in the record, off the map, and takes no dispatch."""
+        meta.check_role("commander", doing="retiring a resource")
+        if self.retired:
+            raise Refused(f"resource {self.name} is already retired")
+        if self.dispatch is not None:
+            raise Refused(f"resource {self.name} is on dispatch {self.dispatch}; release or cancel that dispatch "
+                          "before retiring the resource")
+        self.happen(self.ResourceRetired, meta, reason=text_of(reason, "reason", required=False, max_len=500))
+
+    def check_in_service(self) -> None:
+        if self.retired:
+            raise Refused(f"resource {self.name} was retired; register it again if it is back in service")
+
     def check_available_for(self, kind: str, quantity: int) -> None:
+        self.check_in_service()
         if self.kind != kind:
             raise Refused(f"resource {self.name} is a {self.kind}; the request is for a {kind}")
         if self.dispatch is not None:

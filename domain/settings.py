@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     live_frame_ms: float = Field(20, ge=0, le=1000, description="least time between two frames to one live client; "
                                  "what arrives meanwhile goes in the next frame (0: a frame per delta)")
     tile_url: str | None = Field(None, description="optional map tile URL template; none by default (offline)")
+    base_layers: list[Path] = Field(default_factory=list, description="GeoJSON files (roads, rivers …) the map draws "
+                                    "under everything, for a readable base without a tile server")
+    demo_drill_speed: float = Field(240, gt=0, description="`serve --demo`: how many times faster than real time the "
+                                    "bundled drill plays (240: an hour in 15 s)")
+    demo_drill_port: int | None = Field(None, description="`serve --demo`: the exercise's port (default: port + 1)")
     log_level: str = "INFO"
     enrol_code_hours: float = Field(24, gt=0, description="how long a one-time enrolment code stays valid")
     device_token_days: float = Field(30, gt=0, description="how long a token given for an enrolment code lasts")

@@ -83,7 +83,8 @@ TERMS: dict[str, Names] = {
                   "completed": ("已办结", "completed"), "refused": ("已拒绝", "refused")},
     "incidentStatus": {"open": ("处置中", "open"), "closed": ("已结束", "closed")},
     "role": {"commander": ("指挥部", "command"), "unit": ("责任单位", "unit"), "field": ("现场工作组", "field team"),
-             "observer": ("观察员", "observer"), "system": ("系统", "system")},
+             "observer": ("观察员", "observer"), "system": ("系统", "system"),
+             "enrolment": ("设备登录", "device sign-in")},  # a device redeeming its one-time code
     "severity": {"Extreme": ("特别严重", "extreme"), "Severe": ("严重", "severe"), "Moderate": ("较重", "moderate"),
                  "Minor": ("一般", "minor"), "Unknown": ("未知", "unknown")},
     "urgency": {"Immediate": ("立即", "immediate"), "Expected": ("预期", "expected"), "Future": ("将来", "future"),

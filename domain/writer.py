@@ -38,10 +38,10 @@ log = logging.getLogger("lianfang.writer")
 TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lift_zone", "move_resource",
             "commit_dispatch", "depart", "arrive", "release", "cancel_dispatch", "claim_task", "report_progress",
             "complete_task", "refuse_task", "supervise_task", "answer_supervision", "revoke_token",
-            "update_alert", "cancel_alert"}
+            "update_alert", "cancel_alert", "retire_unit", "amend_resource", "retire_resource", "withdraw_enrolment"}
 UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
               "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event", "declare_kind",
-              "offer_enrolment", "redeem_enrolment"}
+              "offer_enrolment", "redeem_enrolment", "draw_jurisdiction", "erase_jurisdiction"}
 
 
 def STOPPING() -> DomainError:  # noqa: N802  (a fresh error each time, raised into callers)

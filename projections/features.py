@@ -113,3 +113,11 @@ def jurisdiction_properties(j: Any, worst: str | None, cases: dict[str, int], op
         "worst_level": worst, "colour": LEVEL_COLOUR.get(worst or "", "none"),
         "cases": cases, "open_incidents": open_incidents,
     }
+
+
+def jurisdictions_redrawn(before: Any, now: Any, status: Any) -> list[dict[str, Any]]:
+    """The jurisdictions layer's changes when the geography in force changed."""
+    gone = sorted(set(before.by_code) - set(now.by_code))
+    return [*({"op": "remove", "layer": "jurisdictions", "id": f"jurisdiction:{code}"} for code in gone),
+            *({"op": "upsert", "layer": "jurisdictions", "id": f"jurisdiction:{j.code}",
+               "feature": jurisdiction_feature(j, *status(j.code))} for j in now)]

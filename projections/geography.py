@@ -107,3 +107,11 @@ class Geography:
 
     def root(self) -> Jurisdiction | None:
         return next((j for j in self._list if j.parent is None), None)
+
+
+def in_force(base: Geography, drawn: dict[str, dict[str, Any]]) -> Geography:
+    """The geography a store's events drew (county setup's `JurisdictionDrawn`), else the server's file."""
+    if not drawn:
+        return base
+    return Geography([Jurisdiction(j["code"], j["name"], j["level"], j["parent"], j["area"], shape(j["area"]),
+                                   DEPTH[j["level"]]) for j in drawn.values()])

@@ -16,13 +16,14 @@ from domain.alert import Alert
 from domain.catalogue import Catalogue
 from domain.dispatch import Dispatch
 from domain.incident import Incident
+from domain.jurisdictions import Jurisdictions
 from domain.resource import Resource
 from domain.unit import Unit
 from domain.values import Counts
 from domain.zone import Zone
 from projections import features as f
 from projections.events import Fact
-from projections.geography import Geography
+from projections.geography import Geography, in_force
 from projections.readmodel import ReadModel
 from projections.zone_index import ZoneIndex
 from projections.tally import COUNT_KEYS, JurisdictionTally
@@ -32,7 +33,7 @@ class SituationMap(ReadModel):
     name = "situation_map"
 
     def __init__(self, geography: Geography, quiet_days: dict[str, float]) -> None:
-        self.geography = geography
+        self.base_geography = self.geography = geography  # the server's file, until the store draws its own
         self.quiet_days = quiet_days
         super().__init__()
 
@@ -41,6 +42,7 @@ class SituationMap(ReadModel):
 
     def loaded(self) -> None:
         self.state.setdefault("kinds", {})  # a checkpoint written before the county's catalogue had none
+        self.geography = in_force(self.base_geography, self.state.setdefault("drawn", {}))
         self._zones = ZoneIndex()
         self._zone_heap: list[tuple[str, str]] = []
         self._zone_days: dict[str, int] = {}  # the quiet-day count last shown, so a tick says only what changed
@@ -63,6 +65,30 @@ class SituationMap(ReadModel):
     def _(self, e: Unit.UnitRegistered, fact: Fact) -> list[dict[str, Any]]:
         self.state["units"][fact.thing] = {"id": fact.thing, "name": e.name, "kind": e.kind, "jurisdiction": e.jurisdiction}
         return []
+
+    @process.register(Unit.UnitRetired)
+    def _(self, e: Unit.UnitRetired, fact: Fact) -> list[dict[str, Any]]:
+        self.state["units"][fact.thing]["retired_at"] = fact.at.isoformat()
+        return []
+
+    @process.register(Jurisdictions.JurisdictionDrawn)
+    def _(self, e: Jurisdictions.JurisdictionDrawn, fact: Fact) -> list[dict[str, Any]]:
+        self.state["drawn"][e.code] = {"code": e.code, "name": e.name, "level": e.level, "parent": e.parent, "area": e.area}
+        return self._redrawn()
+
+    @process.register(Jurisdictions.JurisdictionErased)
+    def _(self, e: Jurisdictions.JurisdictionErased, fact: Fact) -> list[dict[str, Any]]:
+        self.state["drawn"].pop(e.code, None)
+        return self._redrawn()
+
+    def _redrawn(self) -> list[dict[str, Any]]:
+        """The geography in force changed: incidents are counted again in it, and the layer follows."""
+        before = self.geography
+        self.geography = in_force(self.base_geography, self.state["drawn"])
+        self._tally = JurisdictionTally()
+        for i in self.state["incidents"].values():
+            self._tally.count(i, self.geography.chain(i["jurisdiction"]))
+        return f.jurisdictions_redrawn(before, self.geography, self._tally.status)
 
     @process.register(Catalogue.KindDeclared)
     def _(self, e: Catalogue.KindDeclared, fact: Fact) -> list[dict[str, Any]]:
@@ -136,6 +162,17 @@ class SituationMap(ReadModel):
         if r["dispatch"] and r["dispatch"] in self.state["dispatches"]:
             changes.append(self._dispatch_upsert(r["dispatch"]))
         return changes
+
+    @process.register(Resource.ResourceAmended)
+    def _(self, e: Resource.ResourceAmended, fact: Fact) -> list[dict[str, Any]]:
+        self.state["resources"][fact.thing].update(kind=e.kind, unit=e.unit, capacity=e.capacity, quantity=e.quantity,
+                                                   version=fact.version)
+        return [self._resource_upsert(fact.thing)]
+
+    @process.register(Resource.ResourceRetired)
+    def _(self, e: Resource.ResourceRetired, fact: Fact) -> list[dict[str, Any]]:
+        self.state["resources"][fact.thing].update(retired_at=fact.at.isoformat(), version=fact.version)
+        return [{"op": "remove", "layer": "resources", "id": f"resource:{fact.thing}"}]
 
     @process.register(Resource.ResourceAssigned)
     def _(self, e: Resource.ResourceAssigned, fact: Fact) -> list[dict[str, Any]]:
@@ -309,7 +346,7 @@ class SituationMap(ReadModel):
         and `counts` are meant to be asked of the copy: it applies no events.
         """
         copy = SituationMap.__new__(SituationMap)
-        copy.geography, copy.quiet_days = self.geography, self.quiet_days
+        copy.geography, copy.base_geography, copy.quiet_days = self.geography, self.base_geography, self.quiet_days
         copy.state = {key: {k: dict(v) for k, v in things.items()} for key, things in self.state.items()}
         copy.position, copy.at, copy.clock = self.position, self.now(), None  # now() stays the moment of the copy
         copy._tally = _StatusAt({j.code: self._tally.status(j.code) for j in self.geography})
@@ -325,6 +362,8 @@ class SituationMap(ReadModel):
         features += [f.zone_feature(z, now, self.quiet_days) for z in s["zones"].values() if not z["lifted"]]
         features += [f.incident_feature(i) for i in s["incidents"].values()]
         for r in s["resources"].values():
+            if r.get("retired_at"):
+                continue
             d = s["dispatches"].get(r["dispatch"] or "")
             features.append(f.resource_feature(r, d["state"] if d else None))
         for d in s["dispatches"].values():

@@ -145,6 +145,7 @@ class Serve:
     on_ready: Callable[[str], None] | None = None
     hold: bool = True  # keep serving after the drill ends, until Ctrl-C
     on_done: Callable[[DrillReport], None] | None = None  # the drill has ended (the map is still served)
+    on_serving: Callable[[Any], None] | None = None  # the drill store's Runtime, once its server is up
 
 
 def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float | None = None, serve: Serve | None = None,

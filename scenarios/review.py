@@ -31,6 +31,7 @@ from projections.situation_map import SituationMap
 from scenarios.expectations import Outcome
 from scenarios.export import geography_of
 from scenarios.loader import offset_of
+from scenarios.review_words import who
 from scenarios.store import EXPECTATIONS, StoreMissing, read_facts, read_json
 
 GRID = 240  # samples across the span, besides one at every event
@@ -222,12 +223,13 @@ def activity_logs(entries: list[dict[str, Any]], state: dict[str, Any]) -> list[
         unit = entry["unit"] if entry["unit"] in units else None
         key = unit or f"actor:{entry['actor']}"
         if key not in logs:
-            name = units[unit]["name"] if unit else entry["actor_name"] or entry["actor"]
+            name = units[unit]["name"] if unit else who(entry)
             logs[key] = ActivityLog(name, units[unit]["kind"] if unit else entry["role"] or "")
             if unit:
-                logs[key].resources = [r["name"] for r in state["resources"].values() if r["unit"] == unit]
+                logs[key].resources = [r["name"] for r in state["resources"].values()
+                                          if r["unit"] == unit and not r.get("retired_at")]
         log = logs[key]
-        log.personnel.setdefault(entry["actor_name"] or entry["actor"], entry["role"] or "")
+        log.personnel.setdefault(who(entry), entry["role"] or "")
         log.activities.append(entry)
     return sorted(logs.values(), key=lambda log: log.activities[0]["position"])
 

@@ -1,4 +1,5 @@
-"""The after-action report (复盘报告) as one self-contained HTML file: inline CSS, pictures as base64 PNG."""
+"""The after-action report (复盘报告) as one self-contained HTML file: inline CSS, the plots as inline SVG, and the
+subset of the packaged CJK font that its words need, so it reads the same on a machine with no CJK font."""
 from __future__ import annotations
 
 from html import escape
@@ -6,14 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from scenarios.expectations import describe
 from scenarios.review import MILESTONES, clock
-from scenarios.review_plots import cases_png, situation_png, tasks_png
-from scenarios.review_words import DASH, HOLDS_NAMES, INDICATOR_HEADERS, THING_NAMES, KindNames, counted, duration, word
+from scenarios.review_font import FAMILY, font_face
+from scenarios.review_plots import cases_svg, situation_svg, tasks_svg
+from scenarios.review_words import DASH, HOLDS_NAMES, INDICATOR_HEADERS, SOURCE_NAMES, THING_NAMES, KindNames, counted, duration, who, word
 
 if TYPE_CHECKING:
     from scenarios.review import ActivityLog, Record
 
 CSS = """
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+body { font-family: "FAMILY", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
        margin: 0 auto; max-width: 1100px; padding: 0 1.5em 3em; color: #222; line-height: 1.45; }
 header { border-bottom: 3px solid #b22222; margin-bottom: 1em; }
 .exercise { background: #b22222; color: #fff; display: inline-block; padding: .2em .8em; font-weight: bold; letter-spacing: .1em; }
@@ -23,9 +25,9 @@ th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: left; vertical
 th { background: #f3f3f3; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .held { color: #1a7f37; font-weight: bold; } .failed { color: #c00; font-weight: bold; }
 .green { background: #e3f5e9; } .yellow { background: #fff4cc; } .red { background: #fde0de; }
-figure { display: inline-block; margin: .5em; vertical-align: top; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figure { display: inline-block; margin: .5em; vertical-align: top; } figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: .85em; color: #555; } .muted { color: #777; }
-"""
+""".replace("FAMILY", FAMILY)
 
 
 def e(value: Any) -> str:
@@ -46,22 +48,28 @@ def section(anchor: str, title: str, content: str) -> str:
     return f'<section id="{anchor}"><h2>{e(title)}</h2>{content}</section>'
 
 
+NAV = {"key-times": "关键时间节点", "situation": "态势图", "plots": "趋势", "indicators": "考评指标", "ledger": "任务台账",
+       "alerts": "预警", "expectations": "演练评估", "activity": "工作日志", "timeline": "时间线"}
+
+
 def render(record: Record) -> str:
     """The whole report; every section has an id for linking."""
     sections = [
-        section("key-times", "关键时间节点 Key times", key_times(record)),
-        section("situation", "态势图 Situation at key moments", situation(record)),
-        section("plots", "趋势 Over time", plots(record)),
-        section("indicators", "考评指标 Indicators per unit", unit_indicators(record)),
-        section("ledger", "任务台账 Task ledger at the end", task_ledger(record)),
-        section("alerts", "预警 Public alerts (CAP 1.2)", alerts(record)),
-        section("expectations", "演练评估 Expectations", expectations(record)),
-        section("activity", "单位工作日志 Unit activity logs (ICS 214)", "".join(activity_log(record, log) for log in record.activity)),
-        section("timeline", "事件时间线 Timeline (audit trail)", timeline(record)),
+        section("key-times", "关键时间节点", key_times(record)),
+        section("situation", "关键时刻态势图", situation(record)),
+        section("plots", "趋势", plots(record)),
+        section("indicators", "各单位考评指标", unit_indicators(record)),
+        section("ledger", "结束时任务台账", task_ledger(record)),
+        section("alerts", "公众预警（CAP 1.2）", alerts(record)),
+        section("expectations", "演练评估", expectations(record)),
+        section("activity", "单位工作日志（ICS 214）", "".join(activity_log(record, log) for log in record.activity)),
+        section("timeline", "事件时间线（审计记录）", timeline(record)),
     ]
-    nav = "".join(f'<a href="#{a}">{a}</a>' for a in ("key-times", "situation", "plots", "indicators", "ledger", "alerts", "expectations", "activity", "timeline"))
-    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>复盘报告 {e(record.title)}</title>'
-            f"<style>{CSS}</style></head><body>{header(record)}<nav>{nav}</nav>{''.join(sections)}</body></html>")
+    nav = "".join(f'<a href="#{a}">{e(NAV[a])}</a>' for a in NAV)
+    title = f"复盘报告 {e(record.title)}"
+    body = f"{header(record)}<nav>{nav}</nav>{''.join(sections)}"
+    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{font_face(title + body)}\n{CSS}</style></head><body>{body}</body></html>")
 
 
 def header(record: Record) -> str:
@@ -70,7 +78,7 @@ def header(record: Record) -> str:
     final = record.samples[-1]
     counts = (f"处置中事件 {final.counts['open_incidents']} · 区域 {e(counted('zones', final.counts['zones']))} · "
               f"调度 {e(counted('dispatches', final.counts['dispatches']))} · 任务 {e(counted('tasks', final.colours))}")
-    return (f"<header>{banner}<h1>复盘报告 After-action review: {e(record.title)}</h1>"
+    return (f"<header>{banner}<h1>复盘报告：{e(record.title)}</h1>"
             f"<p>{run}记录 {e(record.store)} · {len(record.facts)} 条事件 · "
             f"{record.start:%Y-%m-%d %H:%M} → {record.end:%Y-%m-%d %H:%M %z}</p><p class=\"muted\">结束时：{counts}</p></header>")
 
@@ -90,14 +98,14 @@ def situation(record: Record) -> str:
     figures = []
     for snapshot in record.snapshots:
         caption = f"{' · '.join(snapshot.labels)} {clock(snapshot.at, record.start)}"
-        figures.append(f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{situation_png(record.geography, snapshot, caption)}">'
+        figures.append(f'<figure role="img" aria-label="{e(caption)}">{situation_svg(record.geography, snapshot, caption)}'
                        f"<figcaption>{e(caption)}</figcaption></figure>")
     return "".join(figures)
 
 
 def plots(record: Record) -> str:
-    return (f'<figure><img alt="cases over time" src="data:image/png;base64,{cases_png(record.samples)}"></figure>'
-            f'<figure><img alt="tasks by colour over time" src="data:image/png;base64,{tasks_png(record.samples)}"></figure>')
+    return (f'<figure role="img" aria-label="累计病例与密接">{cases_svg(record.samples)}</figure>'
+            f'<figure role="img" aria-label="任务三色清单">{tasks_svg(record.samples)}</figure>')
 
 
 def unit_indicators(record: Record) -> str:
@@ -123,12 +131,12 @@ def alerts(record: Record) -> str:
         if fact.thing_kind != "Alert":
             continue
         e_ = fact.event
-        what = {"AlertIssued": "发布 issued", "AlertUpdated": "更新 updated", "AlertCancelled": "撤销 cancelled"}.get(fact.type, fact.type)
+        what = {"AlertIssued": "发布", "AlertUpdated": "更新", "AlertCancelled": "撤销"}.get(fact.type, fact.type)
         rows.append([clock(fact.at, record.start), what, getattr(e_, "headline", "") or "",
                      " / ".join(word(k, getattr(e_, k)) for k in ("severity", "urgency", "certainty") if getattr(e_, k, None)),
-                     _status(getattr(e_, "status", None)), fact.meta.get("source", ""), f"/api/v1/alerts/{fact.thing}.cap.xml"])
+                     _status(getattr(e_, "status", None)), SOURCE_NAMES.get(fact.meta.get("source"), fact.meta.get("source") or DASH), f"/api/v1/alerts/{fact.thing}.cap.xml"])
     if not rows:
-        return "<p>本次记录未发布预警。No alert was issued.</p>"
+        return "<p>本次记录未发布预警。</p>"
     return table(["时间", "动作", "标题", "严重/紧急/确定", "状态", "来源", "CAP 1.2"], rows)
 
 
@@ -167,7 +175,7 @@ def activity_log(record: Record, log: ActivityLog) -> str:
     personnel = "、".join(f"{e(name)}（{e(word('role', role))}）" for name, role in log.personnel.items())
     kinds = _kinds(record)
     resources = "、".join(e(r) for r in log.resources) or "—"
-    rows = [[e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(kinds.in_summary(a["summary_zh"])),
+    rows = [[e(clock_iso(a["recorded_at"], record)), e(who(a)), e(kinds.in_summary(a["summary_zh"])),
              e(a["reason"] or "")] for a in log.activities]
     kind = word("unitKind", log.kind) if log.kind in ("department", "township") else word("role", log.kind)
     return (f"<h3>{e(log.name)} <span class=\"muted\">（{e(kind)}）</span></h3>"
@@ -182,7 +190,7 @@ def _kinds(record: Record) -> KindNames:
 
 def timeline(record: Record) -> str:
     kinds = _kinds(record)
-    rows = [[a["position"], e(clock_iso(a["recorded_at"], record)), e(a["actor_name"] or a["actor"]), e(word("role", a["role"])),
+    rows = [[a["position"], e(clock_iso(a["recorded_at"], record)), e(who(a)), e(word("role", a["role"])),
              e(THING_NAMES.get(a["thing_kind"], a["thing_kind"])), e(kinds.in_summary(a["summary_zh"])), e(a["reason"] or "")]
             for a in record.entries]
     return table(["#", "时间", "人员", "角色", "对象", "内容", "原因 / 备注"], rows)

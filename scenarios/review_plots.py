@@ -1,9 +1,12 @@
-"""The review's pictures as base64 PNG: the map at a moment, cases over time, tasks by colour over time."""
+"""The review's pictures as inline SVG: the map at a moment, cases over time, tasks by colour over time.
+
+Their words stay text, set in the report's embedded font (scenarios/review_font.py), so they read on a machine
+with no CJK font; the maps' shapes are one raster image per panel, so a county of thousands of villages stays small."""
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
-from pathlib import Path
+import re
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -15,15 +18,14 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
 
+from projections.geography import in_force  # noqa: E402
+from scenarios.review_font import FAMILY, FONT_FILE, family_name  # noqa: E402
+from scenarios.review_words import word  # noqa: E402
+
 if TYPE_CHECKING:
     from projections.geography import Geography
     from scenarios.review import Sample, Snapshot
 
-CJK_FONTS = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-)
 ZONE_COLOURS = {"sealed": "#d7191c", "controlled": "#fdae61", "prevention": "#ffd92f"}
 ZONE_NAMES = {"sealed": "封控区", "controlled": "管控区", "prevention": "防范区"}
 LEVEL_COLOURS = {"I": "#c00000", "II": "#ff7f00", "III": "#e6c200", "IV": "#1f78b4", None: "#666666"}
@@ -34,24 +36,29 @@ TASK_COLOURS = {"green": "#2ca25f", "yellow": "#fec44f", "red": "#de2d26"}
 CASE_NAMES = {"confirmed": "确诊", "suspected": "疑似", "asymptomatic": "无症状", "close_contacts": "密接"}
 
 
-def use_cjk_font() -> None:
-    """Point matplotlib at a CJK font if one is installed; otherwise fall back silently."""
-    for path in CJK_FONTS:
-        if Path(path).is_file():
-            font_manager.fontManager.addfont(path)
-            matplotlib.rcParams["font.family"] = font_manager.FontProperties(fname=path).get_name()
-            matplotlib.rcParams["axes.unicode_minus"] = False
-            return
+def use_report_font() -> None:
+    """Measure and name the plots' words in the packaged font, never in whatever the machine has."""
+    font_manager.fontManager.addfont(str(FONT_FILE))
+    matplotlib.rcParams.update({"font.family": [family_name()], "axes.unicode_minus": False, "svg.fonttype": "none",
+                                "svg.hashsalt": "lianfang", "text.parse_math": False})  # a name with two $ is a name
 
 
-use_cjk_font()
+use_report_font()
+SHAPES_BELOW = 2.5  # artists under this zorder (outlines, fills, markers) are rasterised; text (3) and legends stay text
 
 
-def png(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+def svg(figure: Any) -> str:
+    """The figure as inline <svg> markup: its ids made unique in the page, its text in the embedded font."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", dpi=110, bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    markup = buffer.getvalue()
+    markup = markup[markup.index("<svg"):]
+    markup = re.sub(r"<metadata>.*?</metadata>", "", markup, flags=re.S)
+    prefix = f"f{hashlib.sha1(markup.encode()).hexdigest()[:10]}-"  # one set of ids per figure
+    markup = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}\1"', markup)
+    markup = re.sub(r'(url\(#|href="#)([^)"]+)', rf"\g<1>{prefix}\2", markup)
+    return markup.replace(f"font-family: '{family_name()}'", f"font-family: '{FAMILY}', sans-serif")
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
@@ -66,8 +73,9 @@ def _fill(ax: Any, geometry: dict[str, Any], **style: Any) -> None:
         ax.fill([p[0] for p in ring], [p[1] for p in ring], **style)
 
 
-def situation_png(geography: Geography, snapshot: Snapshot, title: str) -> str:
+def situation_svg(geography: Geography, snapshot: Snapshot, title: str) -> str:
     """The county as it stood then (left), and a close-up of the zones and incidents (right)."""
+    geography = in_force(geography, snapshot.state.get("drawn") or {})  # the jurisdictions in force then
     figure, (whole, close) = plt.subplots(1, 2, figsize=(12, 5.6), gridspec_kw={"width_ratios": [1, 1]})
     for ax in (whole, close):
         _draw(ax, geography, snapshot.state)
@@ -78,12 +86,12 @@ def situation_png(geography: Geography, snapshot: Snapshot, title: str) -> str:
         whole.set_ylim(miny - 0.005, maxy + 0.005)
     _close_up(close, snapshot.state)
     whole.set_title(title, fontsize=11)
-    close.set_title("局部放大 close-up", fontsize=10)
+    close.set_title("局部放大", fontsize=10)
     handles = [plt.Line2D([], [], marker="s", linestyle="none", color=c, alpha=0.6, label=ZONE_NAMES[k]) for k, c in ZONE_COLOURS.items()]
     handles += [plt.Line2D([], [], marker="o", linestyle="none", color=c, label=f"{k or '未定'}级") for k, c in LEVEL_COLOURS.items()]
     handles.append(plt.Line2D([], [], marker="^", linestyle="none", color="#444444", label="应急资源"))
     whole.legend(handles=handles, loc="lower left", fontsize=7, ncol=3, framealpha=0.85)
-    return png(figure)
+    return svg(figure)
 
 
 def _draw(ax: Any, geography: Geography, state: dict[str, Any]) -> None:
@@ -99,12 +107,15 @@ def _draw(ax: Any, geography: Geography, state: dict[str, Any]) -> None:
         if not z["lifted"]:
             _fill(ax, z["area"], color=ZONE_COLOURS.get(z["kind"], "#999999"), alpha=0.55, linewidth=0)
     for r in state["resources"].values():
+        if r.get("retired_at"):
+            continue
         ax.plot(*r["position"], marker="^", color="#444444", markersize=5, linestyle="none")
     for i in state["incidents"].values():
         colour = LEVEL_COLOURS.get(i["level"], "#666666")
         ax.plot(*i["location"], marker="o", markersize=9, linestyle="none", markeredgecolor=colour, markeredgewidth=2,
                 markerfacecolor="none" if i["status"] != "open" else colour, alpha=0.9)
     ax.set_aspect("equal")
+    ax.set_rasterization_zorder(SHAPES_BELOW)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -125,7 +136,7 @@ def _close_up(ax: Any, state: dict[str, Any]) -> None:
     ax.set_ylim(cy - half, cy + half)
 
 
-def cases_png(samples: list[Sample]) -> str:
+def cases_svg(samples: list[Sample]) -> str:
     """Cases over time, summed over every incident (a closed incident's cases still happened)."""
     figure, ax = plt.subplots(figsize=(8, 3.4))
     times = [s.at for s in samples]
@@ -133,24 +144,25 @@ def cases_png(samples: list[Sample]) -> str:
         values = [s.cumulative.get(key, 0) for s in samples]
         if any(values):
             ax.step(times, values, where="post", label=name, linewidth=1.8)
-    ax.set_title("累计病例与密接 cumulative cases and close contacts", fontsize=10)
+    ax.set_title("累计病例与密接", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     _local_time_axis(ax, samples)
-    return png(figure)
+    return svg(figure)
 
 
-def tasks_png(samples: list[Sample]) -> str:
+def tasks_svg(samples: list[Sample]) -> str:
     """Joint tasks by colour (三色清单) over time, stacked."""
     figure, ax = plt.subplots(figsize=(8, 3.0))
     times = [s.at for s in samples]
     series = [[s.colours.get(c, 0) for s in samples] for c in TASK_COLOURS]
-    ax.stackplot(times, *series, colors=list(TASK_COLOURS.values()), labels=["绿 green", "黄 yellow", "红 red"], step="post")
-    ax.set_title("任务三色清单 tasks by colour", fontsize=10)
+    ax.stackplot(times, *series, colors=list(TASK_COLOURS.values()), labels=[word("colour", c) for c in TASK_COLOURS], step="post")
+    ax.set_title("任务三色清单", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     _local_time_axis(ax, samples)
-    return png(figure)
+    return svg(figure)
 
 
 def _local_time_axis(ax: Any, samples: list[Sample]) -> None:

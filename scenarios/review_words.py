@@ -16,7 +16,8 @@ INDICATOR_HEADERS = {
     "median_minutes_request_to_arrival": "申请至到达（中位）",
 }
 THING_NAMES = {"Incident": "事件", "Zone": "区域", "Resource": "资源", "Dispatch": "调度", "Task": "任务", "Alert": "预警",
-               "Unit": "单位", "Token": "令牌", "Catalogue": "类别目录", "IdempotencyRecord": "幂等记录", "EventSkip": "跳过事件"}
+               "Unit": "单位", "Token": "令牌", "Enrolment": "登录码", "Catalogue": "类别目录", "IdempotencyRecord": "幂等记录", "EventSkip": "跳过事件"}
+SOURCE_NAMES = {"api": "平台录入", "cli": "命令行", "drill": "演练脚本", "import": "导入", "system": "系统", "setup": "县情配置"}
 HOLDS_NAMES = {"open_incidents": "处置中事件", "zones": "区域", "dispatches": "调度", "tasks": "任务三色", "cases": "病例"}
 GROUPS = {"zones": ZONE_KINDS, "dispatches": TERMS["dispatch"], "tasks": TERMS["colour"], "cases": COUNTS}
 
@@ -38,6 +39,12 @@ def word(group: str, value: Any) -> str:
         return DASH
     names = TERMS.get(group, {})
     return names[value][0] if value in names else str(value)
+
+
+def who(entry: dict[str, Any]) -> str:
+    """An audit entry's actor by name; a device signing in by its own id."""
+    actor = entry["actor"] or ""
+    return entry["actor_name"] or (f"设备 {actor.removeprefix('enrolment:')}" if actor.startswith("enrolment:") else actor)
 
 
 def counted(group: str, value: dict[str, Any]) -> str:

@@ -47,7 +47,9 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
             raise RuntimeError(f"the server could not start on {serve.host}:{serve.port}")
         target = LocalTarget(scenario, run, app, clock, projections, geography,
                              lambda c: runtime.writer.submit(c).result(), followed=True)
-        token = _viewer_token(target)
+        if serve.on_serving:
+            serve.on_serving(runtime)
+        token = _viewer_token(target) if serve.on_ready else None
         if serve.on_ready:
             serve.on_ready(f"http://{serve.host}:{serve.port}/?access_token={token}")
         report = _play(Drill(scenario, target, run, speed, on_step), settings.data_dir, marker)

@@ -1,7 +1,7 @@
 """Enrolment: a unit or the commander makes a one-time code; a device exchanges it for its own token."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -50,7 +50,9 @@ async def redeem(body: Redeem, request: Request, rt: RuntimeDep) -> Any:
     """Exchange an enrolment code, once and before it expires, for this device's own token (410 when the code is
     used or expired). Open without a token."""
     secret = new_secret()
-    expires_at = rt.app.clock.now() + timedelta(days=rt.settings.device_token_days)
+    # A token's expiry is checked on the wall clock (api/auth.py), also on a drill store served mid-run, whose own
+    # clock is the drill's: from whichever is later, so that it lasts its days in both.
+    expires_at = max(datetime.now(timezone.utc), rt.app.clock.now()) + timedelta(days=rt.settings.device_token_days)
     meta = Meta(actor=f"enrolment:{body.device}"[:200], role="enrolment", source="api", device=body.device)
     args = {"code_hash": token_hash(body.code), "device": body.device, "secret_hash": token_hash(secret),
             "token_expires_at": expires_at.isoformat()}

@@ -1,11 +1,13 @@
 // Read-only hooks for diagnostics on the wall's machine and for the browser tests.
 /* global L */
+import { baseLayers } from './base.js';
 import { feed, handleMessage } from './feed.js';
 import { LAYER_NAMES, layers, map, state, stats } from './state.js';
 
 export function exposeDiagnostics() {
   window.lianfang = {
     stats,
+    baseLayers,
     receive: handleMessage,
     status: () => ({ conn: state.conn, mode: state.mode, position: state.position, at: state.at, attempt: feed?.attempt ?? 0,
       role: state.me?.role ?? null }),

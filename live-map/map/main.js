@@ -11,6 +11,8 @@ import { fillActivityRow } from './activity.js';
 import { exposeDiagnostics } from './diagnostics.js';
 import { showWhoAmI, startDesk } from './desk.js';
 import { createFeed, feed, setConn, showPosition } from './feed.js';
+import { addBaseLayers } from './base.js';
+import { offerExercise } from './exercise.js';
 import { addTiles, createMap } from './layers.js';
 import { refreshLabels } from './labels.js';
 import { paintSwatches, showDrill, wireLegend } from './legend.js';
@@ -42,6 +44,8 @@ async function begin() {
     return;
   }
   state.me = check === 'ok' ? await whoAmI() : null;
+  addBaseLayers(config.base_layers);
+  offerExercise(state.me ? config.exercise : null);
   showWhoAmI(state.me);
   // A unit's page is its task desk; the commander's acts are the console's (each only what the role may send).
   if (state.me?.role === 'unit') startDesk(state.me);

@@ -27,6 +27,7 @@ addWords({
     capacity: '容量', quantity: '数量', unit: '单位', expires: '失效时间',
     'speed.60': '1分钟/秒', 'speed.600': '10分钟/秒', 'speed.3600': '1小时/秒', 'speed.86400': '1天/秒',
     noShape: '无图形', speedLabel: '回放速度', timeLabel: '时间轴',
+    'exercise.open': '演练 · 打开演练图', 'exercise.failed': '无法打开演练',
     'drill.ended': '演练已结束', 'drill.result': '演练已结束 · {held}/{total} 项评估达标', 'drill.stopped': '演练已中止',
   },
   en: {
@@ -54,6 +55,7 @@ addWords({
     capacity: 'capacity', quantity: 'quantity', unit: 'unit', expires: 'expires',
     'speed.60': '1 min/s', 'speed.600': '10 min/s', 'speed.3600': '1 h/s', 'speed.86400': '1 day/s',
     noShape: 'no shape', speedLabel: 'speed', timeLabel: 'time',
+    'exercise.open': 'Exercise · open its map', 'exercise.failed': 'the exercise cannot be opened',
     'drill.ended': 'exercise ended', 'drill.result': 'exercise ended · {held}/{total} expectations met', 'drill.stopped': 'exercise stopped',
   },
 });

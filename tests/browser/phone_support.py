@@ -3,7 +3,10 @@ real by stopping the server (and started again on the same port), since Playwrig
 reach a service worker's fetches."""
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -80,3 +83,8 @@ def tap_map(page: Page, lon: float, lat: float) -> None:
 def wait_map(page: Page) -> None:
     """The small map is on screen with the team's jurisdiction drawn (its outline needs no tile)."""
     page.wait_for_selector("#pick-map .leaflet-overlay-pane path")
+
+
+# The README's phone screenshots: a test run writes them to a scratch folder, so that it never changes the
+# checkout; `LIANFANG_SCREENSHOTS=docs/screenshots` makes a run refresh the README's copies.
+SHOTS = Path(os.environ.get("LIANFANG_SCREENSHOTS") or tempfile.mkdtemp(prefix="lianfang-shots-")).resolve()

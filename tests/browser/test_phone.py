@@ -3,16 +3,14 @@ exactly once and in order when the server is reachable again; a refusal never ho
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from playwright.sync_api import Browser
 
 from api.tokens import list_tokens, revoke_token
 from domain.settings import Settings
 from map_support import LiveServer, later
-from phone_support import PHONE, field_reports, incident, open_phone
+from phone_support import SHOTS, PHONE, field_reports, incident, open_phone
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_reports_entered_offline_survive_a_reload_and_are_recorded_once_in_order(browser: Browser, server: LiveServer) -> None:

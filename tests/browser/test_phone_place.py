@@ -4,14 +4,12 @@ live from the feed, or as last known, with the time, offline."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from playwright.sync_api import Browser, Page, Request
 
 from map_support import LiveServer
-from phone_support import events_of, incident, open_phone, tap_map, wait_map
+from phone_support import SHOTS, events_of, incident, open_phone, tap_map, wait_map
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 IN_DONGSHAN = (104.2493, 30.6626)
 IN_GUIHUA = (104.205, 30.72)  # the next township, inside 东山镇's frame on the small map
 COUNTY_TIME = timezone(timedelta(hours=8))

@@ -97,7 +97,11 @@ def test_the_html_report_has_its_sections_and_numbers(report_html: str) -> None:
     assert "7 项预期中 7 项达成" in report_html
     assert "+2小时40分" in report_html and "+2小时55分" in report_html  # from report to level set, to zone
     assert "督办单〔2026〕1号" in report_html  # a supervision notice, in the timeline
-    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{500,}"', report_html)) >= 5
+    assert report_html.count('<figure role="img"') == report_html.count("<svg") >= 5  # the plots, inline
+    # Their words are text in the report's own font, embedded as WOFF2 (tests/browser/test_review_fonts.py)
+    assert re.search(r"<text style=\"[^\"]*font-family: 'Lianfang Noto Sans SC', sans-serif[^\"]*\"[^>]*>城关街道", report_html)
+    assert re.search(r'@font-face \{ font-family: "Lianfang Noto Sans SC";.*src: url\(data:font/woff2;base64,[A-Za-z0-9+/=]{5000,}\)', report_html)
+    assert len(set(re.findall(r'\bid="([^"]+)"', report_html))) == len(re.findall(r'\bid="([^"]+)"', report_html))  # ids unique
     # Self-contained: nothing is fetched from anywhere
     assert not re.search(r'(src|href)="(https?:)?//', report_html)
     assert "<style>" in report_html
@@ -111,6 +115,7 @@ def test_the_text_summary_without_html(drill_store: Path) -> None:
     assert "7 项预期中 7 项达成" in result.output
     assert "县教育局：" in result.output and "认领用时中位数 2天1小时20分" in result.output
     assert "None" not in result.output and "min" not in result.output
+    assert english_in(result.output.replace(str(drill_store), "")) == []  # the text review follows the report's rules
     assert summary(replay(drill_store)) in result.output
     as_of = runner.invoke(cli, ["review", str(drill_store), "--at", "+34:00"])
     assert as_of.exit_code == 0 and "至 2026-03-03 18:00 +0800" in as_of.output
@@ -155,19 +160,51 @@ def test_the_report_lists_the_drills_public_alerts_as_exercises(tmp_path: Path, 
     report, _ = run_in_store(load(SCENARIOS / "school-canteen-food-poisoning.yaml"), store, database_url=drill_db)
     assert not report.failed
     html = render(replay(store))
+    assert not re.search(r"(?<![A-Za-z_/.])(drill|issued|alert)(?![A-Za-z_])", re.sub(r"<[^>]+>|\.cap\.xml", " ", html.split('<section id="alerts">')[1].split("</section>")[0]))
     alerts = html.split('<section id="alerts">')[1].split("</section>")[0]
-    assert "县第二中学疑似食物中毒事件健康提示" in alerts and "<td>演练（Exercise）</td>" in alerts and ".cap.xml" in alerts
+    assert "县第二中学疑似食物中毒事件健康提示" in alerts and "<td>演练（Exercise）</td>" in alerts and "<td>发布</td><td>" in alerts and "<td>演练脚本</td>" in alerts and ".cap.xml" in alerts
 
 
 # Keys and values of the read models that a Chinese reader must never see in the report's text.
 ENGLISH = ("open_incidents", "completed", "commander", "claimed", "sealed", "en_route", "on_scene", "transport",
-           "sampling_team", "department", "township", "median_minutes", "tasks_assigned", "None", "green")
+           "sampling_team", "department", "township", "median_minutes", "tasks_assigned", "None", "green",
+           "drill", "system", "issued", "cancelled", "timeline", "ledger", "close-up", "cumulative", "enrolment",
+           "EnrolmentOffered", "EnrolmentRedeemed", "KindDeclared", "CatalogueOpened", "Enrolment", "Catalogue")
+
+
+def english_in(text: str) -> list[str]:
+    return sorted({w for w in ENGLISH if re.search(rf"(?<![A-Za-z_/.]){re.escape(w)}(?![A-Za-z_])", text)})
 
 
 def test_the_chinese_report_has_no_english_key_of_the_read_models(report_html: str) -> None:
     bare = re.sub(r'(alt|src|class|id|href)="[^"]*"', "", report_html)
     text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", bare, flags=re.S)
-    found = sorted({w for w in ENGLISH if re.search(rf"(?<![A-Za-z_/.]){re.escape(w)}(?![A-Za-z_])", text)})
-    assert found == []
+    assert english_in(text) == []
     assert re.search(r"请求调度 (转运组|采样队|医疗队|流调队) ×1", text)
     assert "2天1小时20分" in text  # the education bureau's median time to claim (2960 minutes)
+
+
+def test_a_live_stores_review_names_enrolments_and_kinds_in_chinese(live: Settings) -> None:
+    # A live store where a sign-in code was offered and redeemed, and the county declared a kind of its own
+    from api.enrolments import mint_enrolment
+    from domain.access import token_hash
+    from domain.application import Coordination
+    from domain.base import Meta
+    from domain.commands import Command
+    from domain.eventstore import store_env
+    from domain.writer import execute
+
+    live.data_dir.mkdir(parents=True, exist_ok=True)
+    app = Coordination(store_env(live))
+    commander = Meta(actor="t1", role="commander", actor_name="值班员")
+    made = mint_enrolment(app, role="observer", name="大屏", settings=live, meta=commander)
+    execute(app, Command("redeem_enrolment", Meta(actor="enrolment:browser-1", role="enrolment", device="browser-1"),
+                         {"code_hash": token_hash(made.code), "device": "browser-1", "secret_hash": token_hash("s" * 32),
+                          "token_expires_at": made.expires_at.isoformat()}))
+    execute(app, Command("declare_kind", commander, {"group": "resource", "code": "drone_team", "zh": "无人机组", "en": "drone team"}))
+    app.close()
+    record = replay(live.data_dir)
+    text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", re.sub(r'(alt|src|class|id|href|style)="[^"]*"', "", render(record)), flags=re.S)
+    assert english_in(text) == []
+    assert "无人机组" in text and "大屏" in text
+    assert english_in(summary(record)) == []
