@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -63,19 +64,34 @@ def execute(app: Coordination, command: Command, signal: CommitSignal | None = N
     return outcome
 
 
-def run_batch(app: Coordination, commands: list[Command], signal: CommitSignal | None = None) -> list[Any]:
-    """Run commands in order and commit them together; one outcome (Receipt or error) per command."""
+def run_batch(app: Coordination, commands: list[Command], signal: CommitSignal | None = None, *,
+              before: Callable[[Command], None] | None = None, until_refused: bool = False) -> list[Any]:
+    """Run commands in order and commit them together; one outcome (Receipt or error) per command.
+
+    `before(command)` is called just before each command runs (a drill moves its simulated clock to the
+    inject's own time). `until_refused`: the commands after the first refused one are not run (nor
+    committed) and have no outcome, as if they had been sent one at a time by a caller that stops there."""
     try:
-        return _run_together(app, commands, signal)
+        return _run_together(app, commands, signal, before, until_refused)
     except (_HalfApplied, IntegrityError):
         # Another process wrote the same thing, or a refusal left debris: one by one, fresh.
-        return [_run_alone(app, command, signal) for command in commands]
+        outcomes = []
+        for command in commands:
+            outcomes.append(_run_alone(app, command, signal, before=before))
+            if until_refused and _refused(outcomes[-1]):
+                break
+        return outcomes
 
 
-def _run_alone(app: Coordination, command: Command, signal: CommitSignal | None, attempts: int = 3) -> Any:
+def _refused(outcome: Any) -> bool:
+    return isinstance(outcome, BaseException) and not isinstance(outcome, _Deferred)
+
+
+def _run_alone(app: Coordination, command: Command, signal: CommitSignal | None, attempts: int = 3,
+               before: Callable[[Command], None] | None = None) -> Any:
     for attempt in range(attempts):
         try:
-            return _run_together(app, [command], signal)[0]
+            return _run_together(app, [command], signal, before)[0]
         except IntegrityError:
             if attempt == attempts - 1:
                 return DomainError("the record changed under this command several times; try again")
@@ -84,11 +100,12 @@ def _run_alone(app: Coordination, command: Command, signal: CommitSignal | None,
     raise AssertionError("unreachable")
 
 
-def _run_together(app: Coordination, commands: list[Command], signal: CommitSignal | None) -> list[Any]:
+def _run_together(app: Coordination, commands: list[Command], signal: CommitSignal | None,
+                  before: Callable[[Command], None] | None = None, until_refused: bool = False) -> list[Any]:
     with app.recent.lock:
         head = app.recorder.max_notification_id() or 0
         try:
-            outcomes, positions = _commit(app, commands, signal, app.recent.trust(head))
+            outcomes, positions = _commit(app, commands, signal, app.recent.trust(head), before, until_refused)
         except BaseException:
             app.recent.forget()  # instances may hold changes that were never saved
             raise
@@ -96,12 +113,17 @@ def _run_together(app: Coordination, commands: list[Command], signal: CommitSign
         return outcomes
 
 
-def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | None, cache: dict) -> tuple[list[Any], list[int]]:
+def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | None, cache: dict,
+            before: Callable[[Command], None] | None = None, until_refused: bool = False) -> tuple[list[Any], list[int]]:
     outcomes: list[Any] = []
     positions: dict[tuple[Any, int], int] = {}
     with UnitOfWork(cache) as uow:
         uow.known_keys = existing_ids(app, [record_id(c.meta.key_scope, c.idempotency_key) for c in commands if c.idempotency_key])
         for command in commands:
+            if outcomes and until_refused and _refused(outcomes[-1]):
+                break
+            if before is not None:
+                before(command)
             try:
                 outcomes.append(_run_one(app, uow, command))
             except _Deferred as deferred:

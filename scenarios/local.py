@@ -20,7 +20,7 @@ from domain.errors import DomainError
 from domain.eventstore import store_env
 from domain.permissions import PLACES, check_allowed, check_jurisdiction
 from domain.settings import Settings
-from domain.writer import execute
+from domain.writer import execute, run_batch
 from projections.geography import Geography
 from projections.runner import Projections
 from scenarios.loader import Actor, Scenario
@@ -36,11 +36,18 @@ DIRECTOR = "director"  # registers the scenario's units before the first inject
 class LocalTarget:
     def __init__(self, scenario: Scenario, run: str, app: Coordination, clock: SimulatedClock,
                  projections: Projections, geography: Geography, send: Callable[[Command], Receipt],
-                 followed: bool = False) -> None:
+                 followed: bool = False, send_batch: Callable[..., list[Any]] | None = None) -> None:
         self.scenario, self.run, self.app, self.clock = scenario, run, app, clock
         self.projections, self.geography, self.send = projections, geography, send
         self.followed = followed  # a projection thread follows the log (--serve): wait for it, never race it
         self.last_position = 0
+        # `send_batch(commands, before)`: domain.writer.run_batch's contract, stopping at the first refusal
+        self.send_batch = send_batch
+        self.batches = send_batch is not None
+        self._queued: list[tuple[datetime, Command]] = []
+        # One runtime for the jurisdiction check, so the facts it reads once (a unit's jurisdiction, an
+        # incident's place) are kept across injects, as in the API
+        self._checks = SimpleNamespace(projections=projections, app=app, geography=geography)
 
     def sync(self) -> None:
         """The read side has seen every command sent so far."""
@@ -74,14 +81,41 @@ class LocalTarget:
 
     def submit(self, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None, correlation: str) -> str:
         meta = self.meta(actor, unit, correlation)
+        self._check(name, meta, args, target)
+        return str(self._send(Command(name, meta, args, target=target)).id)
+
+    def queue(self, moment: datetime, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None,
+              correlation: str) -> None:
+        """Check the inject now and keep its command for `flush`, which runs it at `moment`."""
+        meta = self.meta(actor, unit, correlation)
+        self._check(name, meta, args, target)
+        self._queued.append((moment, Command(name, meta, args, target=target)))
+
+    def flush(self) -> list[str | RefusedByTarget]:
+        """Run the queued commands in order, each at its own moment, in one commit; the answers stop at a refusal."""
+        queued, self._queued = self._queued, []
+        if not queued or self.send_batch is None:
+            return []
+        moments = {id(command): moment for moment, command in queued}
+        outcomes = self.send_batch([command for _, command in queued], lambda command: self.advance(moments[id(command)]))
+        answers: list[str | RefusedByTarget] = []
+        for outcome in outcomes:
+            if isinstance(outcome, DomainError):
+                answers.append(RefusedByTarget(outcome.detail))
+                break
+            if isinstance(outcome, BaseException):
+                raise outcome
+            self.last_position = max(self.last_position, outcome.position or 0)
+            answers.append(str(outcome.id))
+        return answers
+
+    def _check(self, name: str, meta: Meta, args: dict[str, Any], target: str | None) -> None:
         try:
             check_allowed(meta, name)
-            if actor.role == "field" and name in PLACES:  # reads the store itself: no catch-up needed
-                check_jurisdiction(SimpleNamespace(projections=self.projections, app=self.app, geography=self.geography),
-                                   meta, name, args, target)
+            if meta.role == "field" and name in PLACES:  # reads the store itself: no catch-up needed
+                check_jurisdiction(self._checks, meta, name, args, target)
         except DomainError as refusal:
             raise RefusedByTarget(refusal.detail) from None
-        return str(self._send(Command(name, meta, args, target=target)).id)
 
     def _send(self, command: Command) -> Receipt:
         try:
@@ -135,7 +169,8 @@ def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float 
         report = serve.play(scenario, run, settings, app, clock, geography, marker, speed, on_step)
     else:
         projections = Projections(app, settings, geography, store / "projections", clock=clock)
-        target = LocalTarget(scenario, run, app, clock, projections, geography, lambda c: execute(app, c))
+        target = LocalTarget(scenario, run, app, clock, projections, geography, lambda c: execute(app, c),
+                             send_batch=lambda commands, before: run_batch(app, commands, before=before, until_refused=True))
         try:
             report = play(Drill(scenario, target, run, speed, on_step), store, marker)
         finally:

@@ -18,6 +18,8 @@ from scenarios.vocabulary import TIME_FIELDS, format_offset, offset_of, verbs
 
 THING_FIELDS = ("incident", "zone", "resource", "dispatch", "task", "alert")
 STEP_SECONDS = 0.25  # while pacing, the simulated clock moves on at least this often
+BATCH = 256  # an unpaced drill into its own store commits its injects this many at a time, at most
+ALONE = ("release", "cancel_dispatch")  # also touch the dispatch's resource, which the inject does not name
 
 
 class InjectRefused(Exception):
@@ -67,6 +69,12 @@ class Drill:
         self.on_step = on_step or (lambda _: None)
         self.created: dict[str, str] = {}
         self.units: dict[str, str] = {}
+        # Unpaced, into a target that takes batches: injects wait here until one needs a thing they create,
+        # an expectation comes, BATCH are waiting or the drill ends; each still runs at its own simulated time.
+        self.batching = speed is None and getattr(target, "batches", False)
+        self._waiting: list[Inject] = []
+        self._waiting_refs: set[str] = set()  # refs the waiting injects create
+        self._waiting_things: set[str] = set()  # refs of the things they act on or name
 
     def steps(self) -> list[Inject | Expectation]:
         """Injects and expectations in time order; at the same time, the injects first."""
@@ -83,14 +91,20 @@ class Drill:
         steps = self.steps()
         self._real_start = time.monotonic()
         for done, step in enumerate(steps, start=1):
-            self._wait_until(step.at)
             if isinstance(step, Inject):
-                self._inject(step)
+                if self.batching:
+                    self._queue(step)
+                else:
+                    self._wait_until(step.at)
+                    self._inject(step)
                 report.injects += 1
                 self.on_step(Progress(done, len(steps), step.at, f"{step.by} {step.do}"))
             else:
+                self._flush()
+                self._wait_until(step.at)
                 report.outcomes.append(self._expect(step))
                 self.on_step(Progress(done, len(steps), step.at, f"expectation {step.number}"))
+        self._flush()
         return report
 
     def _wait_until(self, offset: timedelta) -> None:
@@ -114,6 +128,40 @@ class Drill:
             raise InjectRefused(self.scenario, inject, refusal.detail) from None
         if inject.ref:
             self.created[inject.ref] = thing
+
+    def _queue(self, inject: Inject) -> None:
+        """Hand the inject to the target's batch; its permission is checked now, against what is committed."""
+        needs = {str(v)[1:] for k, v in inject.args.items() if k in THING_FIELDS}
+        # A thing touched twice in one batch would have its events saved together, before those of the things
+        # touched between (group commit saves thing by thing): such a batch is cut, so that the log keeps the
+        # injects' order and times.
+        if len(self._waiting) >= BATCH or needs & (self._waiting_refs | self._waiting_things) or inject.do in ALONE:
+            self._flush()
+        actor = self.scenario.actors[inject.by]
+        unit = self.units.get(actor.id) if actor.role == "unit" else self.units.get(actor.unit or "")
+        args, target = self.arguments(inject)
+        try:
+            self.target.queue(self.scenario.moment(inject.at), inject.do, actor, unit, args, target,
+                              f"drill-{self.run_id}-{inject.number}")
+        except RefusedByTarget as refusal:
+            self._flush()  # the injects before it are recorded first (and one of them may be refused)
+            raise InjectRefused(self.scenario, inject, refusal.detail) from None
+        self._waiting.append(inject)
+        self._waiting_things |= needs
+        if inject.ref:
+            self._waiting_refs.add(inject.ref)
+        if inject.do in ALONE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._waiting:
+            return
+        waiting, self._waiting, self._waiting_refs, self._waiting_things = self._waiting, [], set(), set()
+        for inject, answer in zip(waiting, self.target.flush()):
+            if isinstance(answer, RefusedByTarget):
+                raise InjectRefused(self.scenario, inject, answer.detail)
+            if inject.ref:
+                self.created[inject.ref] = answer
 
     def arguments(self, inject: Inject) -> tuple[dict[str, Any], str | None]:
         """The command's fields as the API takes them, and the id of the thing it acts on."""

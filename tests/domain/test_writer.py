@@ -256,3 +256,15 @@ def test_a_command_submitted_after_the_writer_stopped_is_refused_at_once(app, si
     writer.stop()
     late = writer.submit(Command("report_incident", COMMANDER, INCIDENT))
     assert isinstance(late.exception(timeout=1), DomainError)
+
+
+def test_a_batch_until_refused_stops_at_the_refusal_and_records_nothing_after_it(app, tmp_path):
+    open_one, closed = open_incidents(app, 2)
+    execute(app, Command("close_incident", COMMANDER, {"reason": "done"}, target=str(closed)))
+    head = app.recorder.max_notification_id()
+    seen = []
+    outcomes = run_batch(app, [report(open_one), report(closed), report(open_one)], before=lambda c: seen.append(c.target),
+                         until_refused=True)
+    assert isinstance(outcomes[0], Receipt) and isinstance(outcomes[1], DomainError) and len(outcomes) == 2
+    assert seen == [str(open_one), str(closed)]  # the third was never started
+    assert app.recorder.max_notification_id() == head + 1  # only the first report is recorded
