@@ -13,7 +13,8 @@ from scenario_texts import SCENARIO_FILES
 import scenarios.checks as checks
 from bench.drill_file import write
 from scenarios.located import Located
-from scenarios.loader import load, schema
+from scenarios.loader import load
+from scenarios.vocabulary import schema
 
 SOME = settings(max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 # Draft 2020-12's keywords that the schema may use: jsonschema-rs implements each as the spec says
