@@ -8,12 +8,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from api.auth import new_secret
+from api.enrolments import Enrolment, new_code, offer_args
 from api.main import create_app
 from api.runtime import Runtime
-from domain.access import token_hash
 from domain.commands import Command
 from scenarios.local import LocalTarget, play
 from scenarios.runner import Drill, DrillReport, Progress
@@ -60,9 +60,8 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
                              lambda c: runtime.writer.submit(c).result(), followed=True)
         if serve.on_serving:
             serve.on_serving(runtime)
-        token = _viewer_token(target) if serve.on_ready else None
         if serve.on_ready:
-            serve.on_ready(f"http://{serve.host}:{serve.port}/?access_token={token}")
+            serve.on_ready(_viewer_link(target, scenario, f"http://{serve.host}:{serve.port}"))
         report = play(Drill(scenario, target, run, speed, on_step), settings.data_dir, marker)
         if serve.on_done:
             serve.on_done(report)
@@ -75,12 +74,15 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
         runtime.stop()
 
 
-def _viewer_token(target: LocalTarget) -> str:
-    """An observer token for the wall map of this drill store (only its hash is recorded)."""
-    secret = new_secret()
-    fields = {"secret_hash": token_hash(secret), "role": "observer", "name": "演练观摩"}
-    target.send(Command("issue_token", target.meta(None, None), fields))
-    return secret
+def _viewer_link(target: LocalTarget, scenario: Scenario, base_url: str) -> str:
+    """A one-time sign-in link (observer) to the wall map of this drill store: the code in the fragment, only
+    its hash recorded. The drill's clock runs fast, so the code lasts the drill's span and a day after, in its time."""
+    code = new_code()
+    last = max((inject.at for inject in scenario.injects), default=timedelta(0))
+    expires_at = scenario.moment(last) + timedelta(days=1)
+    target.send(Command("offer_enrolment", target.meta(None, None),
+                        offer_args(code, role="observer", unit=None, name="演练观摩", expires_at=expires_at)))
+    return Enrolment(code, expires_at).link(base_url, phone=False)
 
 
 def _wait_for_interrupt(thread: threading.Thread) -> None:

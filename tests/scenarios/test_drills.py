@@ -341,7 +341,7 @@ def test_via_sends_every_inject_through_the_http_api(tmp_path: Path, drill_db: s
 def test_serve_shows_the_drill_on_the_map_while_it_runs(tmp_path: Path, drill_db: str | None) -> None:
     import socket
     import threading
-    from urllib.parse import parse_qs, urlparse
+    from urllib.parse import urlparse
 
     import httpx
 
@@ -361,7 +361,13 @@ def test_serve_shows_the_drill_on_the_map_while_it_runs(tmp_path: Path, drill_db
     deadline = time.monotonic() + 20
     while not urls and time.monotonic() < deadline:
         time.sleep(0.02)
-    token = parse_qs(urlparse(urls[0]).query)["access_token"][0]
+    # A one-time sign-in link, the code in the fragment: no bearer token in a URL's query
+    link = urlparse(urls[0])
+    assert not link.query and link.fragment.startswith("enrol="), urls[0]
+    redeemed = httpx.post(f"http://127.0.0.1:{port}/api/v1/enrolments/redeem", timeout=10,
+                          json={"code": link.fragment.removeprefix("enrol="), "device": "wall-1"})
+    assert redeemed.status_code == 201, redeemed.text
+    token = redeemed.json()["token"]
     seen = []
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}) as browser:
         while drill.is_alive():
