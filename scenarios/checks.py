@@ -80,7 +80,7 @@ def _check_injects(injects: Any, actors: dict[str, Any], add: Any) -> None:
             add((*where, "at"), f"inject {index + 1} at {inject['at']} goes back in time: an earlier inject is at {format_offset(previous)}")
         else:
             previous = at
-        if inject.get("by") not in actors:
+        if not isinstance(inject.get("by"), str) or inject["by"] not in actors:
             add((*where, "by"), f"inject {index + 1}: unknown actor {inject.get('by')!r}; the actors are {', '.join(actors)}")
         verb = inject.get("do")
         spec = verbs().get(verb) if isinstance(verb, str) else None
@@ -97,6 +97,8 @@ def _check_injects(injects: Any, actors: dict[str, Any], add: Any) -> None:
             continue
         if spec["creates"] is None:
             add((*where, "ref"), f"inject {index + 1}: {verb} creates nothing for ref: to name")
+        elif not isinstance(ref, str):
+            add((*where, "ref"), f"inject {index + 1}: ref must be a name such as \"cluster1\", not {ref!r}")
         elif ref in created:
             add((*where, "ref"), f"inject {index + 1}: ref {ref!r} already names an earlier {created[ref]}")
         else:
@@ -139,7 +141,7 @@ def _check_kinds(raw: dict[str, Any], doc: Located, add: Any) -> None:
     """Every kind an inject names is a default or declared in this file's `kinds:` header."""
     header = raw.get("kinds") if isinstance(raw.get("kinds"), dict) else {}
     for index, inject in enumerate(raw.get("injects") if isinstance(raw.get("injects"), list) else []):
-        group = KIND_OF.get(inject.get("do")) if isinstance(inject, dict) else None
+        group = KIND_OF.get(inject.get("do")) if isinstance(inject, dict) and isinstance(inject.get("do"), str) else None
         args = inject.get("with") if group else None
         if not isinstance(args, dict) or not isinstance(args.get("kind"), str):
             continue
@@ -169,7 +171,7 @@ def _check_ref(index: int, key: str, value: Any, created: dict[str, str], where:
 
 
 def _check_unit(actors: dict[str, Any], name: Any, where: tuple[Any, ...], add: Any) -> None:
-    if name not in actors:
+    if not isinstance(name, str) or name not in actors:
         add(where, f"unknown actor {name!r}: a unit is named by the id of an actor with role unit")
     elif not isinstance(actors[name], dict) or actors[name].get("role") != "unit":
         add(where, f"actor {name!r} is not a unit (role unit), so it cannot be named as one")
@@ -209,8 +211,9 @@ def check_schema(doc: Located, path: Path) -> Problems:
 def _schema_problems(doc: Located) -> Problems:
     whole, per_verb = _validators()
     found = [(e, ()) for e in whole.iter_errors(doc.value)]
-    for index, inject in enumerate(doc.value.get("injects") or []):
-        validator = per_verb.get(inject.get("do")) if isinstance(inject, dict) else None
+    injects = doc.value.get("injects") if isinstance(doc.value.get("injects"), list) else []
+    for index, inject in enumerate(injects):
+        validator = per_verb.get(inject.get("do")) if isinstance(inject, dict) and isinstance(inject.get("do"), str) else None
         if validator is not None and isinstance(inject.get("with"), dict):
             found += [(e, ("injects", index, "with")) for e in validator.iter_errors(inject["with"])]
     problems: Problems = []

@@ -65,6 +65,10 @@ class Located:
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             raise YamlProblem(mark.line + 1 if mark else 1, f"not valid YAML: {error.problem}") from None
+        except yaml.reader.ReaderError as error:  # a character YAML does not allow (DEL, C1 controls, …): not "Marked"
+            line = text.count("\n", 0, max(0, error.position)) + 1
+            raise YamlProblem(line, f"the character U+{error.character:04X} is not allowed in a scenario file (a control "
+                              "character): delete it, or write what it stands for in words") from None
         except RecursionError:
             raise YamlProblem(1, f"nested too deeply (exceeded the maximum nesting depth of {MAX_DEPTH})") from None
         self.value = self._build(root, ()) if root is not None else None
