@@ -21,6 +21,7 @@ from projections.events import Fact
 
 WAIT_SECONDS = 2.0  # a read or write waits this long for a connection while the database is away, then fails
 LOCK_KEY = 0x1F_A9_6A_4F  # "lianfang projections": the advisory lock of the one worker that writes the read models
+SCHEMA_KEY = 0x1F_A9_6A_50  # held while a process creates the read stores' tables (see `create_tables`)
 REBUILT = "_rebuilt"  # `projections rebuild` writes beside the live read models under their names with this suffix
 
 
@@ -50,14 +51,23 @@ class Database:
         self.pool.close()
 
 
+def create_tables(db: psycopg.Connection[Any], *statements: str) -> None:
+    """CREATE … IF NOT EXISTS, one process at a time: two sessions can both pass the check, and the second then
+    fails on pg_type's unique index (API processes and workers starting together on an empty database)."""
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_KEY,))
+        for statement in statements:
+            db.execute(statement)
+
+
 class PgCheckpointStore:
     def __init__(self, dsn: str, name: str, every: int) -> None:
         self.dsn, self.name, self.every = dsn, name, every
         self.table = f"lf_checkpoints_{name}"
         self._pool = Database(dsn)
         with self._pool.use() as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY, at TIMESTAMPTZ, head BOOLEAN, state BYTEA)")
-            db.execute("CREATE TABLE IF NOT EXISTS lf_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
+            create_tables(db, f"CREATE TABLE IF NOT EXISTS {self.table} (position BIGINT PRIMARY KEY, at TIMESTAMPTZ, head BOOLEAN, state BYTEA)",
+                          "CREATE TABLE IF NOT EXISTS lf_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)")
 
     def position(self) -> int:
         with self._pool.use() as db:
@@ -113,10 +123,9 @@ class PgAuditTrail(AuditTrail):
         self._lock = threading.Lock()  # position and head change together
         columns = ", ".join(f"{c} {'BIGINT' if c in ('position', 'version') else 'TEXT'}" for c in COLUMNS)
         with self._pool.use() as db:
-            db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY (position))")
-            for column in ("thing", "actor", "unit"):
-                db.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_{column} ON {self.table} ({column})")
-            db.execute("CREATE TABLE IF NOT EXISTS lf_audit_head (name TEXT PRIMARY KEY, position BIGINT, head BYTEA)")
+            create_tables(db, f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY (position))",
+                          *(f"CREATE INDEX IF NOT EXISTS {self.table}_{c} ON {self.table} ({c})" for c in ("thing", "actor", "unit")),
+                          "CREATE TABLE IF NOT EXISTS lf_audit_head (name TEXT PRIMARY KEY, position BIGINT, head BYTEA)")
         self.refresh()
 
     def refresh(self) -> None:

@@ -8,6 +8,7 @@ township with nothing to do with them.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -206,6 +207,12 @@ def test_every_command_without_a_valid_token_is_401_and_records_nothing(world: W
     revoked = world.token("commander")
     assert world.client.get("/api/v1/map", headers={"Authorization": f"Bearer {revoked}"}).status_code == 200
     revoke(world.settings, revoked)
+    # Revoked by the CLI, another writer of the store: the API trusts a token it checked for TOKEN_TRUST_SECONDS
+    # (0.5 s) unless its own read side has seen the TokenRevoked; wait for that, then every command is a 401.
+    deadline = time.monotonic() + 10
+    while world.client.get("/api/v1/map", headers={"Authorization": f"Bearer {revoked}"}).status_code != 401:
+        assert time.monotonic() < deadline, "a revoked token was still accepted 10 s later"
+        time.sleep(0.05)
     before = world.head()
     failed = []
     for token in (None, "lf_unknown", revoked):
