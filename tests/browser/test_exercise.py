@@ -26,7 +26,13 @@ def test_the_live_map_opens_the_exercise_it_plays(browser: Browser, tmp_path: Pa
             with context.expect_page() as opened:
                 offer.click()
             exercise = opened.value
-            exercise.wait_for_function("() => window.lianfang && lianfang.status().conn === 'live'")
+            said: list[str] = []  # what the exercise's page logged: the one failure seen (1 run in 5) said nothing else
+            exercise.on("console", lambda message: said.append(f"{message.type}: {message.text}"))
+            try:
+                exercise.wait_for_function("() => window.lianfang && lianfang.status().conn === 'live'")
+            except Exception as error:
+                status = exercise.evaluate("() => window.lianfang ? JSON.stringify(lianfang.status()) : 'no lianfang'")
+                raise AssertionError(f"the exercise's map never went live at {exercise.url}: {status}; console: {said}") from error
             assert not exercise.url.startswith(live_url) and "#enrol" not in exercise.url
             assert "演练 EXERCISE" in exercise.inner_text("#drill-banner")
             assert "幼儿园发热聚集" in exercise.inner_text("#drill-name")
