@@ -19,6 +19,8 @@ class AlreadyApplied(Exception):
 
 class ReadModel:
     name = "read_model"
+    # Set while no one reads the changes (a rebuild, a catch-up): `apply` then builds none and returns [].
+    quiet = False
 
     def __init__(self) -> None:
         self.state: dict[str, Any] = self.empty()
@@ -42,7 +44,7 @@ class ReadModel:
         self.at = fact.at
         changes = self.process(fact.event, fact)
         self.position = fact.position
-        return changes
+        return [] if self.quiet else changes
 
     def now(self) -> datetime:
         """Wall-clock time when live; the last event's time when replaying or reviewing."""
