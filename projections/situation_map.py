@@ -24,7 +24,7 @@ from projections.events import Fact
 from projections.geography import Geography, in_force
 from projections.readmodel import ReadModel
 from projections.zone_index import ZoneIndex
-from projections.tally import COUNT_KEYS, JurisdictionTally
+from projections.tally import JurisdictionTally, StatusAt, map_counts
 
 
 class SituationMap(ReadModel):
@@ -361,7 +361,7 @@ class SituationMap(ReadModel):
         copy.geography, copy.base_geography, copy.quiet_days = self.geography, self.base_geography, self.quiet_days
         copy.state = {key: {k: dict(v) for k, v in things.items()} for key, things in self.state.items()}
         copy.position, copy.at, copy.clock = self.position, self.now(), None  # now() stays the moment of the copy
-        copy._tally = _StatusAt({j.code: self._tally.status(j.code) for j in self.geography})
+        copy._tally = StatusAt({j.code: self._tally.status(j.code) for j in self.geography})
         return copy
 
     def jurisdiction_properties(self, code: str) -> dict[str, Any]:
@@ -387,30 +387,4 @@ class SituationMap(ReadModel):
 
     def counts(self) -> dict[str, Any]:
         """The numbers a drill's `expect` checks: open incidents, zones, dispatches, cases."""
-        s = self.state
-        zones: dict[str, int] = {}
-        for z in s["zones"].values():
-            if not z["lifted"]:
-                zones[z["kind"]] = zones.get(z["kind"], 0) + 1
-        dispatches: dict[str, int] = {}
-        for d in s["dispatches"].values():
-            dispatches[d["state"]] = dispatches.get(d["state"], 0) + 1
-        cases = dict.fromkeys(COUNT_KEYS, 0)  # plain sums: this runs over 50,000 incidents per snapshot
-        open_incidents = 0
-        for i in s["incidents"].values():
-            if i["status"] == "open":
-                open_incidents += 1
-                counted = i["counts"]
-                for key in COUNT_KEYS:
-                    cases[key] += counted.get(key, 0)
-        return {"open_incidents": open_incidents, "zones": zones, "dispatches": dispatches, "cases": cases}
-
-
-class _StatusAt:
-    """The jurisdictions' status as a detached map saw it."""
-
-    def __init__(self, statuses: dict[str, tuple[str | None, dict[str, int], int]]) -> None:
-        self._statuses = statuses
-
-    def status(self, code: str) -> tuple[str | None, dict[str, int], int]:
-        return self._statuses[code]
+        return map_counts(self.state)

@@ -24,6 +24,8 @@ class ZoneIndex:
         self._cells: dict[tuple[int, int], dict[str, None]] = {}
         self._wide: dict[str, None] = {}
         self._placed: dict[str, list[tuple[int, int]]] = {}
+        self._order: dict[str, int] = {}
+        self._added = 0
 
     def __bool__(self) -> bool:
         return bool(self.areas)
@@ -31,6 +33,8 @@ class ZoneIndex:
     def add(self, zone_id: str, area: dict[str, Any]) -> None:
         self.remove(zone_id)
         self.areas[zone_id] = area
+        self._added += 1
+        self._order[zone_id] = self._added
         cells = list(_cells_of(area))
         if len(cells) > WIDE:
             self._wide[zone_id] = None
@@ -43,6 +47,7 @@ class ZoneIndex:
         if self.areas.pop(zone_id, None) is None:
             return
         self._shapes.pop(zone_id, None)
+        del self._order[zone_id]
         self._wide.pop(zone_id, None)
         for cell in self._placed.pop(zone_id):
             listed = self._cells[cell]
@@ -56,7 +61,8 @@ class ZoneIndex:
         if not near:
             return []
         point = Point(location)
-        return [z for z in near if self._shape(z).intersects(point)]
+        found = [z for z in near if self._shape(z).intersects(point)]
+        return sorted(found, key=self._order.__getitem__) if len(found) > 1 else found
 
     def _shape(self, zone_id: str) -> Any:
         found = self._shapes.get(zone_id)
