@@ -1,12 +1,14 @@
 """History at scale: a catch-up no one hears builds no deltas, zones are found by a grid, checkpoints stay where they are kept."""
 from __future__ import annotations
 
+import orjson
 from hypothesis import given, settings as hypothesis_settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, shape
 
 from projections.broker import Broker
 from projections.checkpoints import kept_at, to_forget
+from projections.readmodel import ZSTD_MAGIC
 from projections.zone_index import ZoneIndex
 
 from story import SCHOOL, SQUARE, Deltas
@@ -64,3 +66,17 @@ def test_the_zone_grid_finds_what_shapely_finds(zones, removed, points):
     for location in [*map(list, points), *corners]:
         expected = [z for z, area in areas.items() if shape(area).intersects(Point(location))]
         assert index.containing(location) == expected
+
+
+def test_a_checkpoint_is_stored_compressed_and_one_stored_as_plain_json_still_opens(story, open_projections):
+    incident = story.incident({"confirmed": 2})
+    story.do("declare_zone", incident=incident, kind="sealed", area=SQUARE, name="锦里小区")
+    p = open_projections()
+    p.catch_up()
+    blob = p.map.dump()
+    plain = orjson.dumps({"position": p.map.position, "at": p.map.at.isoformat(), "state": p.map.state})
+    assert blob[:4] == ZSTD_MAGIC and len(blob) < len(plain)
+    for saved in (blob, plain):  # what this version writes, and what an older one wrote
+        again = p.fresh("situation_map", None)
+        again.restore(saved)
+        assert (again.state, again.position) == (p.map.state, p.map.position)
