@@ -98,7 +98,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     figures = {"events": count, "rebuild_seconds": round(seconds, 1), "rebuild_events_per_s": round(rate),
                "raw_read_decode_per_s": [round(raw), round(raw_after)], "ratio_to_raw": round(ratio, 3),
                "bytes": disk, "history": info, "models": "situation_map, ledger, audit (each from position 0)"}
-    headline = f"{rate:,.0f} ev/s = {ratio:.2f}× raw read+decode ({raw_mean:,.0f} ev/s); {seconds:.0f} s for {count:,} events; "
-                f"read models {disk['read_models'] / 1e6:,.0f} MB beside a {disk['log'] / 1e6:,.0f} MB log"
+    headline = (f"{rate:,.0f} ev/s = {ratio:.2f}× raw read+decode ({raw_mean:,.0f} ev/s); {seconds:.0f} s for {count:,} events; "
+                f"read models {disk['read_models'] / 1e6:,.0f} MB beside a {disk['log'] / 1e6:,.0f} MB log")
     size = f"{count:,} events" + ("" if quick else " (not 1,000,000: see note)")
     return Result(NAME, TITLE, GOAL, size, ratio >= 0.3, headline, figures)
