@@ -41,9 +41,20 @@ def kept_at(position: int, head: int, every: int, spread: int = SPREAD) -> bool:
 
 
 def to_forget(kept: list[int], head: int, every: int, spread: int = SPREAD) -> list[int]:
-    """History checkpoints that may go as the head reaches `head` (pure; `kept` includes `head`'s own if kept).
-    As of a position q the nearest checkpoint is at most about max(every, (head − q) / spread) back."""
-    return [p for p in kept if p < head and not kept_at(p, head, every, spread)]
+    """History checkpoints that may go as the head reaches `head` (pure; `kept` includes `head`'s own if kept):
+    those `kept_at` no longer keeps, and only if the gap each leaves between its kept neighbours (or position 0)
+    is at most max(every, (head − newer neighbour) // spread), so that saves further apart than `every` keep
+    their guarantee. As of a position q the nearest checkpoint is then at most about that far back."""
+    forget: list[int] = []
+    newer = head  # the nearest checkpoint above that stays (the head's own state is always there)
+    newest_first = sorted((p for p in kept if p < head), reverse=True)
+    for i, position in enumerate(newest_first):
+        older = newest_first[i + 1] if i + 1 < len(newest_first) else 0
+        if not kept_at(position, head, every, spread) and newer - older <= max(every, (head - newer) // spread):
+            forget.append(position)
+        else:
+            newer = position
+    return forget
 
 
 class CheckpointRecorder(SQLiteTrackingRecorder):

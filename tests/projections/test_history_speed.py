@@ -34,16 +34,16 @@ def test_a_catch_up_no_one_hears_builds_no_deltas_and_ends_in_the_same_state(sto
     assert unheard.map.counts() == heard.map.counts()
 
 
-def test_history_checkpoints_kept_one_by_one_are_those_kept_at_the_head():
+def test_history_checkpoints_kept_one_by_one_include_those_a_rebuild_writes():
     every, kept = 2000, []
     for head in range(0, 300_001, every):
         kept.append(head)
         gone = set(to_forget(kept, head, every))
         kept = [p for p in kept if p not in gone]
-        assert kept == [p for p in range(0, head + 1, every) if kept_at(p, head, every)]
+        assert set(kept) >= {p for p in range(0, head + 1, every) if kept_at(p, head, every)}
     gaps = [b - a for a, b in zip(kept, kept[1:])]
     assert max(gaps) <= max(every, 300_000 // 16)  # as-of never replays more than an age's share
-    assert len(kept) < 70
+    assert len(kept) < 90
 
 
 squares = st.tuples(st.floats(103.9, 104.3), st.floats(30.5, 30.8), st.sampled_from([0.002, 0.004, 0.03, 0.5]))
