@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from domain.command_catalogue import BY_NAME, spec_of
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from domain.eventstore import CommitSignal, existing_ids, position_of
@@ -34,14 +35,6 @@ if TYPE_CHECKING:
     from domain.application import Coordination
 
 log = logging.getLogger("lianfang.writer")
-
-TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lift_zone", "move_resource",
-            "commit_dispatch", "depart", "arrive", "release", "cancel_dispatch", "claim_task", "report_progress",
-            "complete_task", "refuse_task", "supervise_task", "answer_supervision", "revoke_token",
-            "update_alert", "cancel_alert", "retire_unit", "amend_resource", "retire_resource", "withdraw_enrolment"}
-UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
-              "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event", "declare_kind",
-              "offer_enrolment", "redeem_enrolment", "draw_jurisdiction", "erase_jurisdiction"}
 
 
 def STOPPING() -> DomainError:  # noqa: N802  (a fresh error each time, raised into callers)
@@ -171,7 +164,7 @@ def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
         if replayed is not None:
             return replayed
     method = _method(app, command, args)
-    positional = (command.target,) if command.name in TARGETED else ()
+    positional = (command.target,) if BY_NAME[command.name].targeted else ()  # a known name: _method checked it
     thing_id = method(meta, *positional, **args)
     receipt = Receipt(thing_id, uow.main.version)
     if key:
@@ -206,9 +199,10 @@ def _replay(app: Coordination, uow: UnitOfWork, actor: str, key: str, request_ha
 
 
 def _method(app: Coordination, command: Command, args: dict[str, Any]) -> Any:
-    if command.name not in TARGETED | UNTARGETED:
+    spec = spec_of(command.name)
+    if spec is None:
         raise InvalidInput(f"unknown command {command.name!r}")
-    if command.name in TARGETED and not command.target:
+    if spec.targeted and not command.target:
         raise InvalidInput(f"{command.name} needs the id of the thing it acts on")
     method = getattr(app, command.name)
     parameters = _parameters(command.name)
