@@ -15,7 +15,8 @@ C, U, F, O = "commander", "unit", "field", "observer"
 @dataclass(frozen=True)
 class Field:
     """A field of the command as its sender gives it. `type` names what it holds in the contract's words
-    (a scenario schema fragment per type: scenarios/vocabulary_files.py). `in_scenario`: a scenario's `with:`
+    (a scenario schema fragment per type: scenarios/vocabulary_files.py); a `unit` is a unit's id or its exact
+    name, which the API turns into its id (`units` a list of them), a `unit_id` only an id. `in_scenario`: a scenario's `with:`
     may give it; `scenario_required` overrides `required` there."""
 
     name: str
@@ -141,7 +142,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     _cmd("move_resource", "resource", {C, U, F}, "position:point! ^occurred_at:field_time", targeted=True,
          path="/resources/{resource_id}/position", verb=True,
          summaries=_s(("ResourceMoved", "位置更新 {position}", "position update {position}"))),
-    _cmd("amend_resource", "resource", {C}, "kind:resource_kind! unit:unit! capacity:count quantity:quantity",
+    _cmd("amend_resource", "resource", {C}, "kind:resource_kind! unit:unit_id! capacity:count quantity:quantity",
          targeted=True, summaries=_s(("ResourceAmended", "变更资源信息（类别、所属单位、能力或数量）",
                                       "changed the resource's kind, unit, capacity or quantity"))),
     _cmd("retire_resource", "resource", {C}, "reason:text", targeted=True,
@@ -187,14 +188,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
          summaries=_s(("AlertUpdated", "更新预警", "updated an alert"))),
     _cmd("cancel_alert", "alert", {C}, "reason:text", targeted=True, path="/alerts/{alert_id}/cancel",
          summaries=_s(("AlertCancelled", "撤销预警", "cancelled an alert"))),
-    _cmd("offer_enrolment", "enrolment", {C, U}, "role:role! unit:unit name:text", creates=True, path="/enrolments",
+    _cmd("offer_enrolment", "enrolment", {C, U}, "role:role! unit:unit_id name:text", creates=True, path="/enrolments",
          summaries=_s(("EnrolmentOffered", "发放一次性登录码（{role}）{name}", "offered a one-time sign-in code ({role}) {name}"))),
     _cmd("withdraw_enrolment", "enrolment", {C}, targeted=True,
          summaries=_s(("EnrolmentWithdrawn", "收回一次性登录码", "withdrew an unused sign-in code"))),
     # Open without a token: the code is the credential.
     _cmd("redeem_enrolment", "token", set(), "code:text! device:text!", creates=True, path="/enrolments/redeem",
          summaries=_s(("EnrolmentRedeemed", "设备凭登录码登录", "a device signed in with its code"))),
-    _cmd("issue_token", "token", set(), "secret_hash:text! role:role! unit:unit name:text", creates=True,
+    _cmd("issue_token", "token", set(), "secret_hash:text! role:role! unit:unit_id name:text", creates=True,
          summaries=_s(("TokenIssued", "签发{role}令牌 {name}", "issued a {role} token {name}"))),
     _cmd("revoke_token", "token", set(), targeted=True, summaries=_s(("TokenRevoked", "吊销令牌", "revoked a token"))),
     _cmd("skip_event", "event_skip", set(), "position:count! reason:text!", creates=True,
@@ -206,6 +207,12 @@ ALONGSIDE = _s(("KeyRecorded", "幂等键记录 {command}", "idempotency key rec
 
 BY_NAME: dict[str, CommandSpec] = {c.name: c for c in COMMANDS}
 BY_VERB: dict[str, CommandSpec] = {c.verb: c for c in COMMANDS if c.verb}
+
+
+def fields_of_type(*types: str) -> dict[str, tuple[str, ...]]:
+    """Command → its fields of these types (only commands that have some)."""
+    found = {c.name: tuple(f.name for f in c.fields if f.type in types) for c in COMMANDS}
+    return {name: fields for name, fields in found.items() if fields}
 
 
 def spec_of(name: str) -> CommandSpec | None:

@@ -29,6 +29,8 @@ SIDE_EFFECTS = {"CatalogueOpened", "KindDeclared", "UnitRegistered", "TokenIssue
 # The event a verb's command records, back to the verb: steps on a thing, and creations (the catalogue's).
 STEPS = {c.event: c.verb for c in COMMANDS if c.verb and c.targeted}
 CREATIONS = {c.event: c.verb for c in COMMANDS if c.verb and c.creates and c.event not in SIDE_EFFECTS}
+# The verbs whose scenario may say when it happened in the field.
+TIMED_IN_THE_FIELD = {c.verb for c in COMMANDS if c.verb and any(f.name == "occurred_at" and f.in_scenario for f in c.fields)}
 TARGET_FIELD = {"Incident": "incident", "Zone": "zone", "Resource": "resource", "Dispatch": "dispatch", "Task": "task"}
 
 
@@ -101,7 +103,7 @@ class Exporter:
         else:
             self.left_out[fact.type] += 1
             return None
-        if fact.meta.get("occurred_at") and verb in ("report_incident", "file_report"):
+        if fact.meta.get("occurred_at") and verb in TIMED_IN_THE_FIELD:
             fields["occurred_at"] = fact.meta["occurred_at"]
         fields = {k: v for k, v in fields.items() if v is not None and v != []}
         return {"at": self.offset(fact.at), "by": self.by(fact.meta), "do": verb, **ref, "with": fields}
