@@ -44,7 +44,7 @@ def datastore_of(dsn: str) -> PostgresDatastore:
 
 
 class PgReadStore(PostgresTrackingRecorder):
-    """A read store's tables in PostgreSQL, created one process at a time (see `create_tables`)."""
+    """A read store's tables in PostgreSQL, created one process at a time (under SCHEMA_KEY)."""
 
     P = "%s"
     max_tracking_id = within_deadline(PostgresTrackingRecorder.max_tracking_id)  # fail fast while the database is away
