@@ -34,6 +34,11 @@ class Broker:
     def publish(self, position: int, payload: bytes) -> None:
         self.deliver(position, payload)
 
+    def heard(self) -> bool:
+        """Whether anyone reads what is published (if not, projections need not build their deltas)."""
+        with self._lock:
+            return bool(self._subscribers)
+
     def deliver(self, position: int, payload: bytes) -> None:
         with self._lock:
             subscribers = list(self._subscribers)

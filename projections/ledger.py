@@ -129,6 +129,8 @@ class Ledger(ReadModel):
         now = self.now()
         self._shown[t["id"]] = colour_of(t, now, self.due_soon, self.silence)[0]
         self._schedule(t, now)
+        if self.quiet:
+            return []
         return [{"op": "upsert", "layer": "tasks", "id": f"task:{t['id']}", "task": self.row(t, now)}]
 
     def _schedule(self, t: dict[str, Any], now: datetime) -> None:

@@ -5,12 +5,26 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import zstandard
 
 if TYPE_CHECKING:
     from domain.clock import Clock
     from projections.events import Fact
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a compressed checkpoint starts so; one written before compression, with "{"
+
+
+def encoded(saved: dict[str, Any]) -> bytes:
+    """A checkpoint's bytes: its JSON, compressed (a county's map state is mostly repeated keys)."""
+    return zstandard.ZstdCompressor(level=3).compress(orjson.dumps(saved))
+
+
+def decoded(blob: bytes) -> dict[str, Any]:
+    """A checkpoint from its bytes, compressed or (written by an older version) plain JSON."""
+    if blob[:4] == ZSTD_MAGIC:
+        blob = zstandard.ZstdDecompressor().decompress(blob)
+    return orjson.loads(blob)
 
 
 class AlreadyApplied(Exception):
@@ -19,6 +33,8 @@ class AlreadyApplied(Exception):
 
 class ReadModel:
     name = "read_model"
+    # Set while no one reads the changes (a rebuild, a catch-up): `apply` then builds none and returns [].
+    quiet = False
 
     def __init__(self) -> None:
         self.state: dict[str, Any] = self.empty()
@@ -42,7 +58,7 @@ class ReadModel:
         self.at = fact.at
         changes = self.process(fact.event, fact)
         self.position = fact.position
-        return changes
+        return [] if self.quiet else changes
 
     def now(self) -> datetime:
         """Wall-clock time when live; the last event's time when replaying or reviewing."""
@@ -57,10 +73,10 @@ class ReadModel:
         return []
 
     def dump(self) -> bytes:
-        return orjson.dumps({"position": self.position, "at": self.at.isoformat() if self.at else None, "state": self.state})
+        return encoded({"position": self.position, "at": self.at.isoformat() if self.at else None, "state": self.state})
 
     def restore(self, blob: bytes) -> None:
-        saved = orjson.loads(blob)
+        saved = decoded(blob)
         self.state = saved["state"]
         self.position = saved["position"]
         self.at = datetime.fromisoformat(saved["at"]) if saved["at"] else None

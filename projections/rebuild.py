@@ -21,7 +21,7 @@ from domain.application import Coordination
 from domain.eventstore import store_env
 from domain.settings import Settings
 from projections.audit import AuditTrail
-from projections.checkpoints import CheckpointStore
+from projections.checkpoints import CheckpointStore, kept_at
 from projections.events import Undecodable, decode_each
 from projections.files import model_file, next_version, switch_to
 from projections.geography import Geography
@@ -81,6 +81,8 @@ def _beside_the_live_ones(settings: Settings, directory: Path, names: list[str])
 
 def _rebuild(app: Coordination, live: Projections, stores: dict[str, Any], audit: Any, batch: int) -> dict[str, bool]:
     models = {n: live.fresh(n, None) for n in stores}
+    for model in models.values():
+        model.quiet = True  # no one reads a rebuild's deltas
     every, position, head = live.settings.checkpoint_every, 0, app.recorder.max_notification_id() or 0
     named = [*stores, *(["audit"] if audit is not None else [])]
     with Progress(TextColumn(f"rebuilding {', '.join(named)}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
@@ -92,7 +94,8 @@ def _rebuild(app: Coordination, live: Projections, stores: dict[str, Any], audit
             for n, model in models.items():
                 for fact in facts:
                     _take(app, n, model, fact)
-                if model.position // every > stores[n].position() // every:  # history checkpoints keep as-of fast
+                # History checkpoints keep as-of fast: only those still kept when the rebuild reaches the head.
+                if model.position // every > stores[n].position() // every and kept_at(model.position, head, every):
                     stores[n].save(model.position, model.at, model.dump())
             position = facts[-1].position
             bar.update(job, completed=position)

@@ -53,6 +53,9 @@ class RedisBroker(Broker):
                 self._pending.popleft()
             self._retry_at = 0.0
 
+    def heard(self) -> bool:
+        return True  # other processes read the stream
+
     def subscribe(self, subscriber) -> None:  # noqa: ANN001
         super().subscribe(subscriber)
         if self._reader is None:

@@ -18,7 +18,7 @@ import orjson
 from domain.clock import Clock
 from domain.failures import FAILURES
 from projections.audit import AuditTrail
-from projections.checkpoints import CheckpointStore
+from projections.checkpoints import CheckpointStore, kept_at
 from projections.events import Undecodable, decode_each
 from projections.files import model_file
 from projections.ledger import Ledger
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lianfang.projections")
 MODELS = ("situation_map", "ledger")
+CATCH_UP_BATCH = 2000
 
 
 class FixedClock(Clock):
@@ -169,17 +170,26 @@ class Projections:
                 self.models[name] = model
             self.audit.refresh()
 
-    def run_once(self, limit: int = 1000) -> int:
-        """Process the next notifications after our position; the number processed."""
-        with self._running:  # one reader at a time: catch_up() may run beside the follower thread
-            return self._run_once(limit)
+    def run_once(self, limit: int = 1000, head: int | None = None) -> int:
+        """Process the next notifications after our position; the number processed.
 
-    def _run_once(self, limit: int) -> int:
+        `head`: the log's head when a catch-up began; history checkpoints are then written only where
+        they will still be kept when it gets there (see checkpoints.kept_at), not at every step."""
+        with self._running:  # one reader at a time: catch_up() may run beside the follower thread
+            return self._run_once(limit, head)
+
+    def _heard(self) -> bool:
+        return self.broker is not None and self.broker.heard()
+
+    def _run_once(self, limit: int, head: int | None = None) -> int:
         notifications = self.app.recorder.select_notifications(self.position + 1, limit)
         if not notifications:
             return 0
         facts = decode_each(self.app, list(notifications))
         with self.lock:
+            quiet = not self._heard()  # no one to read the deltas: the models build none
+            for model in self.models.values():
+                model.quiet = quiet
             entries = self._audit(facts)
             deltas = []
             saved = {name: self.stores[name].position() for name in self.models} if self.writes else {}
@@ -190,12 +200,14 @@ class Projections:
                     if name not in self.halts and fact.position > model.position:
                         changes += self._apply(name, model, fact)
                         # Every N events, also under sustained load (the idle loop's timed checkpoint may never come).
-                        if name in saved and name not in self.halts and model.position // every > saved[name] // every:
+                        if (name in saved and name not in self.halts and model.position // every > saved[name] // every
+                                and (head is None or kept_at(model.position, head, every))):
                             self.stores[name].save(model.position, model.at, model.dump())
                             saved[name] = model.position
-                if fact.position in entries:
-                    changes.append({"op": "append", "layer": "audit", "entry": entries[fact.position]})
-                deltas.append((fact, changes))
+                if not quiet:
+                    if fact.position in entries:
+                        changes.append({"op": "append", "layer": "audit", "entry": entries[fact.position]})
+                    deltas.append((fact, changes))
                 for listener in self.listeners:
                     try:
                         listener(fact)
@@ -290,9 +302,10 @@ class Projections:
                 log.exception("could not record the read models' halts in PostgreSQL")
 
     def catch_up(self) -> int:
-        total = 0
+        """Follow the log to its head now (at start-up: before anyone reads deltas, so none are built)."""
+        total, head = 0, self.app.recorder.max_notification_id() or 0
         self.resume_skipped()
-        while processed := self.run_once():
+        while processed := self.run_once(CATCH_UP_BATCH, head=head):
             total += processed
             self.resume_skipped()
         return total
@@ -346,6 +359,7 @@ class Projections:
         models = {}
         for name in MODELS:
             model = self.fresh(name, FixedClock(at))
+            model.quiet = True  # replayed for its state only
             blob = self.stores[name].latest_at_or_before(at)
             if blob:
                 model.restore(blob)

@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 
-from shapely.geometry import shape
-
 from domain.alert import Alert
 from domain.catalogue import Catalogue
 from domain.dispatch import Dispatch
@@ -26,7 +24,7 @@ from projections.events import Fact
 from projections.geography import Geography, in_force
 from projections.readmodel import ReadModel
 from projections.zone_index import ZoneIndex
-from projections.tally import COUNT_KEYS, JurisdictionTally
+from projections.tally import JurisdictionTally, StatusAt, map_counts
 
 
 class SituationMap(ReadModel):
@@ -48,7 +46,7 @@ class SituationMap(ReadModel):
         self._zone_days: dict[str, int] = {}  # the quiet-day count last shown, so a tick says only what changed
         for z in self.state["zones"].values():
             if not z["lifted"]:
-                self._zones.add(z["id"], shape(z["area"]))
+                self._zones.add(z["id"], z["area"])
                 self._zone_days[z["id"]] = f.quiet_days_of(z, self.now())
                 self._schedule_zone(z)
         self._tally = JurisdictionTally()
@@ -128,16 +126,16 @@ class SituationMap(ReadModel):
         z = {"id": fact.thing, "incident": e.incident, "kind": e.kind, "area": e.area, "name": e.name,
              "declared_at": at, "kind_since": at, "last_case_at": at, "lifted": False, "version": fact.version}
         self.state["zones"][fact.thing] = z
-        self._zones.add(fact.thing, shape(e.area))
+        self._zones.add(fact.thing, e.area)
         self._schedule_zone(z)
-        return [self._zone_upsert(z)]
+        return self._zone_upsert(z)
 
     @process.register(Zone.ZoneDowngraded)
     def _(self, e: Zone.ZoneDowngraded, fact: Fact) -> list[dict[str, Any]]:
         z = self.state["zones"][fact.thing]
         z.update(kind=e.kind, kind_since=fact.at.isoformat(), version=fact.version)
         self._schedule_zone(z)
-        return [self._zone_upsert(z)]
+        return self._zone_upsert(z)
 
     @process.register(Zone.ZoneLifted)
     def _(self, e: Zone.ZoneLifted, fact: Fact) -> list[dict[str, Any]]:
@@ -152,22 +150,22 @@ class SituationMap(ReadModel):
             "id": fact.thing, "kind": e.kind, "name": e.name, "unit": e.unit, "position": e.position,
             "capacity": e.capacity, "quantity": e.quantity, "dispatch": None, "version": fact.version,
         }
-        return [self._resource_upsert(fact.thing)]
+        return self._resource_upsert(fact.thing)
 
     @process.register(Resource.ResourceMoved)
     def _(self, e: Resource.ResourceMoved, fact: Fact) -> list[dict[str, Any]]:
         r = self.state["resources"][fact.thing]
         r.update(position=e.position, version=fact.version)
-        changes = [self._resource_upsert(fact.thing)]
+        changes = self._resource_upsert(fact.thing)
         if r["dispatch"] and r["dispatch"] in self.state["dispatches"]:
-            changes.append(self._dispatch_upsert(r["dispatch"]))
+            changes += self._dispatch_upsert(r["dispatch"])
         return changes
 
     @process.register(Resource.ResourceAmended)
     def _(self, e: Resource.ResourceAmended, fact: Fact) -> list[dict[str, Any]]:
         self.state["resources"][fact.thing].update(kind=e.kind, unit=e.unit, capacity=e.capacity, quantity=e.quantity,
                                                    version=fact.version)
-        return [self._resource_upsert(fact.thing)]
+        return self._resource_upsert(fact.thing)
 
     @process.register(Resource.ResourceRetired)
     def _(self, e: Resource.ResourceRetired, fact: Fact) -> list[dict[str, Any]]:
@@ -182,7 +180,7 @@ class SituationMap(ReadModel):
     @process.register(Resource.ResourceFreed)
     def _(self, e: Resource.ResourceFreed, fact: Fact) -> list[dict[str, Any]]:
         self.state["resources"][fact.thing].update(dispatch=None, version=fact.version)
-        return [self._resource_upsert(fact.thing)]
+        return self._resource_upsert(fact.thing)
 
     @process.register(Dispatch.DispatchRequested)
     def _(self, e: Dispatch.DispatchRequested, fact: Fact) -> list[dict[str, Any]]:
@@ -191,13 +189,13 @@ class SituationMap(ReadModel):
             "destination": e.destination, "state": "requested", "resource": None, "resource_unit": None,
             "times": {"requested": fact.at.isoformat()}, "version": fact.version,
         }
-        return [self._dispatch_upsert(fact.thing)]
+        return self._dispatch_upsert(fact.thing)
 
     @process.register(Dispatch.DispatchCommitted)
     def _(self, e: Dispatch.DispatchCommitted, fact: Fact) -> list[dict[str, Any]]:
         d = self._dispatch_moved(fact, "committed")
         d.update(resource=e.resource, resource_unit=e.resource_unit)
-        return [self._dispatch_upsert(fact.thing), self._resource_upsert(e.resource)]
+        return [*self._dispatch_upsert(fact.thing), *self._resource_upsert(e.resource)]
 
     @process.register(Dispatch.DispatchDeparted)
     def _(self, e: Any, fact: Fact) -> list[dict[str, Any]]:
@@ -227,7 +225,7 @@ class SituationMap(ReadModel):
         }
         self._place_alert(a)
         f.keep_first_info(a)
-        return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(self.state["alerts"][fact.thing])}]
+        return self._alert_upsert(a)
 
     @process.register(Alert.AlertUpdated)
     def _(self, e: Alert.AlertUpdated, fact: Fact) -> list[dict[str, Any]]:
@@ -237,7 +235,7 @@ class SituationMap(ReadModel):
             a["placed_by"] = None
         self._place_alert(a)
         f.keep_first_info(a)
-        return [{"op": "upsert", "layer": "alerts", "id": f"alert:{fact.thing}", "feature": f.alert_feature(a)}]
+        return self._alert_upsert(a)
 
     @process.register(Alert.AlertCancelled)
     def _(self, e: Alert.AlertCancelled, fact: Fact) -> list[dict[str, Any]]:
@@ -260,6 +258,8 @@ class SituationMap(ReadModel):
         i.update(updated_at=fact.at.isoformat(), version=fact.version)
         chain = self.geography.chain(i["jurisdiction"])
         self._tally.count(i, chain)
+        if self.quiet:
+            return []
         changes = [{"op": "upsert", "layer": "incidents", "id": f"incident:{i['id']}", "feature": f.incident_feature(i)}]
         for code in chain:
             changes.append({"op": "update", "layer": "jurisdictions", "id": f"jurisdiction:{code}",
@@ -275,7 +275,7 @@ class SituationMap(ReadModel):
             z = self.state["zones"][zone_id]
             z["last_case_at"] = fact.at.isoformat()
             self._schedule_zone(z)
-            changes.append(self._zone_upsert(z))
+            changes += self._zone_upsert(z)
         return changes
 
     def _dispatch_moved(self, fact: Fact, state: str) -> dict[str, Any]:
@@ -291,25 +291,37 @@ class SituationMap(ReadModel):
         if state in ("released", "cancelled"):
             changes.append({"op": "remove", "layer": "dispatches", "id": f"dispatch:{fact.thing}"})
         else:
-            changes.append(self._dispatch_upsert(fact.thing))
+            changes += self._dispatch_upsert(fact.thing)
         if d["resource"] and d["resource"] in self.state["resources"]:
-            changes.append(self._resource_upsert(d["resource"]))
+            changes += self._resource_upsert(d["resource"])
         return changes
 
-    def _zone_upsert(self, z: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    # Each upsert is a list, empty when no one reads the changes (`quiet`: a rebuild, a catch-up).
+
+    def _zone_upsert(self, z: dict[str, Any], now: datetime | None = None) -> list[dict[str, Any]]:
+        if self.quiet:
+            self._zone_days[z["id"]] = f.quiet_days_of(z, now or self.now())
+            return []
         feature = f.zone_feature(z, now or self.now(), self.quiet_days)
         self._zone_days[z["id"]] = feature["properties"]["days_since_last_case"]
-        return {"op": "upsert", "layer": "zones", "id": f"zone:{z['id']}", "feature": feature}
+        return [{"op": "upsert", "layer": "zones", "id": f"zone:{z['id']}", "feature": feature}]
 
-    def _resource_upsert(self, rid: str) -> dict[str, Any]:
+    def _resource_upsert(self, rid: str) -> list[dict[str, Any]]:
+        if self.quiet:
+            return []
         r = self.state["resources"][rid]
         d = self.state["dispatches"].get(r["dispatch"] or "")
-        return {"op": "upsert", "layer": "resources", "id": f"resource:{rid}", "feature": f.resource_feature(r, d["state"] if d else None)}
+        return [{"op": "upsert", "layer": "resources", "id": f"resource:{rid}", "feature": f.resource_feature(r, d["state"] if d else None)}]
 
-    def _dispatch_upsert(self, did: str) -> dict[str, Any]:
+    def _dispatch_upsert(self, did: str) -> list[dict[str, Any]]:
+        if self.quiet:
+            return []
         d = self.state["dispatches"][did]
         r = self.state["resources"].get(d["resource"] or "")
-        return {"op": "upsert", "layer": "dispatches", "id": f"dispatch:{did}", "feature": f.dispatch_feature(d, r["position"] if r else None)}
+        return [{"op": "upsert", "layer": "dispatches", "id": f"dispatch:{did}", "feature": f.dispatch_feature(d, r["position"] if r else None)}]
+
+    def _alert_upsert(self, a: dict[str, Any]) -> list[dict[str, Any]]:
+        return [] if self.quiet else [{"op": "upsert", "layer": "alerts", "id": f"alert:{a['id']}", "feature": f.alert_feature(a)}]
 
     # -- time ------------------------------------------------------------------------------------
 
@@ -331,7 +343,7 @@ class SituationMap(ReadModel):
                 continue
             seen.add(zid)
             if f.quiet_days_of(z, now) != self._zone_days.get(zid):
-                changes.append(self._zone_upsert(z, now))
+                changes += self._zone_upsert(z, now)
             self._schedule_zone(z)
         return changes
 
@@ -349,7 +361,7 @@ class SituationMap(ReadModel):
         copy.geography, copy.base_geography, copy.quiet_days = self.geography, self.base_geography, self.quiet_days
         copy.state = {key: {k: dict(v) for k, v in things.items()} for key, things in self.state.items()}
         copy.position, copy.at, copy.clock = self.position, self.now(), None  # now() stays the moment of the copy
-        copy._tally = _StatusAt({j.code: self._tally.status(j.code) for j in self.geography})
+        copy._tally = StatusAt({j.code: self._tally.status(j.code) for j in self.geography})
         return copy
 
     def jurisdiction_properties(self, code: str) -> dict[str, Any]:
@@ -375,30 +387,4 @@ class SituationMap(ReadModel):
 
     def counts(self) -> dict[str, Any]:
         """The numbers a drill's `expect` checks: open incidents, zones, dispatches, cases."""
-        s = self.state
-        zones: dict[str, int] = {}
-        for z in s["zones"].values():
-            if not z["lifted"]:
-                zones[z["kind"]] = zones.get(z["kind"], 0) + 1
-        dispatches: dict[str, int] = {}
-        for d in s["dispatches"].values():
-            dispatches[d["state"]] = dispatches.get(d["state"], 0) + 1
-        cases = dict.fromkeys(COUNT_KEYS, 0)  # plain sums: this runs over 50,000 incidents per snapshot
-        open_incidents = 0
-        for i in s["incidents"].values():
-            if i["status"] == "open":
-                open_incidents += 1
-                counted = i["counts"]
-                for key in COUNT_KEYS:
-                    cases[key] += counted.get(key, 0)
-        return {"open_incidents": open_incidents, "zones": zones, "dispatches": dispatches, "cases": cases}
-
-
-class _StatusAt:
-    """The jurisdictions' status as a detached map saw it."""
-
-    def __init__(self, statuses: dict[str, tuple[str | None, dict[str, int], int]]) -> None:
-        self._statuses = statuses
-
-    def status(self, code: str) -> tuple[str | None, dict[str, int], int]:
-        return self._statuses[code]
+        return map_counts(self.state)

@@ -45,3 +45,33 @@ class JurisdictionTally:
         levels = [level for level, n in self._levels.get(code, {}).items() if n > 0]
         worst = max(levels, key=LEVEL_RANKS.__getitem__) if levels else None
         return worst, dict(zip(COUNT_KEYS, self._cases.get(code, [0] * len(COUNT_KEYS)))), self._open.get(code, 0)
+
+
+def map_counts(s: dict[str, Any]) -> dict[str, Any]:
+    """The numbers a drill's `expect` checks, from the situation map's state: open incidents, zones, dispatches, cases."""
+    zones: dict[str, int] = {}
+    for z in s["zones"].values():
+        if not z["lifted"]:
+            zones[z["kind"]] = zones.get(z["kind"], 0) + 1
+    dispatches: dict[str, int] = {}
+    for d in s["dispatches"].values():
+        dispatches[d["state"]] = dispatches.get(d["state"], 0) + 1
+    cases = dict.fromkeys(COUNT_KEYS, 0)  # plain sums: this runs over 50,000 incidents per snapshot
+    open_incidents = 0
+    for i in s["incidents"].values():
+        if i["status"] == "open":
+            open_incidents += 1
+            counted = i["counts"]
+            for key in COUNT_KEYS:
+                cases[key] += counted.get(key, 0)
+    return {"open_incidents": open_incidents, "zones": zones, "dispatches": dispatches, "cases": cases}
+
+
+class StatusAt:
+    """The jurisdictions' status as a detached map saw it."""
+
+    def __init__(self, statuses: dict[str, tuple[str | None, dict[str, int], int]]) -> None:
+        self._statuses = statuses
+
+    def status(self, code: str) -> tuple[str | None, dict[str, int], int]:
+        return self._statuses[code]

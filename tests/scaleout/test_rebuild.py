@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import orjson
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +13,7 @@ from api.cli import cli
 from api.main import create_app
 from api.tokens import create_token
 from domain.settings import Settings
+from projections.readmodel import decoded, encoded
 from modes import projection_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -53,9 +53,9 @@ def test_a_rebuild_rewrites_the_postgresql_read_models_and_the_api_then_serves_t
     # The stored read models go wrong (a projection bug, a hand edit): the map loses the incident, the audit trail its rows.
     with psycopg.connect(postgres_dsn, autocommit=True) as db:
         for row_position, state in db.execute("SELECT position, state FROM lf_checkpoints_situation_map").fetchall():
-            saved = orjson.loads(state)
+            saved = decoded(state)
             saved["state"]["incidents"] = {}
-            db.execute("UPDATE lf_checkpoints_situation_map SET state=%s WHERE position=%s", (orjson.dumps(saved), row_position))
+            db.execute("UPDATE lf_checkpoints_situation_map SET state=%s WHERE position=%s", (encoded(saved), row_position))
         db.execute("DELETE FROM lf_audit")
     assert served(settings, token) == ([], [])
     # Rebuilt from position 0 with the workers stopped: PostgreSQL holds the right read models, and the API serves them.
@@ -67,7 +67,7 @@ def test_a_rebuild_rewrites_the_postgresql_read_models_and_the_api_then_serves_t
         latest = db.execute("SELECT state FROM lf_checkpoints_situation_map ORDER BY position DESC LIMIT 1").fetchone()[0]
         audit_rows = db.execute("SELECT count(*) FROM lf_audit").fetchone()[0]
         leftovers = db.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%%rebuilt'").fetchone()[0]
-    assert [i["title"] for i in orjson.loads(latest)["state"]["incidents"].values()] == ["幼儿园发热聚集"]
+    assert [i["title"] for i in decoded(latest)["state"]["incidents"].values()] == ["幼儿园发热聚集"]
     assert (audit_rows, leftovers) == (position, 0)
     assert served(settings, token) == (["幼儿园发热聚集"], list(range(1, position + 1)))
 
