@@ -136,7 +136,7 @@ def through_api(world: World, one: Case) -> Answer:
         body = {k: _api_value(world, made, v) for k, v in fields.items() if k != TARGETS.get(name)}
         target = made[fields[TARGETS[name]][1:]] if name in TARGETS else None
         before = world.head()
-        response = _api_actor(world, by).post(PATHS[name].format(target), body)
+        response = _api_actor(world, by).post(PATHS[name].to(target), body)
         if number < len(steps) - 1:
             assert response.status_code < 300, f"{one}: setup {name} answered {response.status_code} {response.text}"
         elif response.status_code >= 300:

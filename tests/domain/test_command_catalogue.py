@@ -88,5 +88,9 @@ def run(tmp_path: Any) -> Any:
     from domain.writer import execute
 
     app = Coordination(store_env(Settings(data_dir=tmp_path)))
-    meta = Meta(actor="tester", role="commander")
-    return lambda name, target=None, **args: execute(app, Command(name, meta, args, target=target))
+    from domain.permissions import MAY
+
+    def meta(name: str) -> Meta:  # a role that may send it: the policy answers the others first (403)
+        role = "commander" if "commander" in MAY.get(name, {"commander"}) else sorted(MAY[name])[0]
+        return Meta(actor="tester", role=role, unit="unit-1" if role != "commander" else None)
+    return lambda name, target=None, **args: execute(app, Command(name, meta(name), args, target=target))
