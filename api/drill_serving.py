@@ -4,9 +4,11 @@ The drill runner (scenarios/) knows nothing of HTTP: `run_in_store` is handed a 
 while the API serves its store."""
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,10 +49,19 @@ def serve_drill(scenario: Scenario, run: str, settings: Settings, app: Coordinat
     import uvicorn
 
     runtime = Runtime.build(settings, clock=clock, app=app, geography=geography, drill=marker).start()
-    projections = runtime.projections
     server = uvicorn.Server(uvicorn.Config(create_app(settings, runtime), host=serve.host, port=serve.port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="lianfang-drill-server", daemon=True)
     thread.start()
+    with _ctrl_c_stops_it():
+        return _play_while_served(scenario, run, settings, app, clock, geography, marker, serve, speed, on_step,
+                                  runtime, server, thread)
+
+
+def _play_while_served(scenario: Scenario, run: str, settings: Settings, app: Coordination, clock: SimulatedClock,
+                       geography: Geography, marker: dict[str, Any], serve: Serve, speed: float | None,
+                       on_step: Callable[[Progress], None] | None, runtime: Runtime, server: Any,
+                       thread: threading.Thread) -> DrillReport:
+    projections = runtime.projections
     try:
         while not server.started and thread.is_alive():
             time.sleep(0.05)
@@ -83,6 +94,21 @@ def _viewer_link(target: LocalTarget, scenario: Scenario, base_url: str) -> str:
     target.send(Command("offer_enrolment", target.meta(None, None),
                         offer_args(code, role="observer", unit=None, name="演练观摩", expires_at=expires_at)))
     return Enrolment(code, expires_at).link(base_url, phone=False)
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops_it() -> Iterator[None]:
+    """Ctrl-C (or `kill -INT`) ends the drill and its server, as it ends `lianfang serve`, also when the drill was
+    started from a script as `cmd &`, which starts it with SIGINT ignored (Python then raises no KeyboardInterrupt).
+    Only the main thread may set handlers: the demo's exercise plays in a thread of the live server, which has its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _wait_for_interrupt(thread: threading.Thread) -> None:

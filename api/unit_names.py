@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from api.problems import Problem
+from domain.command_catalogue import fields_of_type
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
 
 # The commands' fields that name units (a list field names several).
-UNIT_FIELDS: dict[str, tuple[str, ...]] = {"assign_task": ("lead", "cooperating"), "register_resource": ("unit",)}
+UNIT_FIELDS: dict[str, tuple[str, ...]] = fields_of_type("unit", "units")
 
 
 def is_id(value: str) -> bool:

@@ -93,8 +93,8 @@ class Deployment:
 
     def stored_caught_up(self) -> bool:
         head = self.sql("SELECT coalesce(max(notification_id), 0) FROM coordination_events")[0][0]
-        tracked = self.sql("SELECT min(position) FROM (SELECT position FROM lf_tracking UNION ALL "
-                           "SELECT position FROM lf_audit_head WHERE name='audit') p")[0][0]
+        tracked = self.sql("SELECT min(notification_id) FROM lf_read_tracking WHERE application_name <> '__migration__' "
+                           "AND application_name NOT LIKE '%_rebuilt'")[0][0]
         return tracked == head
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Meta, Thing
-from domain.errors import InvalidInput, Refused
+from domain.errors import InvalidInput, NotPermitted, Refused
 from domain.incident import Incident
 from domain.resource import Resource
 from domain.catalogue import check_kind, defaults
@@ -23,6 +23,9 @@ class Dispatch(Thing):
         kind: str
         quantity: int
         destination: list[float]
+
+        def apply(self, dispatch: Dispatch) -> None:
+            dispatch.requested_by = self.meta.get("unit") if self.meta.get("role") == "unit" else None
 
     class DispatchCommitted(Thing.Event):
         resource: str
@@ -63,6 +66,7 @@ class Dispatch(Thing):
         self.state = "requested"
         self.resource: str | None = None
         self.resource_unit: str | None = None
+        self.requested_by: str | None = None  # the unit that requested it (None: the command center)
 
     @classmethod
     def request(
@@ -99,11 +103,10 @@ class Dispatch(Thing):
 
     def cancel(self, meta: Meta, resource: Resource | None, *, reason: Any = None) -> None:
         meta.check_role("commander", "unit", doing="cancelling a dispatch")
+        self.check_requested_by(meta, "cancel it")
         if self.state not in ("requested", "committed"):
             raise Refused(f"a dispatch that is {STATE_NAMES[self.state]} cannot be cancelled; only requested or committed ones can")
         reason = text_of(reason, "reason", required=False, max_len=500)
-        if resource is not None:
-            resource.check_owner(meta, "cancel this dispatch")
         self.happen(self.DispatchCancelled, meta, reason=reason)
         if resource is not None:
             resource.free(meta)
@@ -113,6 +116,13 @@ class Dispatch(Thing):
         assert resource is not None, "a committed dispatch names its resource"
         resource.check_owner(meta, f"{step} this dispatch")
         self.happen(event_class, meta, **fields)
+
+    def check_requested_by(self, meta: Meta, to_do: str) -> None:
+        """A unit answers for the dispatches it requested; the command center for all of them."""
+        if meta.role != "commander" and (self.requested_by is None or meta.unit != self.requested_by):
+            requester = "the command center" if self.requested_by is None else "another unit"
+            raise NotPermitted(f"this dispatch was requested by {requester}; only the unit that requested a dispatch, "
+                               f"or the command center, may {to_do}")
 
     def check_step(self, step: str) -> None:
         expected, _ = NEXT_STATE[step]

@@ -48,7 +48,7 @@ SCHEMA_LOCK = 0x1F_A9_5C_4E  # an advisory lock key: "lianfang schema"
 STORE_DEADLINE_SECONDS = 1.0  # retry a lost connection for this long, then fail (the library would take ~30 s)
 
 
-def _within_deadline(method: Any) -> Any:
+def within_deadline(method: Any) -> Any:
     """The library's recorder method without its 10-attempt retry: retried only until STORE_DEADLINE_SECONDS.
 
     A blip (one broken pooled connection after a restart) is retried at once; an outage fails fast,
@@ -76,12 +76,12 @@ class SerialSchemaRecorder(PostgresApplicationRecorder):
     """Creates the tables under an advisory lock: many processes starting at once would otherwise
     race on CREATE OR REPLACE FUNCTION, and one would fail with "tuple concurrently updated".
 
-    Its calls fail within about two seconds while the database is away (see `_within_deadline`)."""
+    Its calls fail within about two seconds while the database is away (see `within_deadline`)."""
 
-    insert_events = _within_deadline(PostgresApplicationRecorder.insert_events)
-    select_notifications = _within_deadline(PostgresApplicationRecorder.select_notifications)
-    max_notification_id = _within_deadline(PostgresApplicationRecorder.max_notification_id)
-    select_events = _within_deadline(PostgresApplicationRecorder.select_events)
+    insert_events = within_deadline(PostgresApplicationRecorder.insert_events)
+    select_notifications = within_deadline(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = within_deadline(PostgresApplicationRecorder.max_notification_id)
+    select_events = within_deadline(PostgresApplicationRecorder.select_events)
 
     def create_table(self) -> None:
         with self.datastore.transaction(commit=False) as curs:

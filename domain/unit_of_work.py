@@ -5,12 +5,16 @@ Two commands on the same thing in one batch act on the same in-memory instance, 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import StaleVersion
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from domain.base import Thing
 
 _current: ContextVar[UnitOfWork] = ContextVar("unit_of_work")
@@ -49,6 +53,25 @@ class UnitOfWork:
     def touched(self, thing: Thing) -> None:
         """Remember what a thing looked like before the current command first touched it."""
         self._marks.setdefault(thing.id, len(thing.pending_events))
+
+    def peek(self, repository: Any) -> Callable[[Any, type], Any]:
+        """What the policy reads: a thing as this unit of work sees it, loaded (once) into it if need be, or None.
+
+        Unlike the Application's `load`, it neither marks the thing touched nor checks its version: the
+        command that then acts on the thing does both, on this same instance."""
+        def peek(thing_id: Any, kind: type) -> Any:
+            try:
+                uuid = thing_id if isinstance(thing_id, UUID) else UUID(str(thing_id))
+            except (ValueError, TypeError, AttributeError):
+                return None
+            thing = self.things.get(uuid)
+            if thing is None:
+                try:
+                    thing = self.things[uuid] = repository.get(uuid)
+                except AggregateNotFoundError:
+                    return None
+            return thing if isinstance(thing, kind) else None
+        return peek
 
     def check_expected_version(self, thing: Thing) -> None:
         target, expected = self._expected

@@ -22,11 +22,14 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from domain.command_catalogue import BY_NAME, spec_of
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
 from domain.eventstore import CommitSignal, existing_ids, position_of
 from domain.failures import FAILURES
 from domain.idempotency import IdempotencyRecord, record_id
+from domain.policy import Places
+from domain.policy import check as check_policy
 from domain.times import occurred_time
 from domain.unit_of_work import UnitOfWork
 
@@ -34,14 +37,6 @@ if TYPE_CHECKING:
     from domain.application import Coordination
 
 log = logging.getLogger("lianfang.writer")
-
-TARGETED = {"file_report", "set_level", "close_incident", "downgrade_zone", "lift_zone", "move_resource",
-            "commit_dispatch", "depart", "arrive", "release", "cancel_dispatch", "claim_task", "report_progress",
-            "complete_task", "refuse_task", "supervise_task", "answer_supervision", "revoke_token",
-            "update_alert", "cancel_alert", "retire_unit", "amend_resource", "retire_resource", "withdraw_enrolment"}
-UNTARGETED = {"register_unit", "issue_token", "report_incident", "declare_zone", "register_resource",
-              "request_dispatch", "assign_task", "issue_alert", "import_alert", "skip_event", "declare_kind",
-              "offer_enrolment", "redeem_enrolment", "draw_jurisdiction", "erase_jurisdiction"}
 
 
 def STOPPING() -> DomainError:  # noqa: N802  (a fresh error each time, raised into callers)
@@ -56,28 +51,33 @@ class _HalfApplied(Exception):
     """A refused command left events behind: the batch is rerun one command at a time."""
 
 
-def execute(app: Coordination, command: Command, signal: CommitSignal | None = None) -> Receipt:
+def execute(app: Coordination, command: Command, signal: CommitSignal | None = None, *,
+            places: Places | None = None) -> Receipt:
     """Run one command now, in the caller's thread, and commit it (drills, CLI, tests)."""
-    outcome = run_batch(app, [command], signal)[0]
+    outcome = run_batch(app, [command], signal, places=places)[0]
     if isinstance(outcome, BaseException):
         raise outcome
     return outcome
 
 
 def run_batch(app: Coordination, commands: list[Command], signal: CommitSignal | None = None, *,
-              before: Callable[[Command], None] | None = None, until_refused: bool = False) -> list[Any]:
+              before: Callable[[Command], None] | None = None, until_refused: bool = False,
+              places: Places | None = None) -> list[Any]:
     """Run commands in order and commit them together; one outcome (Receipt or error) per command.
+
+    Each command is first checked against the policy (domain/policy.py) over the jurisdictions in force
+    (`places`; a process without a geography, such as the CLI, checks the roles only).
 
     `before(command)` is called just before each command runs (a drill moves its simulated clock to the
     inject's own time). `until_refused`: the commands after the first refused one are not run (nor
     committed) and have no outcome, as if they had been sent one at a time by a caller that stops there."""
     try:
-        return _run_together(app, commands, signal, before, until_refused)
+        return _run_together(app, commands, signal, before, until_refused, places)
     except (_HalfApplied, IntegrityError):
         # Another process wrote the same thing, or a refusal left debris: one by one, fresh.
         outcomes = []
         for command in commands:
-            outcomes.append(_run_alone(app, command, signal, before=before))
+            outcomes.append(_run_alone(app, command, signal, before=before, places=places))
             if until_refused and _refused(outcomes[-1]):
                 break
         return outcomes
@@ -88,10 +88,10 @@ def _refused(outcome: Any) -> bool:
 
 
 def _run_alone(app: Coordination, command: Command, signal: CommitSignal | None, attempts: int = 3,
-               before: Callable[[Command], None] | None = None) -> Any:
+               before: Callable[[Command], None] | None = None, places: Places | None = None) -> Any:
     for attempt in range(attempts):
         try:
-            return _run_together(app, [command], signal, before)[0]
+            return _run_together(app, [command], signal, before, places=places)[0]
         except IntegrityError:
             if attempt == attempts - 1:
                 return DomainError("the record changed under this command several times; try again")
@@ -101,11 +101,12 @@ def _run_alone(app: Coordination, command: Command, signal: CommitSignal | None,
 
 
 def _run_together(app: Coordination, commands: list[Command], signal: CommitSignal | None,
-                  before: Callable[[Command], None] | None = None, until_refused: bool = False) -> list[Any]:
+                  before: Callable[[Command], None] | None = None, until_refused: bool = False,
+                  places: Places | None = None) -> list[Any]:
     with app.recent.lock:
         head = app.recorder.max_notification_id() or 0
         try:
-            outcomes, positions = _commit(app, commands, signal, app.recent.trust(head), before, until_refused)
+            outcomes, positions = _commit(app, commands, signal, app.recent.trust(head), before, until_refused, places)
         except BaseException:
             app.recent.forget()  # instances may hold changes that were never saved
             raise
@@ -114,7 +115,8 @@ def _run_together(app: Coordination, commands: list[Command], signal: CommitSign
 
 
 def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | None, cache: dict,
-            before: Callable[[Command], None] | None = None, until_refused: bool = False) -> tuple[list[Any], list[int]]:
+            before: Callable[[Command], None] | None = None, until_refused: bool = False,
+            places: Places | None = None) -> tuple[list[Any], list[int]]:
     outcomes: list[Any] = []
     positions: dict[tuple[Any, int], int] = {}
     with UnitOfWork(cache) as uow:
@@ -125,7 +127,7 @@ def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | N
             if before is not None:
                 before(command)
             try:
-                outcomes.append(_run_one(app, uow, command))
+                outcomes.append(_run_one(app, uow, command, places))
             except _Deferred as deferred:
                 outcomes.append(deferred)
             except DomainError as refusal:
@@ -158,11 +160,12 @@ def _canonical(target: str | None) -> str | None:
         return target
 
 
-def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
+def _run_one(app: Coordination, uow: UnitOfWork, command: Command, places: Places | None = None) -> Receipt:
     command = replace(command, target=_canonical(command.target))
     uow.begin(command.target, command.expected_version)
-    meta = replace(command.meta, at=app.clock.now())
     args = dict(command.args)
+    check_policy(command.meta, command.name, args, command.target, uow.peek(app.repository), places)
+    meta = replace(command.meta, at=app.clock.now())
     meta = replace(meta, occurred_at=occurred_time(args.pop("occurred_at", None) or meta.occurred_at, meta.at))
     key = command.idempotency_key
     request_hash = command.request_hash()
@@ -171,7 +174,7 @@ def _run_one(app: Coordination, uow: UnitOfWork, command: Command) -> Receipt:
         if replayed is not None:
             return replayed
     method = _method(app, command, args)
-    positional = (command.target,) if command.name in TARGETED else ()
+    positional = (command.target,) if BY_NAME[command.name].targeted else ()  # a known name: _method checked it
     thing_id = method(meta, *positional, **args)
     receipt = Receipt(thing_id, uow.main.version)
     if key:
@@ -206,9 +209,10 @@ def _replay(app: Coordination, uow: UnitOfWork, actor: str, key: str, request_ha
 
 
 def _method(app: Coordination, command: Command, args: dict[str, Any]) -> Any:
-    if command.name not in TARGETED | UNTARGETED:
+    spec = spec_of(command.name)
+    if spec is None:
         raise InvalidInput(f"unknown command {command.name!r}")
-    if command.name in TARGETED and not command.target:
+    if spec.targeted and not command.target:
         raise InvalidInput(f"{command.name} needs the id of the thing it acts on")
     method = getattr(app, command.name)
     parameters = _parameters(command.name)
@@ -233,10 +237,12 @@ def _parameters(name: str) -> Any:
 class Writer:
     """The single writer thread of this process; `submit` returns a Future of the Receipt."""
 
-    def __init__(self, app: Coordination, signal: CommitSignal, max_batch: int = 512) -> None:
+    def __init__(self, app: Coordination, signal: CommitSignal, max_batch: int = 512,
+                 places: Callable[[], Places | None] = lambda: None) -> None:
         self.app = app
         self.signal = signal
         self.max_batch = max_batch
+        self.places = places  # the jurisdictions in force now (county setup may draw new ones)
         self._queue: queue.Queue[tuple[Command, Future[Receipt]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="lianfang-writer", daemon=True)
         self.batches = 0
@@ -306,7 +312,7 @@ class Writer:
             return []
         self.batch_started = time.monotonic()
         try:
-            outcomes = run_batch(self.app, [command for command, _ in batch], self.signal)
+            outcomes = run_batch(self.app, [command for command, _ in batch], self.signal, places=self.places())
         except Exception as failure:  # the store itself failed: nobody is acknowledged
             self.last_failed = True
             FAILURES.failed("commit", failure, f"{len(batch)} commands, none acknowledged")

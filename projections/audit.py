@@ -7,20 +7,27 @@ recomputes the chain from the event store and names the first position where it 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
+from abc import ABC
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from domain.eventstore import DurablePool
 from projections.events import Fact, data_of
+from projections.readstore import ReadStore, instant
 from projections.summaries import summarize
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
 
 GENESIS = b"\x00" * 32
+PAGE = 500  # rows read at a time: "the newest 50" of a long trail reads 500 rows, not all of them
 COLUMNS = ("position", "recorded_at", "occurred_at", "thing", "thing_kind", "type", "version", "actor",
            "actor_name", "unit", "role", "source", "summary_zh", "summary_en", "reason", "drill_run", "hash")
 
@@ -31,51 +38,56 @@ def link(previous: bytes, position: int, thing: object, version: int, topic: str
     return hashlib.sha256(previous + envelope + state).digest()
 
 
-class AuditTrail:
-    name = "audit"
+def entry_of(fact: Fact, chained: bytes, skipped: str | None = None) -> dict[str, Any]:
+    """The fact as an audit entry carrying its link in the chain; `skipped`: why an operator passed over it."""
+    if skipped is not None:  # chained as stored, its text made storable
+        try:
+            entry = _entry(fact, chained)
+        except Exception:  # noqa: BLE001  (the poison may be what breaks the summary)
+            entry = dict.fromkeys(COLUMNS) | {"position": fact.position, "recorded_at": fact.at.isoformat(), "thing": fact.thing,
+                                              "thing_kind": fact.thing_kind, "type": fact.type, "version": fact.version,
+                                              "hash": chained.hex()}
+        return {k: _escaped(v) for k, v in entry.items()} | {
+            "summary_zh": f"已跳过（审计记录无法保存此事件）：{skipped}",
+            "summary_en": f"skipped (the audit trail could not store this event): {skipped}", "reason": skipped}
+    return _entry(fact, chained)
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(f"CREATE TABLE IF NOT EXISTS entries ({', '.join(COLUMNS)}, PRIMARY KEY (position))")
-        for column in ("thing", "actor", "unit", "recorded_at"):
-            self._db.execute(f"CREATE INDEX IF NOT EXISTS entries_{column} ON entries ({column})")
-        self._db.execute("CREATE TABLE IF NOT EXISTS tracking (name TEXT PRIMARY KEY, position INTEGER, head BLOB)")
-        row = self._db.execute("SELECT position, head FROM tracking WHERE name='audit'").fetchone()
-        self.position, self._head = (row[0], bytes(row[1])) if row else (0, GENESIS)
+
+def _entry(fact: Fact, chained: bytes) -> dict[str, Any]:
+    meta = fact.meta
+    zh, en, reason = summarize(fact.type, data_of(fact.event))
+    return {
+        "position": fact.position, "recorded_at": fact.at.isoformat(), "occurred_at": meta.get("occurred_at"),
+        "thing": fact.thing, "thing_kind": fact.thing_kind, "type": fact.type, "version": fact.version,
+        "actor": meta.get("actor"), "actor_name": meta.get("actor_name"), "unit": meta.get("unit"),
+        "role": meta.get("role"), "source": meta.get("source"), "summary_zh": zh, "summary_en": en,
+        "reason": reason, "drill_run": meta.get("drill_run"), "hash": chained.hex(),
+    }
+
+
+class Trail(ReadStore, ABC):
+    """The audit trail: every event as an attributed entry, chained by hash (see the module's docstring).
+
+    The chain's head is the newest entry's hash, so position and head are read together from one row."""
+
+    skipped: dict[int, str]
+
+    def opened(self) -> None:
+        """After the tables exist: where the trail stands; a trail written before it had a tracking row gets one."""
+        self._lock = threading.Lock()  # position and head change together
+        self.skipped = {}
+        self.refresh()
+        if self.position and self.max_tracking_id(self.name) is None:
+            self.insert_tracking(Tracking(self.name, self.position))
 
     def refresh(self) -> None:
-        """Re-read the position (another process may be writing the trail); nothing to do in-process."""
+        """Re-read the position and head (another process may be writing the trail)."""
+        rows = self._rows(f"SELECT position, hash FROM {self.table} ORDER BY position DESC LIMIT 1")  # noqa: S608
+        with self._lock:
+            self.position, self._head = (rows[0]["position"], bytes.fromhex(rows[0]["hash"])) if rows else (0, GENESIS)
 
     def entry(self, fact: Fact, chained: bytes) -> dict[str, Any]:
-        skipped = getattr(self, "skipped", {}).get(fact.position)
-        if skipped is not None:  # an operator skipped it: chained as stored, its text made storable
-            try:
-                entry = self._entry(fact, chained)
-            except Exception:  # noqa: BLE001  (the poison may be what breaks the summary)
-                entry = dict.fromkeys(COLUMNS) | {"position": fact.position, "recorded_at": fact.at.isoformat(), "thing": fact.thing,
-                                                  "thing_kind": fact.thing_kind, "type": fact.type, "version": fact.version,
-                                                  "hash": chained.hex()}
-            return {k: _escaped(v) for k, v in entry.items()} | {
-                "summary_zh": f"已跳过（审计记录无法保存此事件）：{skipped}",
-                "summary_en": f"skipped (the audit trail could not store this event): {skipped}", "reason": skipped}
-        return self._entry(fact, chained)
-
-    def _entry(self, fact: Fact, chained: bytes) -> dict[str, Any]:
-        meta = fact.meta
-        zh, en, reason = summarize(fact.type, data_of(fact.event))
-        return {
-            "position": fact.position, "recorded_at": fact.at.isoformat(), "occurred_at": meta.get("occurred_at"),
-            "thing": fact.thing, "thing_kind": fact.thing_kind, "type": fact.type, "version": fact.version,
-            "actor": meta.get("actor"), "actor_name": meta.get("actor_name"), "unit": meta.get("unit"),
-            "role": meta.get("role"), "source": meta.get("source"), "summary_zh": zh, "summary_en": en,
-            "reason": reason, "drill_run": meta.get("drill_run"), "hash": chained.hex(),
-        }
+        return entry_of(fact, chained, self.skipped.get(fact.position))
 
     def chained(self, facts: list[Fact]) -> tuple[list[dict[str, Any]], bytes]:
         """Entries for the facts after our position, each carrying its link in the chain; and the new head."""
@@ -92,60 +104,90 @@ class AuditTrail:
         entries, head = self.chained(facts)
         if not entries:
             return []
-        placeholders = ", ".join("?" * len(COLUMNS))
-        with self._lock, self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(f"INSERT INTO entries VALUES ({placeholders})", [tuple(e[c] for c in COLUMNS) for e in entries])
-            self._db.execute("INSERT OR REPLACE INTO tracking VALUES ('audit', ?, ?)", (entries[-1]["position"], head))
-        self.position, self._head = entries[-1]["position"], head
+        placeholders = ", ".join([self.P] * len(COLUMNS))
+        try:
+            with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+                self._insert_tracking(c, Tracking(self.name, entries[-1]["position"]))  # type: ignore[attr-defined]
+                c.executemany(f"INSERT INTO {self.table} VALUES ({placeholders})",  # noqa: S608
+                              [tuple(e[col] for col in COLUMNS) for e in entries])
+        except IntegrityError as error:
+            raise ValueError(f"{self.name} is already past {entries[0]['position'] - 1}; another worker is writing") from error
+        with self._lock:
+            self.position, self._head = entries[-1]["position"], head
         return entries
 
     def query(self, *, thing: str | None = None, actor: str | None = None, unit: str | None = None,
               since: datetime | None = None, until: datetime | None = None, after: int = 0, limit: int = 100,
               newest_first: bool = False, through: int | None = None) -> list[dict[str, Any]]:
-        clauses, params = ["position > ?"], [after]
-        if through is not None:  # as the trail stood at that position, whatever was appended since
-            clauses.append("position <= ?")
-            params.append(through)
-        for column, value in (("thing", thing), ("actor", actor), ("unit", unit)):
-            if value:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        with self._lock:
-            # Read only as far as the answer needs: "the newest 50" of a long trail is 50 rows, not all of them.
-            rows = self._db.execute(
-                f"SELECT * FROM entries WHERE {' AND '.join(clauses)} ORDER BY position {'DESC' if newest_first else 'ASC'}",  # noqa: S608
-                params,
-            )
-            return within(rows, since, until, limit)
+        """Entries after `after` (and up to `through`: the trail as it stood there), by thing, actor or unit,
+        recorded in [since, until], at most `limit`."""
+        self.refresh()
+        where: list[tuple[str, Any]] = [(f"position > {self.P}", after)]
+        if through is not None:
+            where.append((f"position <= {self.P}", through))
+        where += [(f"{column} = {self.P}", value) for column, value in (("thing", thing), ("actor", actor), ("unit", unit)) if value]
+        result: list[dict[str, Any]] = []
+        for row in self._pages(where, newest_first):
+            recorded = instant(row["recorded_at"])
+            if (since and recorded < since) or (until and recorded > until):
+                continue
+            result.append(dict(row))
+            if len(result) >= limit:
+                break
+        return result
 
-    def recorded_hashes(self) -> Any:
-        """(position, hash) of every entry, in log order, from a connection of its own."""
-        reader = sqlite3.connect(str(self.path))
-        reader.row_factory = sqlite3.Row
-        return reader.execute("SELECT position, hash FROM entries ORDER BY position")
+    def recorded_hashes(self) -> Iterator[dict[str, Any]]:
+        """(position, hash) of every entry, in log order, a page at a time."""
+        for row in self._pages([], newest_first=False, columns="position, hash"):
+            yield dict(row)
 
-    def close(self) -> None:
-        self._db.close()
+    def _pages(self, where: list[tuple[str, Any]], newest_first: bool, columns: str = "*") -> Iterator[Any]:
+        """The matching rows in log order (or newest first), read a page at a time from where the last page ended."""
+        beyond: int | None = None
+        while True:
+            clauses = [c for c, _ in where] + ([f"position {'<' if newest_first else '>'} {self.P}"] if beyond is not None else [])
+            params = tuple(v for _, v in where) + ((beyond,) if beyond is not None else ())
+            sql = (f"SELECT {columns} FROM {self.table} {'WHERE ' + ' AND '.join(clauses) if clauses else ''} "  # noqa: S608
+                   f"ORDER BY position {'DESC' if newest_first else 'ASC'} LIMIT {PAGE}")
+            rows = self._rows(sql, params)
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            beyond = rows[-1]["position"]
+
+
+class AuditTrail(Trail, SQLiteTrackingRecorder):
+    """The audit trail in a SQLite file of its own."""
+
+    name = "audit"
+    table = "entries"
+    P = "?"
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        datastore = SQLiteDatastore(str(path))
+        datastore.pool = DurablePool(db_name=str(path))
+        super().__init__(datastore)
+        with self.datastore.transaction(commit=True) as c:
+            # A trail written before this interface kept its position and head in a `tracking` table of its own,
+            # where the recorder's goes; both are in its newest entry too, which `opened` reads.
+            c.execute("SELECT 1 FROM pragma_table_info('tracking') WHERE name = 'head'")
+            if c.fetchone():
+                c.execute("DROP TABLE tracking")
+        self.create_table()
+        self.opened()
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                f"CREATE TABLE IF NOT EXISTS entries ({', '.join(COLUMNS)}, PRIMARY KEY (position))",
+                *(f"CREATE INDEX IF NOT EXISTS entries_{c} ON entries ({c})" for c in ("thing", "actor", "unit", "recorded_at"))]
 
 
 def _escaped(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     return "".join(f"\\x{ord(c):02x}" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in value)
-
-
-def within(rows: Any, since: datetime | None, until: datetime | None, limit: int) -> list[dict[str, Any]]:
-    """Entries recorded in [since, until], at most `limit` (times keep their offsets: compared as instants)."""
-    result = []
-    for row in rows:
-        recorded = datetime.fromisoformat(row["recorded_at"])
-        if (since and recorded < since) or (until and recorded > until):
-            continue
-        result.append(dict(row))
-        if len(result) >= limit:
-            break
-    return result
 
 
 @dataclass

@@ -12,13 +12,16 @@ mostly look (the last days), sparser far back. At 1,000,000 events and every=2,0
 """
 from __future__ import annotations
 
+from abc import ABC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from domain.eventstore import DurablePool
+from projections.readstore import ReadStore, instant
 
 SOURCE = "Coordination"
 SPREAD = 16
@@ -57,62 +60,65 @@ def to_forget(kept: list[int], head: int, every: int, spread: int = SPREAD) -> l
     return forget
 
 
-class CheckpointRecorder(SQLiteTrackingRecorder):
-    def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(),
-                "CREATE TABLE IF NOT EXISTS checkpoints (position INTEGER PRIMARY KEY, at TEXT, head INTEGER, state BLOB)",
-                "CREATE INDEX IF NOT EXISTS checkpoints_at ON checkpoints (at)"]
+class Checkpoints(ReadStore, ABC):
+    """A read model's whole state at a position, written with its tracking row; see `to_forget` for the history kept."""
 
+    every: int
 
-class CheckpointStore:
-    def __init__(self, path: Path, every: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.every = every
-        datastore = SQLiteDatastore(str(path))
-        datastore.pool = DurablePool(db_name=str(path))
-        self.recorder = CheckpointRecorder(datastore)
-        self.recorder.create_table()
+    def stored_at(self, at: datetime | None) -> Any:
+        return at.isoformat() if at else None
 
     def position(self) -> int:
-        return self.recorder.max_tracking_id(SOURCE) or 0
+        return self.max_tracking_id(self.name) or 0
 
     def save(self, position: int, at: datetime | None, state: bytes) -> None:
         """Write the state and the tracking position in one transaction; a repeat is refused."""
         keep = position // self.every > self.position() // self.every
-        with self.recorder.datastore.transaction(commit=True) as c:
-            self.recorder._insert_tracking(c, Tracking(SOURCE, position))  # noqa: SLF001
-            c.execute("DELETE FROM checkpoints WHERE head=1")
-            c.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
-                      (position, at.isoformat() if at else None, 0 if keep else 1, state))
+        t, p = self.table, self.P
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            self._insert_tracking(c, Tracking(self.name, position))  # type: ignore[attr-defined]
+            c.execute(f"DELETE FROM {t} WHERE head = TRUE")  # noqa: S608  (table names from the code)
+            c.execute(f"INSERT INTO {t} (position, at, head, state) VALUES ({p}, {p}, {p}, {p})",  # noqa: S608
+                      (position, self.stored_at(at), not keep, state))
             if keep:
-                c.execute("SELECT position FROM checkpoints WHERE head=0")
-                forget = to_forget([row[0] for row in c.fetchall()], position, self.every)
-                c.executemany("DELETE FROM checkpoints WHERE position=?", [(p,) for p in forget])
+                c.execute(f"SELECT position FROM {t} WHERE head = FALSE")  # noqa: S608
+                for gone in to_forget([row["position"] for row in c.fetchall()], position, self.every):
+                    c.execute(f"DELETE FROM {t} WHERE position = {p}", (gone,))  # noqa: S608
 
     def kept(self) -> list[int]:
         """Positions of the checkpoints kept in history (as-of starts from these), oldest first."""
-        with self.recorder.datastore.transaction(commit=False) as c:
-            c.execute("SELECT position FROM checkpoints WHERE head=0 ORDER BY position")
-            return [row[0] for row in c.fetchall()]
+        return [row["position"] for row in self._rows(f"SELECT position FROM {self.table} WHERE head = FALSE ORDER BY position")]  # noqa: S608
 
     def latest(self) -> bytes | None:
-        return self._one("SELECT state FROM checkpoints ORDER BY position DESC LIMIT 1", ())
+        return self._state(f"SELECT state FROM {self.table} ORDER BY position DESC LIMIT 1", ())  # noqa: S608
 
     def latest_at_or_before(self, at: datetime) -> bytes | None:
-        # Stored times keep their offsets; compare as instants, in Python, over the few candidates.
-        with self.recorder.datastore.transaction(commit=False) as c:
-            c.execute("SELECT position, at FROM checkpoints ORDER BY position DESC")
-            for row in c.fetchall():
-                if row["at"] and datetime.fromisoformat(row["at"]) <= at:
-                    return self._one("SELECT state FROM checkpoints WHERE position=?", (row["position"],))
+        # Compared as instants, in Python, over the few candidates (stored times keep their offsets).
+        for row in self._rows(f"SELECT position, at FROM {self.table} ORDER BY position DESC"):  # noqa: S608
+            if row["at"] is not None and instant(row["at"]) <= at:
+                return self._state(f"SELECT state FROM {self.table} WHERE position = {self.P}", (row["position"],))  # noqa: S608
         return None
 
-    def _one(self, sql: str, params: tuple) -> bytes | None:
-        with self.recorder.datastore.transaction(commit=False) as c:
-            c.execute(sql, params)
-            row = c.fetchone()
-            return bytes(row[0]) if row else None
+    def _state(self, sql: str, params: tuple[Any, ...]) -> bytes | None:
+        rows = self._rows(sql, params)
+        return bytes(rows[0]["state"]) if rows else None
 
-    def close(self) -> None:
-        self.recorder.datastore.close()
+
+class CheckpointStore(Checkpoints, SQLiteTrackingRecorder):
+    """A read model's checkpoints in a SQLite file of its own (eventsourcing's tracking table has a fixed name)."""
+
+    table = "checkpoints"
+    P = "?"
+
+    def __init__(self, path: Path, every: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.name, self.every = path, SOURCE, every
+        datastore = SQLiteDatastore(str(path))
+        datastore.pool = DurablePool(db_name=str(path))
+        super().__init__(datastore)
+        self.create_table()
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                "CREATE TABLE IF NOT EXISTS checkpoints (position INTEGER PRIMARY KEY, at TEXT, head INTEGER, state BLOB)",
+                "CREATE INDEX IF NOT EXISTS checkpoints_at ON checkpoints (at)"]

@@ -17,6 +17,7 @@ import jsonschema_rs
 from jsonschema.exceptions import best_match
 
 from domain.catalogue import WHERE_DECLARED, defaults
+from domain.command_catalogue import BY_NAME, fields_of_type
 from domain.errors import InvalidInput
 from domain.geometry import area_of
 from domain.text import checked_text
@@ -27,7 +28,9 @@ from scenarios.vocabulary import TIME_FIELDS, format_offset, offset_of, schema, 
 
 Problems = list[tuple[int, str]]
 TOP = ("scenario", "start", "geography", "kinds", "actors", "injects", "expect")
-KIND_OF = {"report_incident": "incident", "register_resource": "resource", "request_dispatch": "resource"}
+# The verbs whose `kind` is one of the catalogue's kinds, and of which group.
+KIND_OF = {verb: group for group in ("incident", "resource")
+           for verb, fields in fields_of_type(f"{group}_kind").items() if "kind" in fields and BY_NAME[verb].verb}
 THING_FIELDS = ("incident", "zone", "resource", "dispatch", "task", "alert")
 
 

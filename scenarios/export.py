@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from domain.command_catalogue import COMMANDS
 from domain.settings import Settings
 from projections.events import Fact, ForeignEvent
 from scenarios.store import EXPECTATIONS, GEOGRAPHY, StoreMissing, read_facts, read_json
@@ -25,14 +26,11 @@ from wiring.layout import DRILL_MARKER
 ACTOR_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 REF_PREFIX = {"Incident": "inc", "Zone": "zone", "Resource": "res", "Dispatch": "disp", "Task": "task", "Alert": "alert"}
 SIDE_EFFECTS = {"CatalogueOpened", "KindDeclared", "UnitRegistered", "TokenIssued", "TokenRevoked", "KeyRecorded", "ResourceAssigned", "ResourceFreed"}
-STEPS = {"DispatchCommitted": "commit_dispatch", "DispatchDeparted": "depart", "DispatchArrived": "arrive",
-         "DispatchReleased": "release", "DispatchCancelled": "cancel_dispatch", "TaskClaimed": "claim_task",
-         "ProgressReported": "report_progress", "TaskCompleted": "complete_task", "TaskRefused": "refuse_task",
-         "SupervisionIssued": "supervise_task", "SupervisionAnswered": "answer_supervision", "LevelSet": "set_level",
-         "IncidentClosed": "close_incident", "FieldReportFiled": "file_report", "ZoneDowngraded": "downgrade_zone",
-         "ZoneLifted": "lift_zone", "ResourceMoved": "move_resource"}
-CREATIONS = {"IncidentReported": "report_incident", "ZoneDeclared": "declare_zone", "ResourceRegistered": "register_resource",
-             "DispatchRequested": "request_dispatch", "TaskAssigned": "assign_task", "AlertIssued": "issue_alert"}
+# The event a verb's command records, back to the verb: steps on a thing, and creations (the catalogue's).
+STEPS = {c.event: c.verb for c in COMMANDS if c.verb and c.targeted}
+CREATIONS = {c.event: c.verb for c in COMMANDS if c.verb and c.creates and c.event not in SIDE_EFFECTS}
+# The verbs whose scenario may say when it happened in the field.
+TIMED_IN_THE_FIELD = {c.verb for c in COMMANDS if c.verb and any(f.name == "occurred_at" and f.in_scenario for f in c.fields)}
 TARGET_FIELD = {"Incident": "incident", "Zone": "zone", "Resource": "resource", "Dispatch": "dispatch", "Task": "task"}
 
 
@@ -105,7 +103,7 @@ class Exporter:
         else:
             self.left_out[fact.type] += 1
             return None
-        if fact.meta.get("occurred_at") and verb in ("report_incident", "file_report"):
+        if fact.meta.get("occurred_at") and verb in TIMED_IN_THE_FIELD:
             fields["occurred_at"] = fact.meta["occurred_at"]
         fields = {k: v for k, v in fields.items() if v is not None and v != []}
         return {"at": self.offset(fact.at), "by": self.by(fact.meta), "do": verb, **ref, "with": fields}

@@ -1,7 +1,7 @@
 """Running a drill into a drill store of its own, through the Application, on a simulated clock.
 
-Each inject runs as its actor (Meta with source='drill' and the run id), with the same role table and
-jurisdiction rule as the API. Ids are seeded by the scenario's name, so a rerun gives the same ids.
+Each inject runs as its actor (Meta with source='drill' and the run id), through the writer, which checks
+the same policy as for the API (domain/policy.py). Ids are seeded by the scenario's name, so a rerun gives the same ids.
 """
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Protocol
 
 from domain.application import Coordination
@@ -18,7 +17,6 @@ from domain.clock import SeededIds, SimulatedClock
 from domain.commands import Command, Receipt
 from domain.errors import DomainError
 from domain.eventstore import store_env
-from domain.permissions import PLACES, check_allowed, check_jurisdiction
 from domain.settings import Settings
 from domain.writer import execute, run_batch
 from projections.geography import Geography
@@ -45,9 +43,6 @@ class LocalTarget:
         self.send_batch = send_batch
         self.batches = send_batch is not None
         self._queued: list[tuple[datetime, Command]] = []
-        # One runtime for the jurisdiction check, so the facts it reads once (a unit's jurisdiction, an
-        # incident's place) are kept across injects, as in the API
-        self._checks = SimpleNamespace(projections=projections, app=app, geography=geography)
 
     def sync(self) -> None:
         """The read side has seen every command sent so far."""
@@ -80,16 +75,12 @@ class LocalTarget:
         return self.scenario.moment(offset).isoformat()
 
     def submit(self, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None, correlation: str) -> str:
-        meta = self.meta(actor, unit, correlation)
-        self._check(name, meta, args, target)
-        return str(self._send(Command(name, meta, args, target=target)).id)
+        return str(self._send(Command(name, self.meta(actor, unit, correlation), args, target=target)).id)
 
     def queue(self, moment: datetime, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None,
               correlation: str) -> None:
-        """Check the inject now and keep its command for `flush`, which runs it at `moment`."""
-        meta = self.meta(actor, unit, correlation)
-        self._check(name, meta, args, target)
-        self._queued.append((moment, Command(name, meta, args, target=target)))
+        """Keep the inject's command for `flush`, which runs it at `moment` (the writer checks it then)."""
+        self._queued.append((moment, Command(name, self.meta(actor, unit, correlation), args, target=target)))
 
     def flush(self) -> list[str | RefusedByTarget]:
         """Run the queued commands in order, each at its own moment, in one commit; the answers stop at a refusal."""
@@ -108,14 +99,6 @@ class LocalTarget:
             self.last_position = max(self.last_position, outcome.position or 0)
             answers.append(str(outcome.id))
         return answers
-
-    def _check(self, name: str, meta: Meta, args: dict[str, Any], target: str | None) -> None:
-        try:
-            check_allowed(meta, name)
-            if meta.role == "field" and name in PLACES:  # reads the store itself: no catch-up needed
-                check_jurisdiction(self._checks, meta, name, args, target)
-        except DomainError as refusal:
-            raise RefusedByTarget(refusal.detail) from None
 
     def _send(self, command: Command) -> Receipt:
         try:
@@ -169,8 +152,9 @@ def run_in_store(scenario: Scenario, store: Path | None = None, *, speed: float 
         report = serve.play(scenario, run, settings, app, clock, geography, marker, speed, on_step)
     else:
         projections = Projections(app, settings, geography, store / "projections", clock=clock)
-        target = LocalTarget(scenario, run, app, clock, projections, geography, lambda c: execute(app, c),
-                             send_batch=lambda commands, before: run_batch(app, commands, before=before, until_refused=True))
+        target = LocalTarget(scenario, run, app, clock, projections, geography, lambda c: execute(app, c, places=geography),
+                             send_batch=lambda commands, before: run_batch(app, commands, before=before, until_refused=True,
+                                                                           places=geography))
         try:
             report = play(Drill(scenario, target, run, speed, on_step), store, marker)
         finally:

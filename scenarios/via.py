@@ -16,22 +16,14 @@ from typing import Any
 
 import httpx
 
-
+from domain.command_catalogue import BY_NAME, COMMANDS
 from scenarios.loader import Actor, Scenario
 from scenarios.runner import Drill, DrillReport, Progress, RefusedByTarget
 from scenarios.store import DrillStoreError, new_run_id
 
 API = "/api/v1"
-PATHS = {
-    "register_unit": "/units", "report_incident": "/incidents", "file_report": "/incidents/{}/reports",
-    "set_level": "/incidents/{}/level", "close_incident": "/incidents/{}/close", "declare_zone": "/zones",
-    "downgrade_zone": "/zones/{}/downgrade", "lift_zone": "/zones/{}/lift", "register_resource": "/resources",
-    "move_resource": "/resources/{}/position", "request_dispatch": "/dispatches", "commit_dispatch": "/dispatches/{}/commit",
-    "depart": "/dispatches/{}/depart", "arrive": "/dispatches/{}/arrive", "release": "/dispatches/{}/release",
-    "cancel_dispatch": "/dispatches/{}/cancel", "assign_task": "/tasks", "claim_task": "/tasks/{}/claim",
-    "report_progress": "/tasks/{}/progress", "complete_task": "/tasks/{}/complete", "refuse_task": "/tasks/{}/refuse",
-    "supervise_task": "/tasks/{}/supervise", "answer_supervision": "/tasks/{}/answer", "issue_alert": "/alerts",
-}
+# Where each verb goes: its command's route (the catalogue's).
+PATHS = {c.verb: c.route for c in COMMANDS if c.verb and c.route}
 
 
 def parse_tokens(values: list[str]) -> tuple[str, dict[str, str]]:
@@ -74,7 +66,7 @@ class HttpTarget:
                 ids[unit.id] = known[unit.name]
                 continue
             body = {k: v for k, v in {"name": unit.name, "kind": unit.kind, "jurisdiction": unit.jurisdiction}.items() if v}
-            ids[unit.id] = self._post("/units", self.default, body, f"drill-{self.run}-unit-{n}")["id"]
+            ids[unit.id] = self._post(BY_NAME["register_unit"].route.path, self.default, body, f"drill-{self.run}-unit-{n}")["id"]
         return ids
 
     def declare_kinds(self, kinds: dict[str, dict[str, tuple[str, str]]]) -> None:
@@ -86,7 +78,7 @@ class HttpTarget:
         return (self.start + offset).isoformat()
 
     def submit(self, name: str, actor: Actor, unit: str | None, args: dict[str, Any], target: str | None, correlation: str) -> str:
-        path = PATHS[name].format(target)
+        path = PATHS[name].to(target)
         return self._post(path, self.own.get(actor.id, self.default), args, correlation)["id"]
 
     def advance(self, moment: datetime) -> None:

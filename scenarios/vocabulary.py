@@ -8,9 +8,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from domain.command_catalogue import COMMANDS
+
 HERE = Path(__file__).resolve().parent
 OFFSET = re.compile(r"^\+(\d{1,4}):([0-5]\d)$")
-TIME_FIELDS = ("due", "answer_by", "expires")
+# The verbs' times given as offsets from `start` (placed on the drill's clock when sent).
+TIME_FIELDS = tuple(dict.fromkeys(f.name for c in COMMANDS if c.verb for f in c.fields if f.type == "moment" and f.in_scenario))
 
 
 @cache

@@ -119,7 +119,7 @@ def scaleout_template(postgres_server: PostgresServer, redis_server: RedisServer
     dsn = postgres_server.create_database(TEMPLATE_DB)
     settings = Settings(data_dir=tmp_path_factory.mktemp("template"), database_url=dsn,
                         redis_url=redis_server.url, redis_stream="lianfang:template")
-    with projection_worker(settings, tables=("coordination_events", "lf_audit_head", "lf_checkpoints_ledger")):
+    with projection_worker(settings, tables=("coordination_events", "lf_audit", "lf_read_tracking", "lf_checkpoints_ledger")):
         with TestClient(create_app(settings)):
             pass
     with postgres_server._admin() as admin:  # noqa: SLF001  (a template must have no sessions)

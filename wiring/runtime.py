@@ -56,8 +56,9 @@ class Wiring:
             app, settings, geography, data_dir / "projections", signal=signal, clock=view_clock,
             broker=None if settings.redis_url else broker, writes=not settings.database_url or bool(own_database),
         )
-        writer = Writer(app, signal, settings.batch_max)
-        return cls(settings, app, signal, writer, projections, broker, geography, drill)
+        wiring = cls(settings, app, signal, Writer(app, signal, settings.batch_max), projections, broker, geography, drill)
+        wiring.writer.places = lambda: wiring.geography  # the policy checks places against the jurisdictions in force
+        return wiring
 
     def start(self) -> Self:
         self.projections.listeners.append(self._follow_geography)

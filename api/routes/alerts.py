@@ -23,7 +23,7 @@ from domain.alert import Alert, AlreadyImported
 from domain.base import Meta
 from domain.eventstore import position_of
 from domain.errors import InvalidInput
-from domain.permissions import check_allowed
+from domain.policy import check_allowed
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

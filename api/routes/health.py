@@ -20,8 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.deps import ActorDep, RuntimeDep
 from api.metrics import LIVE_CLIENTS, PROJECTION_LAG, PROJECTION_POSITION, REGISTRY, STORE_HEAD
 from domain.failures import FAILURES
-from domain.permissions import check_allowed
-from projections.postgres import LOCK_KEY
+from domain.policy import check_allowed
+from projections.postgres import LOCK_KEY, REBUILT, TRACKING
 
 router = APIRouter(tags=["health"])
 PROBE_SECONDS = 0.8
@@ -37,10 +37,10 @@ def _probe_postgres(dsn: str, table: str) -> dict[str, Any]:
     with psycopg.connect(dsn, autocommit=True, connect_timeout=1) as db:
         db.execute("SET statement_timeout = 700")
         head = db.execute(f"SELECT coalesce(max(notification_id), 0) FROM {table}").fetchone()[0]  # noqa: S608
-        if db.execute("SELECT to_regclass('lf_tracking') IS NULL OR to_regclass('lf_audit_head') IS NULL").fetchone()[0]:
+        if db.execute("SELECT to_regclass(%s) IS NULL", (TRACKING,)).fetchone()[0]:
             return {"head": head, "stored": 0, "worker": False}
-        tracked = db.execute("SELECT min(position) FROM (SELECT position FROM lf_tracking UNION ALL "
-                             "SELECT position FROM lf_audit_head WHERE name='audit') p").fetchone()[0]
+        tracked = db.execute(f"SELECT min(notification_id) FROM {TRACKING} WHERE application_name <> '__migration__' "  # noqa: S608
+                             f"AND application_name NOT LIKE %s", ("%" + REBUILT,)).fetchone()[0]
         worker = db.execute("SELECT count(*) FROM pg_locks WHERE locktype='advisory' AND granted AND classid=0 "
                             "AND objid=%s AND objsubid=1", (LOCK_KEY,)).fetchone()[0]
     return {"head": head, "stored": tracked or 0, "worker": worker > 0}

@@ -11,7 +11,7 @@ from api import bodies as b
 from api.deps import ActorDep, RuntimeDep, caught_up, submit
 from api.problems import Problem
 from api.routes.common import MinPosition, ThingId, view
-from domain.permissions import check_allowed
+from domain.policy import check_allowed
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, RuntimeDep, caught_up
 from api.routes.common import MAX_POSITION, MinPosition, Position, check_offset
-from domain.permissions import check_allowed
+from domain.policy import check_allowed
 from projections.audit import verify
 from projections.events import data_of, decode
 

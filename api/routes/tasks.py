@@ -10,7 +10,7 @@ from api.deps import ActorDep, RuntimeDep, caught_up, submit
 from api.problems import Problem
 from api.routes.common import MinPosition, ThingId, view
 from api.unit_names import resolve_unit
-from domain.permissions import check_allowed
+from domain.policy import check_allowed
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 UnitQuery = Annotated[str, Query(min_length=1, max_length=100, description="`me` (the token's own unit), or a unit's id or exact name")]

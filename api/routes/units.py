@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from api import bodies as b
 from api.deps import ActorDep, RuntimeDep, caught_up, submit
 from api.routes.common import MinPosition, view
-from domain.permissions import check_allowed
+from domain.policy import check_allowed
 
 router = APIRouter(prefix="/units", tags=["units"])
 

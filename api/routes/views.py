@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import ActorDep, RuntimeDep, caught_up
 from api.page_config import public_drill
 from api.routes.common import MinPosition, view
-from domain.permissions import check_allowed
+from domain.policy import check_allowed
 from projections.indicators import indicators
 
 router = APIRouter(tags=["views"])

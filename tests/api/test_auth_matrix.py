@@ -54,8 +54,8 @@ def test_incident_commands_by_role_and_place(world: World) -> None:
     report = {"kind": "cluster", "title": "发热", "location": IN_DONGSHAN}
     check(world, [
         *cells("report_incident inside 东山镇", lambda w: ("/incidents", report),
-               **{"commander": 201, "unit:dongshan": 201, "unit:shiqiao": 201, "field:dongshan": 201, "field:health": 201,
-                  "observer": 403}),
+               **{"commander": 201, "unit:dongshan": 201, "unit:shiqiao": 403, "field:dongshan": 201, "field:health": 201,
+                  "unit:health": 201, "observer": 403}),
         *cells("report_incident inside 石桥镇", lambda w: ("/incidents", {**report, "location": IN_SHIQIAO}),
                **{"commander": 201, "field:dongshan": 403, "field:shiqiao": 201}),
         *cells("report_incident in 东山镇 naming 石桥镇's code", lambda w: ("/incidents", {**report, "jurisdiction": "510199005"}),
@@ -103,7 +103,7 @@ def test_resource_commands_by_owner_and_place(world: World) -> None:
                **{"commander": 200, "unit:dongshan": 200, "unit:shiqiao": 403, "field:dongshan": 200,
                   "field:shiqiao": 403, "field:health": 403, "observer": 403}),
         *cells("move 东山镇's resource into 石桥镇", lambda w: (f"/resources/{w.resource()}/position", {"position": IN_SHIQIAO}),
-               **{"commander": 200, "unit:dongshan": 200, "field:dongshan": 403, "field:shiqiao": 403}),
+               **{"commander": 200, "unit:dongshan": 403, "field:dongshan": 403, "field:shiqiao": 403}),
     ])
 
 
@@ -120,21 +120,28 @@ def test_dispatch_commands_by_owner_and_place(world: World) -> None:
     def to_cancel(w: World) -> tuple[str, Any]:
         return f"/dispatches/{w.dispatch(w.incident(), step='committed', resource=w.resource())}/cancel", {"reason": "撤销"}
 
+    def to_cancel_own(w: World) -> tuple[str, Any]:
+        dispatch = w.as_unit["dongshan"].created("/dispatches", {"incident": w.incident(), "kind": "sampling_team"})
+        return f"/dispatches/{dispatch}/cancel", {"reason": "撤销"}
+
     steps = {"commander": 200, "unit:dongshan": 200, "field:dongshan": 200, "unit:shiqiao": 403, "field:shiqiao": 403,
              "field:health": 403, "observer": 403}
     check(world, [
         *cells("request_dispatch", lambda w: ("/dispatches", {"incident": w.incident(), "kind": "sampling_team"}),
-               **{"commander": 201, "unit:dongshan": 201, "unit:shiqiao": 201, "field:dongshan": 403, "observer": 403}),
+               **{"commander": 201, "unit:dongshan": 201, "unit:shiqiao": 403, "unit:health": 201, "field:dongshan": 403,
+                  "observer": 403}),
         *cells("commit 东山镇's resource", to_commit,
                **{"commander": 200, "unit:dongshan": 200, "unit:shiqiao": 403, "field:dongshan": 403, "observer": 403}),
         *cells("depart", committed("committed"), **steps),
         *cells("arrive", committed("en_route"), **steps),
         *cells("release", committed("on_scene"), **steps),
         *cells("depart to an incident in 石桥镇", committed("committed", IN_SHIQIAO),
-               **{"commander": 200, "unit:dongshan": 200, "field:dongshan": 403}),
+               **{"commander": 200, "unit:dongshan": 403, "field:dongshan": 403}),
         *cells("arrive at an incident in 石桥镇", committed("en_route", IN_SHIQIAO), **{"field:dongshan": 403}),
-        *cells("cancel_dispatch", to_cancel,
-               **{"commander": 200, "unit:dongshan": 200, "unit:shiqiao": 403, "field:dongshan": 403, "observer": 403}),
+        *cells("cancel_dispatch the commander requested", to_cancel,
+               **{"commander": 200, "unit:dongshan": 403, "unit:shiqiao": 403, "field:dongshan": 403, "observer": 403}),
+        *cells("cancel_dispatch 东山镇 requested", to_cancel_own,
+               **{"commander": 200, "unit:dongshan": 200, "unit:shiqiao": 403, "unit:health": 403, "field:dongshan": 403}),
     ])
 
 

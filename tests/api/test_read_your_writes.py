@@ -25,7 +25,7 @@ def worker_held_back(settings: Settings) -> Iterator[None]:
     if not settings.database_url:
         pytest.skip("only in scale-out mode is the audit trail written by another process")
     with psycopg.connect(settings.database_url) as db, db.transaction():
-        db.execute("SELECT 1 FROM lf_audit_head WHERE name = 'audit' FOR UPDATE")
+        db.execute("SELECT 1 FROM lf_read_tracking WHERE application_name = 'audit' FOR UPDATE")
         yield
 
 

@@ -53,9 +53,16 @@ def open_phone(browser: Browser, server: LiveServer, lang: str = "zh", gps: bool
     if lang == "en":
         context.add_init_script("localStorage.setItem('lianfang.lang', 'en')")
     page = context.new_page()
+    said: list[str] = []  # what the page logged: a run under load once waited 15 s here for its first live connection
+    page.on("console", lambda message: said.append(f"{message.type}: {message.text}"))
+    page.on("websocket", lambda socket: said.append(f"websocket opened: {socket.url.split('?')[0]}"))
     page.goto(f"{server.url}/m/#enrol={code}")
     page.wait_for_function("() => window.lianfangPhone?.ready && navigator.serviceWorker.controller !== null")
-    page.wait_for_function("() => document.querySelector('#net').classList.contains('online')")
+    try:
+        page.wait_for_function("() => document.querySelector('#net').classList.contains('online')")
+    except Exception as error:
+        net = page.evaluate("() => document.querySelector('#net').className")
+        raise AssertionError(f"the phone never went online (#net is {net!r}); it said: {said}") from error
     return Phone(context, page, unit)
 
 

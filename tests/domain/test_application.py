@@ -177,8 +177,9 @@ def test_a_refused_command_records_nothing(app, run):
 def test_an_unknown_id_is_not_found_and_names_its_field(app, run, name, target, args, field):
     target = str(uuid4()) if target == "random" else target
     args = {k: (str(uuid4()) if v == "random" else v) for k, v in args.items()}
+    by = Meta(actor="u", role="unit", unit="unit-health") if name == "claim_task" else None  # a unit claims a task
     with pytest.raises(NotFound) as info:
-        run(name, target, **args)
+        run(name, target, meta=by, **args)
     assert info.value.field == field
     assert app.recorder.max_notification_id() is None  # the store is still empty
 

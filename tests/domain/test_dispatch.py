@@ -153,7 +153,7 @@ def test_a_cancelled_dispatch_refuses_every_further_step(commander, dispatch, am
 
 def test_another_unit_cannot_cancel_a_committed_dispatch(commander, as_, dispatch, ambulance, refused):
     dispatch.commit(commander, ambulance)
-    with refused(dispatch, NotPermitted, "cancel this dispatch", ambulance):
+    with refused(dispatch, NotPermitted, "requested by the command center", ambulance):
         dispatch.cancel(as_("unit", POLICE), ambulance)
     with refused(dispatch, NotPermitted, "cancelling a dispatch", ambulance):
         dispatch.cancel(as_("field", HEALTH), ambulance)
@@ -171,3 +171,22 @@ def test_a_dispatch_rebuilt_from_its_events_equals_the_live_one(commander, dispa
     again = rebuild(dispatch)
     assert (again.state, again.resource, again.version) == ("en_route", str(ambulance.id), 3)
     assert rebuild(ambulance).dispatch == str(dispatch.id)
+
+
+def test_a_unit_cancels_only_a_dispatch_it_requested(commander, as_, incident, dispatch, ambulance, refused):
+    health, police = as_("unit", HEALTH), as_("unit", POLICE)
+    own = Dispatch.request(uuid4(), police, incident, kind="ambulance")
+    own.commit(health, ambulance)  # another unit's resource, committed to the police's request
+    with refused(own, NotPermitted, "requested by another unit", ambulance):
+        own.cancel(health, ambulance)
+    own.cancel(police, ambulance)
+    assert (own.state, ambulance.dispatch) == ("cancelled", None)
+    with refused(dispatch, NotPermitted, "requested by the command center"):
+        dispatch.cancel(police, None)
+
+
+def test_the_command_center_cancels_any_dispatch_and_a_replayed_one_keeps_its_requester(commander, as_, incident, rebuild):
+    own = Dispatch.request(uuid4(), as_("unit", POLICE), incident, kind="ambulance")
+    assert rebuild(own).requested_by == POLICE
+    own.cancel(commander, None)
+    assert own.state == "cancelled"

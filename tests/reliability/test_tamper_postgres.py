@@ -40,7 +40,7 @@ class Deployment:
         """Wait until the worker has chained every stored event; the head."""
         deadline = time.monotonic() + timeout
         while True:
-            rows = self.sql("SELECT position FROM lf_audit_head WHERE name='audit'")
+            rows = self.sql("SELECT notification_id FROM lf_read_tracking WHERE application_name='audit'")
             if rows and rows[0][0] == self.head():
                 return rows[0][0]
             assert time.monotonic() < deadline, f"the worker did not catch up: {rows} vs {self.head()}"

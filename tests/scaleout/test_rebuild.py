@@ -22,7 +22,7 @@ INCIDENT = {"kind": "cluster", "title": "幼儿园发热聚集", "location": [10
 
 def tracked(dsn: str, name: str) -> int:
     with psycopg.connect(dsn, autocommit=True) as db:
-        row = db.execute("SELECT position FROM lf_tracking WHERE name=%s", (name,)).fetchone()
+        row = db.execute("SELECT notification_id FROM lf_read_tracking WHERE application_name=%s", (name,)).fetchone()
     return row[0] if row else 0
 
 
@@ -75,7 +75,7 @@ def test_a_rebuild_rewrites_the_postgresql_read_models_and_the_api_then_serves_t
 def test_a_rebuild_is_refused_while_a_projection_worker_writes_the_read_models(tmp_path: Path, postgres_dsn: str) -> None:
     settings = Settings(data_dir=tmp_path / "var", database_url=postgres_dsn)
     env = {"LIANFANG_DATABASE_URL": postgres_dsn, "LIANFANG_DATA_DIR": str(settings.data_dir)}
-    with projection_worker(settings, tables=("lf_audit_head",)):
+    with projection_worker(settings, tables=("lf_audit",)):
         deadline = time.monotonic() + 30
         while not _lock_held(postgres_dsn) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -437,7 +437,10 @@ def test_drill_run_serve_prints_its_result_when_the_drill_ends_and_the_banner_sa
     env = {**os.environ, "LIANFANG_DATA_DIR": str(tmp_path / "live"), "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     command = [str(Path(sys.executable).parent / "lianfang"), "drill", "run", str(scenario), "--serve", "--port", str(port),
                "--store", str(tmp_path / "drill")]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    # Started as a script's `cmd &` starts it: with Ctrl-C (SIGINT) ignored, which Python then does not turn into
+    # KeyboardInterrupt. A `kill -INT` must stop it all the same, as it stops `lianfang serve`.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # noqa: PLW1509
     try:
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
@@ -455,7 +458,13 @@ def test_drill_run_serve_prints_its_result_when_the_drill_ends_and_the_banner_sa
         assert drill["result"]["expectations"] >= 1
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-        reader.join(timeout=10)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave it serving past the test
+            process.wait()
+            raise AssertionError("Ctrl-C did not stop `drill run --serve`: " + "".join(lines)) from None
+        finally:
+            reader.join(timeout=10)
     assert process.returncode == 0, "".join(lines)
     assert sum("expectations held" in line for line in lines) == 1, "the result is printed once"
