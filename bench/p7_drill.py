@@ -37,11 +37,16 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     batches: list[list[tuple[Any, Any]]] = []  # (simulated time, command) in the batches the drill committed
     original_execute, original_batch = local.execute, local.run_batch
 
-    def recording(app: Any, command: Any, signal: Any = None) -> Any:
-        batches.append([(app.clock.now(), command)])
-        return original_execute(app, command, signal)
+    places: list[Any] = [None]  # the jurisdictions the drill's writer checked places against: the direct calls use them too
 
-    def recording_batch(app: Any, commands: list[Any], signal: Any = None, *, before: Any = None, until_refused: bool = False) -> Any:
+    def recording(app: Any, command: Any, signal: Any = None, **given: Any) -> Any:
+        batches.append([(app.clock.now(), command)])
+        places[0] = given.get("places", places[0])
+        return original_execute(app, command, signal, **given)
+
+    def recording_batch(app: Any, commands: list[Any], signal: Any = None, *, before: Any = None, until_refused: bool = False,
+                        **given: Any) -> Any:
+        places[0] = given.get("places", places[0])
         batch: list[tuple[Any, Any]] = []
         batches.append(batch)
 
@@ -49,7 +54,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
             before(command)
             batch.append((app.clock.now(), command))
 
-        return original_batch(app, commands, signal, before=moved, until_refused=until_refused)
+        return original_batch(app, commands, signal, before=moved, until_refused=until_refused, **given)
 
     observing = [0.0]  # seconds the expectations spent catching the read models up (the direct calls have none)
     original_observe = local.LocalTarget.observe
@@ -71,7 +76,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     sent = sum(len(b) for b in batches)
     units = sum(1 for a in scenario.actors.values() if a.role == "unit")
     assert sent == report.injects + units, f"the drill recorded {sent} commands for {report.injects} injects and {units} units"
-    direct_seconds, recorded = direct(batches, scenario, base / "direct")
+    direct_seconds, recorded = direct(batches, scenario, base / "direct", places[0])
     assert recorded == sent, f"the direct calls recorded {recorded} of {sent} commands"
     ratio = direct_seconds / drill_seconds
     figures = {"injects": report.injects, "commands": sent, "batches": len(batches), "drill_s": round(drill_seconds, 1),
@@ -87,7 +92,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     return Result(NAME, TITLE, GOAL, size, ratio >= 0.8 and not report.failed, headline, figures)
 
 
-def direct(batches: list[list[tuple[Any, Any]]], scenario: Any, directory: Any) -> tuple[float, int]:
+def direct(batches: list[list[tuple[Any, Any]]], scenario: Any, directory: Any, places: Any = None) -> tuple[float, int]:
     """Seconds to run the batches straight into a fresh store, and how many commands it recorded."""
     from domain.application import Coordination
     from domain.clock import SeededIds, SimulatedClock
@@ -107,7 +112,7 @@ def direct(batches: list[list[tuple[Any, Any]]], scenario: Any, directory: Any) 
             if moments[id(command)] > clock.now():
                 clock.advance_to(moments[id(command)])
 
-        outcomes = run_batch(app, [command for _, command in batch], before=advance, until_refused=True)
+        outcomes = run_batch(app, [command for _, command in batch], before=advance, until_refused=True, places=places)
         recorded += sum(isinstance(o, Receipt) for o in outcomes)
     seconds = time.perf_counter() - began
     app.close()
