@@ -11,21 +11,29 @@ from api.auth import Actor, authenticate, bearer
 from api.problems import Problem
 from api.runtime import Runtime
 from api.unit_names import named_units
+from domain.access import token_hash
 from domain.base import Meta
 from domain.commands import Command
 from domain.text import checked_text
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:  # async: a sync dependency costs a thread hop per request
     return request.app.state.runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_actor(request: Request, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
-    known = getattr(request.state, "actor", None)  # authenticated before its body was read (api/gate.py)
-    return known if known is not None else authenticate(rt.app, bearer(authorization), rt.tokens)
+async def get_actor(request: Request, rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> Actor:
+    """The token's actor: checked by the gate already (api/gate.py), or a moment ago (the token cache), or
+    read from the store now, off the event loop (the only case that costs a thread hop)."""
+    known = getattr(request.state, "actor", None)
+    if known is not None:
+        return known
+    secret = bearer(authorization)
+    if secret and len(secret) <= 200 and (cached := rt.tokens.actor(token_hash(secret))) is not None:
+        return cached
+    return await asyncio.to_thread(authenticate, rt.app, secret, rt.tokens)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
