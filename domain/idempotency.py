@@ -1,6 +1,7 @@
 """Idempotency records: the first answer to a key, saved with the command's own events."""
 from __future__ import annotations
 
+import functools
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.base import Meta, Thing
@@ -8,6 +9,7 @@ from domain.base import Meta, Thing
 KEY_NAMESPACE = uuid5(NAMESPACE_URL, "https://lianfang.example/idempotency")
 
 
+@functools.lru_cache(maxsize=4096)  # asked three times per command (the batch's lookup, the replay, the record)
 def record_id(actor: str, key: str) -> UUID:
     return uuid5(KEY_NAMESPACE, f"{actor}\n{key}")
 

@@ -50,13 +50,19 @@ def checked_text(text: str, field: str) -> str:
 
 def unstorable(value: Any) -> str | None:
     """The first character that no read model can store (NUL, a lone surrogate) anywhere in `value`."""
+    # Plain loops, not generators: this runs over every field of every event (the writer's hot path).
     if isinstance(value, str):
         found = _UNSTORABLE.search(value)
         return found.group() if found else None
     if isinstance(value, dict):
-        return next((c for item in value.items() for c in (unstorable(item[0]), unstorable(item[1])) if c), None)
+        for key, item in value.items():
+            if (char := unstorable(key)) or (char := unstorable(item)):
+                return char
+        return None
     if isinstance(value, (list, tuple)):  # coordinates are long lists of numbers: only text and containers are looked at
-        return next((c for item in value if isinstance(item, (str, dict, list, tuple)) and (c := unstorable(item))), None)
+        for item in value:
+            if isinstance(item, (str, dict, list, tuple)) and (char := unstorable(item)):
+                return char
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -80,7 +80,9 @@ class Counts:
         return (self.confirmed, self.suspected, self.asymptomatic, self.close_contacts)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        # By hand, not dataclasses.asdict (a deep copy): this runs for every report.
+        return {"confirmed": self.confirmed, "suspected": self.suspected, "asymptomatic": self.asymptomatic,
+                "close_contacts": self.close_contacts}
 
     @property
     def cases(self) -> int:

@@ -161,12 +161,14 @@ def _canonical(target: str | None) -> str | None:
 
 
 def _run_one(app: Coordination, uow: UnitOfWork, command: Command, places: Places | None = None) -> Receipt:
-    command = replace(command, target=_canonical(command.target))
+    target = _canonical(command.target)
+    if target != command.target:
+        command = replace(command, target=target)
     uow.begin(command.target, command.expected_version)
     args = dict(command.args)
     check_policy(command.meta, command.name, args, command.target, uow.peek(app.repository), places)
-    meta = replace(command.meta, at=app.clock.now())
-    meta = replace(meta, occurred_at=occurred_time(args.pop("occurred_at", None) or meta.occurred_at, meta.at))
+    now = app.clock.now()
+    meta = replace(command.meta, at=now, occurred_at=occurred_time(args.pop("occurred_at", None) or command.meta.occurred_at, now))
     key = command.idempotency_key
     request_hash = command.request_hash()
     if key:

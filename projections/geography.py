@@ -30,6 +30,9 @@ class Jurisdiction:
     depth: int = 0
 
 
+LOCATED = 10_000  # points remembered by `locate` (a geography never changes: a drawn one is a new Geography)
+
+
 class Geography:
     """The jurisdictions of one geography file, with a spatial index over them."""
 
@@ -40,6 +43,8 @@ class Geography:
         self._prepared = [prep(j.shape) for j in jurisdictions]
         for j in jurisdictions:
             shapely.prepare(j.shape)  # fast repeated point tests (holds)
+        # Where points are: the writer's policy locates the same few places (incidents') for every report.
+        self._located: dict[tuple[float, float], str | None] = {}
 
     @classmethod
     def load(cls, path: Path | str) -> Geography:
@@ -84,6 +89,14 @@ class Geography:
         """The deepest jurisdiction that holds the point."""
         if self._tree is None:
             return None
+        key = (point[0], point[1])
+        if key not in self._located:
+            if len(self._located) >= LOCATED:
+                self._located.clear()
+            self._located[key] = self._locate(point)
+        return self._located[key]
+
+    def _locate(self, point: list[float]) -> str | None:
         p = Point(point)
         best: Jurisdiction | None = None
         for index in self._tree.query(p):
