@@ -89,10 +89,21 @@ class SerialSchemaRecorder(PostgresApplicationRecorder):
             super().create_table()
 
 
+POOL_FILL_SECONDS = 30.0  # how long opening the store waits for its first connections
+
+
 class SerialSchemaPostgresFactory(PostgresFactory):
-    """eventsourcing's PostgreSQL persistence in its default mode, safe to start in many processes."""
+    """eventsourcing's PostgreSQL persistence in its default mode, safe to start in many processes.
+
+    Opening waits for the pool's first connections (up to POOL_FILL_SECONDS): on a loaded machine
+    making them takes longer than the second a request may wait for one, and a store that is
+    opening should wait for its database rather than fail; a request later still fails fast."""
 
     application_recorder_class = SerialSchemaRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        self.datastore.pool.open(wait=True, timeout=POOL_FILL_SECONDS)
 
 
 def store_env(settings: Settings, data_dir: Path | None = None, name: str = "Coordination") -> dict[str, str]:

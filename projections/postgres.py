@@ -17,7 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL
 from psycopg.rows import dict_row
 
-from domain.eventstore import within_deadline
+from domain.eventstore import POOL_FILL_SECONDS, within_deadline
 from projections.audit import COLUMNS, Trail
 from projections.checkpoints import Checkpoints
 
@@ -38,9 +38,11 @@ def datastore_of(dsn: str) -> PostgresDatastore:
     """eventsourcing's datastore for a DSN: one pooled connection, checked before each use and replaced when broken;
     while the database is down a use fails within WAIT_SECONDS, and the first use after a restart works."""
     params = conninfo_to_dict(dsn)
-    return PostgresDatastore(str(params.get("dbname") or "lianfang"), str(params.get("host") or "127.0.0.1"),
-                             str(params.get("port") or 5432), str(params.get("user") or "lianfang"),
-                             str(params.get("password") or ""), connect_timeout=WAIT_SECONDS, pre_ping=True)
+    datastore = PostgresDatastore(str(params.get("dbname") or "lianfang"), str(params.get("host") or "127.0.0.1"),
+                                  str(params.get("port") or 5432), str(params.get("user") or "lianfang"),
+                                  str(params.get("password") or ""), connect_timeout=WAIT_SECONDS, pre_ping=True)
+    datastore.pool.open(wait=True, timeout=POOL_FILL_SECONDS)  # opening waits for its database; later uses fail fast
+    return datastore
 
 
 class PgReadStore(PostgresTrackingRecorder):
