@@ -3,7 +3,7 @@
 #   make venv    .venv with the project installed (editable)
 #   make npm     node_modules/ with the pages' front-end packages (npm ci)
 #   make run     the demo server on http://127.0.0.1:8000, and its exercise (a bundled drill, playing) on :8001
-#   make test    system packages + test extras, the import rules (lint-imports), then the whole suite (what CI runs)
+#   make test    system packages + test extras, the import rules (lint-imports), then the whole suite on every core (what CI runs)
 #   make soak    only the soak tests (LIANFANG_SOAK=1)
 #   make test-loaded  the whole suite three times, with a CPU hog per core beside it (RUNS=3)
 #   make bench   python -m bench
@@ -18,6 +18,9 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 PIP := $(VPY) -m pip --disable-pip-version-check
 PYTEST := $(VPY) -m pytest -p no:cacheprovider -ra --durations=20
+# make test: one pytest worker per core (pytest-xdist), whole test files to a worker so module fixtures are built
+# once; TEST_JOBS=1 runs the suite in one process.
+TEST_JOBS ?= auto
 # pytest's per-test timeout, read from [tool.pytest.ini_options] in pyproject.toml
 TIMEOUT = $(shell $(VPY) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["pytest"]["ini_options"]["timeout"])')
 SOAK_TIMEOUT ?= 0
@@ -65,7 +68,7 @@ run: venv $(NPM_STAMP)
 # (libpq5 for psycopg comes with postgresql).
 test: system-deps $(VENV)/.installed-test $(NPM_STAMP)
 	PYTHONPATH=tests $(VENV)/bin/lint-imports --no-cache
-	@rc=0; $(PYTEST) --timeout=$(TIMEOUT) tests/ || rc=$$?; \
+	@rc=0; $(PYTEST) --timeout=$(TIMEOUT) -n $(TEST_JOBS) --dist loadfile tests/ || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: FAILED - pytest collected no tests (exit 5)" >&2; \
 	elif [ $$rc -ne 0 ]; then echo "make test: FAILED (pytest exit $$rc)" >&2; \
 	else echo "make test: OK"; fi; \
