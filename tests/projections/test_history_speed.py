@@ -115,3 +115,15 @@ def told_trails(story, tmp_path):
     yield trails
     for trail in trails:
         trail.close()
+
+
+def test_cases_in_a_zone_leave_one_entry_in_its_schedule_however_many_there_are(story, open_projections, tmp_path):
+    incident = story.incident({"confirmed": 2})
+    story.do("declare_zone", incident=incident, kind="sealed", area=SQUARE, name="锦里小区")
+    for _ in range(40):
+        story.do("file_report", incident, new={"confirmed": 1}, position=SCHOOL)
+    projections = open_projections(tmp_path / "caught_up")
+    projections.catch_up()
+    situation = projections.map
+    assert situation.next_change() is not None
+    assert len(situation._zone_heap) <= 2  # the declaration's, and the newest case's: not one a case
