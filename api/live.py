@@ -39,20 +39,32 @@ REVOKED = 4401
 INTERNAL_ERROR = 1011  # RFC 6455: the server met a condition it did not expect
 TRY_AGAIN_LATER = 1013  # the store is unreachable for now
 MAX_POSITION = 2**63 - 1
+TOKEN_PROTOCOL = "lianfang.bearer"  # offered with the token as the next subprotocol: the token stays out of the URL
+
+
+def _offered_token(websocket: WebSocket) -> str | None:
+    """A browser cannot set a header on a websocket; it offers `[TOKEN_PROTOCOL, token]` as subprotocols instead."""
+    offered = list(websocket.scope.get("subprotocols") or [])
+    if TOKEN_PROTOCOL in offered and offered.index(TOKEN_PROTOCOL) + 1 < len(offered):
+        return offered[offered.index(TOKEN_PROTOCOL) + 1]
+    return None
 
 
 @router.websocket("/live")
 async def live(
     websocket: WebSocket,
     after: Annotated[str | None, Query(description="resume after this position of the global log (a whole number)")] = None,
-    access_token: str | None = None, packed: bool = False,
+    access_token: Annotated[str | None, Query(description="the token, for clients that can neither set a header nor "
+                                              "offer subprotocols; browsers offer [\"lianfang.bearer\", token]")] = None,
+    packed: bool = False,
 ) -> None:
     """Snapshot (or the deltas after N), then every delta; heartbeats; slow or revoked clients are closed.
 
     `packed=true`: the snapshot's map comes with its features as rows (see the module's docstring)."""
     rt: Runtime = websocket.app.state.runtime
     hub: LiveHub = websocket.app.state.hub
-    secret = access_token or bearer(websocket.headers.get("authorization"))
+    offered = _offered_token(websocket)
+    secret = offered or access_token or bearer(websocket.headers.get("authorization"))
     try:
         actor = await asyncio.to_thread(authenticate, rt.app, secret, rt.tokens)
     except Problem as problem:
@@ -78,7 +90,7 @@ async def live(
         return
     hub.per_token[actor.id] = held + 1
     try:
-        await websocket.accept()
+        await websocket.accept(subprotocol=TOKEN_PROTOCOL if offered else None)  # never the token itself
     except BaseException:
         _release(hub, actor)
         raise

@@ -190,7 +190,7 @@ class Projections:
             quiet = not self._heard()  # no one to read the deltas: the models build none
             for model in self.models.values():
                 model.quiet = quiet
-            entries = self._audit(facts)
+            entries = self._audit(facts, stored_too=not quiet)
             deltas = []
             saved = {name: self.stores[name].position() for name in self.models} if self.writes else {}
             every = self.settings.checkpoint_every
@@ -241,9 +241,18 @@ class Projections:
                 self._halts_checked = 0.0
             return []
 
-    def _audit(self, facts: list[Any]) -> dict[int, dict[str, Any]]:
+    def _audit(self, facts: list[Any], stored_too: bool = False) -> dict[int, dict[str, Any]]:
+        """The audit entries of the facts, chained and stored now; `stored_too`: also those stored before (a step
+        run again after a failure or a takeover), so that the deltas carry every entry."""
         if not self.writes or "audit" in self.halts:
             return {}
+        stored: dict[int, dict[str, Any]] = {}
+        if stored_too and facts[0].position <= self.audit.position:
+            through = min(self.audit.position, facts[-1].position)
+            stored = {e["position"]: e for e in self.audit.query(after=facts[0].position - 1, through=through, limit=len(facts))}
+        return stored | self._chain(facts)
+
+    def _chain(self, facts: list[Any]) -> dict[int, dict[str, Any]]:
         if not any(isinstance(f.event, Undecodable) for f in facts):
             try:
                 return {e["position"]: e for e in self.audit.append(facts)}

@@ -78,8 +78,11 @@ export async function post(path, body, { key, version, accept } = {}) {
   return answer(path, response);
 }
 
-/** The live feed's address: browsers cannot set headers on a websocket (RFC 6750 §2.3). */
-export function liveUrl(query) {
+/**
+ * The live feed: browsers cannot set headers on a websocket, so the token goes as the subprotocol after
+ * `lianfang.bearer` (the server answers with `lianfang.bearer` alone); never in the address, where logs keep it.
+ */
+export function openLive(query) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}${API}/live?access_token=${encodeURIComponent(token)}${query ? `&${query}` : ''}`;
+  return new WebSocket(`${scheme}://${location.host}${API}/live${query ? `?${query}` : ''}`, ['lianfang.bearer', token]);
 }

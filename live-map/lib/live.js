@@ -1,7 +1,7 @@
 // The live feed (WS /api/v1/live): a snapshot, then deltas; resumes with after=<last position> when the
 // socket drops, with jittered backoff; says when it has gone quiet. Pages give it what to do with each
 // message; forms wait on it (reached) until the position a command answered has been applied.
-import { liveUrl } from './api.js';
+import { openLive } from './api.js';
 
 const HEARTBEAT_MS = 15000;
 const STALE_AFTER_MS = 2 * HEARTBEAT_MS + 5000;   // two missed heartbeats: say so
@@ -30,7 +30,7 @@ export class LiveFeed {
     clearTimeout(this.retryTimer);
     const after = this.position();
     const resume = after === null || after === undefined ? '' : `after=${after}`;
-    const socket = new WebSocket(liveUrl([this.query, resume].filter(Boolean).join('&')));
+    const socket = openLive([this.query, resume].filter(Boolean).join('&'));
     let opened = false;
     this.socket = socket;
     if (after !== null) this.stats.resumes.push({ after, first: null });

@@ -148,6 +148,21 @@ def test_a_new_client_gets_the_snapshot_at_its_position(live_server: LiveServer,
         feed.close()
 
 
+def test_a_browser_offers_its_token_as_a_subprotocol_and_it_never_comes_back_or_sits_in_the_address(
+    live_server: LiveServer, live_world: World,
+) -> None:
+    live_world.incident()
+    token = live_world.observer.token
+    with connect(live_server.ws_url, subprotocols=["lianfang.bearer", token], max_size=None, open_timeout=10) as ws:
+        assert ws.subprotocol == "lianfang.bearer"
+        assert token not in str(ws.response.headers)
+        snapshot = json.loads(ws.recv(timeout=10))
+        assert snapshot["type"] == "snapshot" and snapshot["position"] == live_world.head()
+    with pytest.raises(InvalidStatus) as refused:
+        connect(live_server.ws_url, subprotocols=["lianfang.bearer", "lf_unknown"], open_timeout=10)
+    assert refused.value.response.status_code == 401
+
+
 def test_the_feed_refuses_a_missing_unknown_or_revoked_token_with_401(live_server: LiveServer, live_world: World) -> None:
     revoked = live_world.token("observer")
     revoke(live_world.settings, revoked)

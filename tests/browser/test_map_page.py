@@ -121,7 +121,8 @@ def test_reconnect_resumes_after_the_last_position(server: LiveServer, wall: Wal
         side.stop()
     server.start()
     wait_confirmed(wall, incident, 7, timeout=20_000)
-    assert any(url.endswith(f"&after={before}") for url in sockets), sockets
+    assert any(url.endswith(f"after={before}") for url in sockets), sockets
+    assert not [url for url in sockets if "access_token" in url or server.observer in url], "the token stays out of the address"
     assert page.evaluate("lianfang.stats.resumes").count({"after": before, "first": "resync"}) == 1, \
         "the new server's ring does not reach back: it resyncs"
 
