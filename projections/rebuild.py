@@ -105,8 +105,23 @@ def _rebuild(app: Coordination, live: Projections, stores: dict[str, Any], audit
             stores[n].save(model.position, model.at, model.dump())
         results[n] = model.state == live.models[n].state
     if audit:
-        results["audit"] = audit.query(limit=10**9) == live.audit.query(limit=10**9)
+        results["audit"] = same_entries(audit, live.audit)
     return results
+
+
+def same_entries(trail: Any, other: Any, page: int = 5000) -> bool:
+    """Whether two audit trails hold the same entries, compared a page of raw rows at a time (a rebuild's
+    last check: the trail's `query` parses each row's time and copies it, a sixth of a rebuild at 100,000 events)."""
+    after = -1
+    while True:
+        pages = [[tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in t._rows(  # noqa: SLF001
+            f"SELECT * FROM {t.table} WHERE position > {t.P} ORDER BY position LIMIT {page}", (after,))]  # noqa: S608
+            for t in (trail, other)]
+        if pages[0] != pages[1]:
+            return False
+        if len(pages[0]) < page:
+            return True
+        after = pages[0][-1][0]
 
 
 def _refusal(app: Coordination, name: str, fact: Any, error: Exception) -> Any:

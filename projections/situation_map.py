@@ -44,6 +44,10 @@ class SituationMap(ReadModel):
         self._zones = ZoneIndex()
         self._zone_heap: list[tuple[str, str]] = []
         self._zone_days: dict[str, int] = {}  # the quiet-day count last shown, so a tick says only what changed
+        # Zones to schedule, and quiet-day counts to note, each with the moment it was asked: done once a zone
+        # before the schedule is next read (`_settled`), not at every case (a long history's zones overlap).
+        self._unscheduled: dict[str, datetime] = {}
+        self._uncounted: dict[str, datetime] = {}
         for z in self.state["zones"].values():
             if not z["lifted"]:
                 self._zones.add(z["id"], z["area"])
@@ -270,10 +274,10 @@ class SituationMap(ReadModel):
         """New cases reset the clock of every active zone that holds the point."""
         if new.cases == 0 or not self._zones:
             return []
-        changes = []
+        changes, at = [], fact.at.isoformat()
         for zone_id in self._zones.containing(location):
             z = self.state["zones"][zone_id]
-            z["last_case_at"] = fact.at.isoformat()
+            z["last_case_at"] = at
             self._schedule_zone(z)
             changes += self._zone_upsert(z)
         return changes
@@ -300,9 +304,10 @@ class SituationMap(ReadModel):
 
     def _zone_upsert(self, z: dict[str, Any], now: datetime | None = None) -> list[dict[str, Any]]:
         if self.quiet:
-            self._zone_days[z["id"]] = f.quiet_days_of(z, now or self.now())
+            self._uncounted[z["id"]] = now or self.now()
             return []
         feature = f.zone_feature(z, now or self.now(), self.quiet_days)
+        self._uncounted.pop(z["id"], None)
         self._zone_days[z["id"]] = feature["properties"]["days_since_last_case"]
         return [{"op": "upsert", "layer": "zones", "id": f"zone:{z['id']}", "feature": feature}]
 
@@ -326,16 +331,32 @@ class SituationMap(ReadModel):
     # -- time ------------------------------------------------------------------------------------
 
     def _schedule_zone(self, z: dict[str, Any]) -> None:
+        self._unscheduled[z["id"]] = self.now()
+
+    def _settled(self) -> None:
+        """Schedule and count the zones asked for since the schedule was last read, each as of the moment it was
+        asked (a zone's times change only with a call to schedule it, so its fields are those it had then)."""
+        zones = self.state["zones"]
+        for zid, now in self._uncounted.items():
+            self._zone_days[zid] = f.quiet_days_of(zones[zid], now)
+        for zid, now in self._unscheduled.items():
+            self._push(zones[zid], now)
+        self._uncounted.clear()
+        self._unscheduled.clear()
+
+    def _push(self, z: dict[str, Any], now: datetime) -> None:
         since = max(datetime.fromisoformat(z["last_case_at"]), datetime.fromisoformat(z["kind_since"]))
-        days = f.quiet_days_of(z, self.now())
+        days = max(0, int((now - since).total_seconds() // 86400))  # f.quiet_days_of(z, now)
         heapq.heappush(self._zone_heap, ((since + timedelta(days=days + 1)).isoformat(), z["id"]))
 
     def next_change(self) -> datetime | None:
+        self._settled()
         return datetime.fromisoformat(self._zone_heap[0][0]) if self._zone_heap else None
 
     def tick(self, now: datetime) -> list[dict[str, Any]]:
         """Zones whose quiet-day count changed by the passing of time."""
         changes, seen = [], set()
+        self._settled()
         while self._zone_heap and datetime.fromisoformat(self._zone_heap[0][0]) <= now:
             _, zid = heapq.heappop(self._zone_heap)
             z = self.state["zones"].get(zid)
@@ -344,7 +365,8 @@ class SituationMap(ReadModel):
             seen.add(zid)
             if f.quiet_days_of(z, now) != self._zone_days.get(zid):
                 changes += self._zone_upsert(z, now)
-            self._schedule_zone(z)
+            self._unscheduled.pop(zid, None)
+            self._push(z, self.now())  # at once, as this loop reads the schedule
         return changes
 
     # -- queries ---------------------------------------------------------------------------------

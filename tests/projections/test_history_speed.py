@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from hypothesis import given, settings as hypothesis_settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, shape
 
+from projections.audit import AuditTrail
 from projections.broker import Broker
 from projections.checkpoints import kept_at, to_forget
+from projections.events import decode
 from projections.readmodel import ZSTD_MAGIC
+from projections.rebuild import same_entries
 from projections.zone_index import ZoneIndex
 
 from story import SCHOOL, SQUARE, Deltas
@@ -80,3 +84,46 @@ def test_a_checkpoint_is_stored_compressed_and_one_stored_as_plain_json_still_op
         again = p.fresh("situation_map", None)
         again.restore(saved)
         assert (again.state, again.position) == (p.map.state, p.map.position)
+
+
+def test_a_rebuilt_trail_is_the_same_only_if_every_entry_is(told_trails):
+    live, rebuilt = told_trails
+    assert same_entries(live, rebuilt)
+    last = live.position
+    with rebuilt.datastore.transaction(commit=True) as c:
+        c.execute(f"UPDATE {rebuilt.table} SET summary_en = 'changed' WHERE position = {rebuilt.P}", (last - 1,))
+    assert not same_entries(live, rebuilt)
+    with rebuilt.datastore.transaction(commit=True) as c:
+        c.execute(f"UPDATE {rebuilt.table} SET summary_en = {rebuilt.P} WHERE position = {rebuilt.P}",
+                  (live.query(after=last - 2, limit=1)[0]["summary_en"], last - 1))
+    assert same_entries(live, rebuilt)
+    with rebuilt.datastore.transaction(commit=True) as c:
+        c.execute(f"DELETE FROM {rebuilt.table} WHERE position = {rebuilt.P}", (last,))
+    assert not same_entries(live, rebuilt)  # one entry fewer
+
+
+@pytest.fixture
+def told_trails(story, tmp_path):
+    """Two audit trails fed the same short story (SQLite files of their own)."""
+    incident = story.incident({"confirmed": 2})
+    story.do("set_level", incident, level="II", reason="聚集性疫情")
+    story.do("file_report", incident, new={"confirmed": 1})
+    facts = decode(story.app, list(story.app.recorder.select_notifications(1, 100)))
+    trails = [AuditTrail(tmp_path / f"{name}.sqlite") for name in ("live", "rebuilt")]
+    for trail in trails:
+        trail.append(facts)
+    yield trails
+    for trail in trails:
+        trail.close()
+
+
+def test_cases_in_a_zone_leave_one_entry_in_its_schedule_however_many_there_are(story, open_projections, tmp_path):
+    incident = story.incident({"confirmed": 2})
+    story.do("declare_zone", incident=incident, kind="sealed", area=SQUARE, name="锦里小区")
+    for _ in range(40):
+        story.do("file_report", incident, new={"confirmed": 1}, position=SCHOOL)
+    projections = open_projections(tmp_path / "caught_up")
+    projections.catch_up()
+    situation = projections.map
+    assert situation.next_change() is not None
+    assert len(situation._zone_heap) <= 2  # the declaration's, and the newest case's: not one a case
