@@ -17,14 +17,15 @@ import orjson
 
 from domain.clock import Clock
 from domain.failures import FAILURES
-from projections.audit import AuditTrail
-from projections.checkpoints import CheckpointStore, kept_at
+from projections.checkpoints import kept_at
 from projections.events import Undecodable, decode_each
-from projections.files import model_file
 from projections.ledger import Ledger
 from projections.poison import Halt, describe, halt, publish, skip_of
 from projections.readmodel import ReadModel
 from projections.situation_map import SituationMap
+from projections.stores import MODELS, FixedClock, read_stores, skip_actor
+
+__all__ = ["MODELS", "FixedClock", "Projections", "read_stores"]
 
 if TYPE_CHECKING:
     from domain.application import Coordination
@@ -34,16 +35,7 @@ if TYPE_CHECKING:
     from projections.geography import Geography
 
 log = logging.getLogger("lianfang.projections")
-MODELS = ("situation_map", "ledger")
 CATCH_UP_BATCH = 2000
-
-
-class FixedClock(Clock):
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 class Projections:
@@ -396,20 +388,3 @@ class Projections:
                 position = fact.position
         last = max(m.position for m in models.values())
         return last, models["situation_map"], models["ledger"]  # type: ignore[return-value]
-
-
-
-def skip_actor(skip: Any) -> str:
-    meta = getattr(skip, "meta", None) or {}
-    return str(meta.get("actor_name") or meta.get("actor") or "an operator")
-
-
-def read_stores(settings: Settings, directory: Path) -> tuple[dict[str, Any], Any]:
-    """Checkpoint stores and the audit trail: SQLite files under `directory`, or PostgreSQL tables."""
-    if settings.database_url:
-        from projections.postgres import PgAuditTrail, PgCheckpointStore
-
-        stores = {name: PgCheckpointStore(settings.database_url, name, settings.checkpoint_every) for name in MODELS}
-        return stores, PgAuditTrail(settings.database_url)
-    stores = {name: CheckpointStore(model_file(directory, name), settings.checkpoint_every) for name in MODELS}
-    return stores, AuditTrail(model_file(directory, "audit"))
