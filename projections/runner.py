@@ -17,7 +17,6 @@ import orjson
 
 from domain.clock import Clock
 from domain.failures import FAILURES
-from projections.checkpoints import kept_at
 from projections.events import Undecodable, decode_each
 from projections.ledger import Ledger
 from projections.poison import Halt, describe, halt, publish, skip_of
@@ -56,9 +55,7 @@ class Projections:
         self.models: dict[str, ReadModel] = {}
         for name in MODELS:
             model = self.fresh(name, clock)
-            blob = self.stores[name].latest()
-            if blob:
-                model.restore(blob)
+            self.stores[name].restore_latest(model)
             self.models[name] = model
         self.halts: dict[str, Halt] = {}  # read models stopped before an event they cannot take
         self._skip_before: dict[str, int] = {}  # a model rewound to its checkpoint passes over this position
@@ -156,9 +153,7 @@ class Projections:
         with self._running, self.lock:
             for name in MODELS:
                 model = self.fresh(name, self.clock)
-                blob = self.stores[name].latest()
-                if blob:
-                    model.restore(blob)
+                self.stores[name].restore_latest(model)
                 self.models[name] = model
             self.audit.refresh()
 
@@ -193,8 +188,8 @@ class Projections:
                         changes += self._apply(name, model, fact)
                         # Every N events, also under sustained load (the idle loop's timed checkpoint may never come).
                         if (name in saved and name not in self.halts and model.position // every > saved[name] // every
-                                and (head is None or kept_at(model.position, head, every))):
-                            self.stores[name].save(model.position, model.at, model.dump())
+                                and self.stores[name].keeps(model.position, head)):
+                            self.stores[name].save_model(model)
                             saved[name] = model.position
                 if not quiet:
                     if fact.position in entries:
@@ -286,9 +281,7 @@ class Projections:
                 else:  # the event may have half-applied: start again from the last checkpoint; the replay skips it
                     self._skip_before[name] = stopped.position
                     model = self.fresh(name, self.clock)
-                    blob = self.stores[name].latest()
-                    if blob:
-                        model.restore(blob)
+                    self.stores[name].restore_latest(model)
                     self.models[name] = model
                 del self.halts[name]
                 log.warning("read model %s resumes past position %d, skipped by %s: %s", name, stopped.position,
@@ -340,7 +333,7 @@ class Projections:
             for name, model in self.models.items():
                 store = self.stores[name]
                 if name not in self.halts and model.position > store.position():  # a halted model may be half-applied
-                    store.save(model.position, model.at, model.dump())
+                    store.save_model(model)
         self._saved_at = time.monotonic()
 
     def wait_for(self, position: int, timeout: float) -> bool:
@@ -361,9 +354,7 @@ class Projections:
         for name in MODELS:
             model = self.fresh(name, FixedClock(at))
             model.quiet = True  # replayed for its state only
-            blob = self.stores[name].latest_at_or_before(at)
-            if blob:
-                model.restore(blob)
+            self.stores[name].restore_at_or_before(model, at)
             models[name] = model
         position = min(m.position for m in models.values())
         done = False
