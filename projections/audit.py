@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from abc import ABC
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from eventsourcing.application import Application
 
 GENESIS = b"\x00" * 32
+UUIDS = ("thing", "unit")  # stored as 16 bytes by SQLite trails
 PAGE = 500  # rows read at a time: "the newest 50" of a long trail reads 500 rows, not all of them
 COLUMNS = ("position", "recorded_at", "occurred_at", "thing", "thing_kind", "type", "version", "actor",
            "actor_name", "unit", "role", "source", "summary_zh", "summary_en", "reason", "drill_run", "hash")
@@ -120,6 +122,10 @@ class Trail(ReadStore, ABC):
         """The entry as a row of the table."""
         return tuple(entry[col] for col in COLUMNS)
 
+    def key(self, value: str) -> Any:
+        """A thing's, an actor's or a unit's id as the table stores it."""
+        return value
+
     def query(self, *, thing: str | None = None, actor: str | None = None, unit: str | None = None,
               since: datetime | None = None, until: datetime | None = None, after: int = 0, limit: int = 100,
               newest_first: bool = False, through: int | None = None) -> list[dict[str, Any]]:
@@ -129,7 +135,11 @@ class Trail(ReadStore, ABC):
         where: list[tuple[str, Any]] = [(f"position > {self.P}", after)]
         if through is not None:
             where.append((f"position <= {self.P}", through))
-        where += [(f"{column} = {self.P}", value) for column, value in (("thing", thing), ("actor", actor), ("unit", unit)) if value]
+        for column, value in (("thing", thing), ("actor", actor), ("unit", unit)):
+            if value and self.key(value) != value:  # stored as bytes now, as text by a trail written before
+                where.append((f"{column} IN ({self.P}, {self.P})", (self.key(value), value)))
+            elif value:
+                where.append((f"{column} = {self.P}", value))
         result: list[dict[str, Any]] = []
         for row in self._pages(where, newest_first):
             recorded = instant(row["recorded_at"])
@@ -150,7 +160,7 @@ class Trail(ReadStore, ABC):
         beyond: int | None = None
         while True:
             clauses = [c for c, _ in where] + ([f"position {'<' if newest_first else '>'} {self.P}"] if beyond is not None else [])
-            params = tuple(v for _, v in where) + ((beyond,) if beyond is not None else ())
+            params = tuple(p for _, v in where for p in (v if isinstance(v, tuple) else (v,))) + ((beyond,) if beyond is not None else ())
             sql = (f"SELECT {columns} FROM {self.table} {'WHERE ' + ' AND '.join(clauses) if clauses else ''} "  # noqa: S608
                    f"ORDER BY position {'DESC' if newest_first else 'ASC'} LIMIT {PAGE}")
             rows = self._rows(sql, params)
@@ -168,8 +178,21 @@ class AuditTrail(Trail, SQLiteTrackingRecorder):
     P = "?"
 
     def stored(self, entry: dict[str, Any]) -> tuple[Any, ...]:
-        """Its hash as its 32 bytes, not their 64 hex digits (a trail written before keeps hex: both are read)."""
-        return tuple(bytes.fromhex(entry[col]) if col == "hash" else entry[col] for col in COLUMNS)
+        """Its hash as its 32 bytes, not their 64 hex digits; a thing's and a unit's UUID as its 16 bytes, not 36
+        characters (in the row and in the index on it). A trail written before keeps text: both are read."""
+        return tuple(bytes.fromhex(entry[col]) if col == "hash" else self.key(entry[col]) if col in UUIDS else entry[col]
+                     for col in COLUMNS)
+
+    def key(self, value: Any) -> Any:
+        """A UUID in its canonical text as its 16 bytes; anything else as it is."""
+        if isinstance(value, str) and len(value) == 36:
+            try:
+                parsed = uuid.UUID(value)
+            except ValueError:
+                return value
+            if str(parsed) == value:
+                return parsed.bytes
+        return value
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,6 +227,9 @@ def as_entry(row: Any) -> dict[str, Any]:
     entry = dict(row)
     if isinstance(entry.get("hash"), (bytes, memoryview)):
         entry["hash"] = bytes(entry["hash"]).hex()
+    for column in UUIDS:
+        if isinstance(entry.get(column), (bytes, memoryview)):
+            entry[column] = str(uuid.UUID(bytes=bytes(entry[column])))
     return entry
 
 

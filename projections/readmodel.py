@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import zstandard
 
+from projections.deltas import DELTA_MAGIC, Touched, delta_of, with_delta
+
+__all__ = ["DELTA_MAGIC", "ReadModel", "decoded", "encoded", "is_delta", "with_delta"]
+
 if TYPE_CHECKING:
     from domain.clock import Clock
     from projections.events import Fact
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a compressed checkpoint starts so; one written before compression, with "{"
-DELTA_MAGIC = b"LFd1"  # a delta checkpoint: what changed since the history checkpoint it names as its base
 
 
 def encoded(saved: dict[str, Any]) -> bytes:
@@ -32,19 +35,6 @@ def decoded(blob: bytes) -> dict[str, Any]:
 
 def is_delta(blob: bytes) -> bool:
     return blob[:4] == DELTA_MAGIC
-
-
-def with_delta(saved: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
-    """A decoded checkpoint moved on by a decoded delta (changed things replaced or added in the order they were
-    first touched, as a replay adds them; things gone removed; values that are not collections replaced)."""
-    state = saved["state"]
-    for key, things in delta["changed"].items():
-        state.setdefault(key, {}).update(things)
-    for key, gone in delta["gone"].items():
-        for thing in gone:
-            state.get(key, {}).pop(thing, None)
-    state.update(delta["whole"])
-    return {"position": delta["position"], "at": delta["at"], "state": state}
 
 
 class AlreadyApplied(Exception):
@@ -69,30 +59,17 @@ class ReadModel:
     def forget_touched(self, base: int | None) -> None:
         """The state is as the history checkpoint at `base` holds it (None: as no stored one does)."""
         self.delta_base = base
-        # (collection, key) in the order first touched since; collection None: the fact's thing, wherever it lives.
-        self.touched: dict[tuple[str | None, str], None] = {}
+        self.touched = Touched()
 
-    def touch(self, collection: str, key: str) -> None:
-        """A change to a thing that is not the fact's own (a zone a case falls in, a drawn jurisdiction)."""
-        self.touched[(collection, key)] = None
+    def touch(self, collection: str, key: str, removes: bool = False) -> None:
+        """Before a change to a thing that is not the fact's own (a zone a case falls in, a drawn jurisdiction);
+        `removes`: the thing may leave its collection (its delta then names things by id, not by place)."""
+        self.touched.one(self.state, collection, key, removes)
 
     def delta(self) -> bytes:
-        """What changed since the history checkpoint at `delta_base`: the things touched since, as they are now."""
-        changed: dict[str, dict[str, Any]] = {}
-        gone: dict[str, list[str]] = {}
-        s = self.state
-        for collection, key in self.touched:
-            if collection is None:
-                for name, things in s.items():
-                    if isinstance(things, dict) and key in things:
-                        changed.setdefault(name, {})[key] = things[key]
-            elif key in s.get(collection, ()):
-                changed.setdefault(collection, {})[key] = s[collection][key]
-            else:
-                gone.setdefault(collection, []).append(key)
-        whole = {k: v for k, v in s.items() if not isinstance(v, dict)}
-        return DELTA_MAGIC + encoded({"position": self.position, "at": self.at.isoformat() if self.at else None,
-                                      "base": self.delta_base, "changed": changed, "gone": gone, "whole": whole})
+        """What changed since the history checkpoint at `delta_base` (see projections/deltas.py)."""
+        saved = {"position": self.position, "at": self.at.isoformat() if self.at else None, "base": self.delta_base}
+        return DELTA_MAGIC + encoded(saved | delta_of(self.state, self.touched))
 
     def empty(self) -> dict[str, Any]:
         return {}
@@ -107,7 +84,7 @@ class ReadModel:
         if fact.position <= self.position:
             raise AlreadyApplied(f"{self.name} is at {self.position}; fact {fact.position} was applied already")
         self.at = fact.at
-        self.touched[(None, fact.thing)] = None
+        self.touched.thing(self.state, fact.thing)
         changes = self.process(fact.event, fact)
         self.position = fact.position
         return [] if self.quiet else changes

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from domain.application import Coordination
 from domain.eventstore import store_env
 from domain.settings import Settings
-from projections.audit import AuditTrail
+from projections.audit import AuditTrail, as_entry
 from projections.checkpoints import CheckpointStore
 from projections.events import Undecodable, decode_each
 from projections.files import model_file, next_version, switch_to
@@ -114,7 +114,7 @@ def same_entries(trail: Any, other: Any, page: int = 5000) -> bool:
     last check: the trail's `query` parses each row's time and copies it, a sixth of a rebuild at 100,000 events)."""
     after = -1
     while True:
-        pages = [[tuple(_hex(v) for v in (r.values() if isinstance(r, dict) else tuple(r))) for r in t._rows(  # noqa: SLF001
+        pages = [[tuple(as_entry(r).values()) for r in t._rows(  # noqa: SLF001
             f"SELECT * FROM {t.table} WHERE position > {t.P} ORDER BY position LIMIT {page}", (after,))]  # noqa: S608
             for t in (trail, other)]
         if pages[0] != pages[1]:
@@ -122,11 +122,6 @@ def same_entries(trail: Any, other: Any, page: int = 5000) -> bool:
         if len(pages[0]) < page:
             return True
         after = pages[0][-1][0]
-
-
-def _hex(value: Any) -> Any:
-    """A hash stored as bytes compares equal to the same hash stored as hex (a trail written before)."""
-    return bytes(value).hex() if isinstance(value, (bytes, memoryview)) else value
 
 
 def _refusal(app: Coordination, name: str, fact: Any, error: Exception) -> Any:

@@ -81,7 +81,7 @@ class SituationMap(ReadModel):
 
     @process.register(Jurisdictions.JurisdictionErased)
     def _(self, e: Jurisdictions.JurisdictionErased, fact: Fact) -> list[dict[str, Any]]:
-        self.touch("drawn", e.code)
+        self.touch("drawn", e.code, removes=True)
         self.state["drawn"].pop(e.code, None)
         return self._redrawn()
 
@@ -279,9 +279,9 @@ class SituationMap(ReadModel):
             return []
         changes, at = [], fact.at.isoformat()
         for zone_id in self._zones.containing(location):
+            self.touch("zones", zone_id)
             z = self.state["zones"][zone_id]
             z["last_case_at"] = at
-            self.touch("zones", zone_id)
             self._schedule_zone(z)
             changes += self._zone_upsert(z)
         return changes

@@ -166,6 +166,10 @@ def test_a_trail_keeps_each_link_in_32_bytes_and_one_written_with_hex_links_stil
         stored = db.execute("SELECT position, typeof(hash), length(hash) FROM entries ORDER BY position").fetchall()
         indexes = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'")]
     assert stored == [(e["position"], "blob", 32) for e in entries]
+    with sqlite3.connect(trail.path) as db:  # a thing's UUID in 16 bytes too
+        assert {r[0] for r in db.execute("SELECT typeof(thing) || length(thing) FROM entries")} == {"blob16"}
+    by_thing = trail.query(thing=told["incident"])
+    assert by_thing == [e for e in entries if e["thing"] == told["incident"]] and len(by_thing) >= 4
     assert all(len(e["hash"]) == 64 for e in entries) and verify(story.app, trail).ok
     assert "entries_recorded_at" not in indexes and not any(i.startswith("sqlite_autoindex") for i in indexes)
     # A trail an older version wrote: the position an indexed column beside the row id, links as hex text.
@@ -185,4 +189,6 @@ def test_a_trail_keeps_each_link_in_32_bytes_and_one_written_with_hex_links_stil
     older.append(facts)
     assert verify(story.app, older).ok and older.position == facts[-1].position
     assert older.query(limit=1000)[:-1] == entries
+    assert older.query(thing=told["incident"]) == by_thing  # stored as text before, asked as text
+    assert older.query(thing=str(facts[-1].thing))[0]["position"] == facts[-1].position  # stored as bytes now
     older.close()
