@@ -21,7 +21,7 @@ from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFa
 if TYPE_CHECKING:
     from eventsourcing.application import Application
 
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
 EVENTS_FILE = "events.sqlite"
 

@@ -25,16 +25,16 @@ from eventsourcing.persistence import IntegrityError
 from domain.command_catalogue import BY_NAME, spec_of
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
-from domain.eventstore import CommitSignal, existing_ids, position_of
-from domain.failures import FAILURES
+from domain.application.eventstore import CommitSignal, existing_ids, position_of
+from domain.application.failures import FAILURES
 from domain.idempotency import IdempotencyRecord, record_id
 from domain.policy import Places
 from domain.policy import check as check_policy
 from domain.times import occurred_time
-from domain.unit_of_work import UnitOfWork
+from domain.application.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from domain.application import Coordination
+    from domain.application.coordination import Coordination
 
 log = logging.getLogger("lianfang.writer")
 
@@ -231,7 +231,7 @@ def _method(app: Coordination, command: Command, args: dict[str, Any]) -> Any:
 
 @functools.cache
 def _parameters(name: str) -> Any:
-    from domain.application import Coordination
+    from domain.application.coordination import Coordination
 
     return inspect.signature(getattr(Coordination, name)).parameters
 
