@@ -28,7 +28,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from domain.eventstore import DurablePool
+from domain.application.eventstore import DurablePool
 from projections.readmodel import ReadModel, decoded, encoded, is_delta, with_delta
 from projections.readstore import ReadStore, instant
 

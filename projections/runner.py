@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from domain.clock import Clock
-from domain.failures import FAILURES
+from domain.application.failures import FAILURES
 from projections.events import Undecodable, decode_each
 from projections.ledger import Ledger
 from projections.poison import Halt, describe, halt, publish, skip_of
@@ -28,8 +28,8 @@ __all__ = ["MODELS", "FixedClock", "Projections", "read_stores"]
 
 if TYPE_CHECKING:
     from domain.application import Coordination
-    from domain.eventstore import CommitSignal
-    from domain.settings import Settings
+    from domain.application.eventstore import CommitSignal
+    from domain.application.settings import Settings
     from projections.broker import Broker
     from projections.geography import Geography
 

@@ -16,7 +16,7 @@ from projections.checkpoints import CheckpointStore
 from projections.files import model_file
 
 if TYPE_CHECKING:
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
 MODELS = ("situation_map", "ledger")
 
