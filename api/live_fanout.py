@@ -139,6 +139,7 @@ class Client:
     last_sent: float = 0.0
     last_beat: float = 0.0
     closing: tuple[int, str] | None = None
+    overflowed: bool = False  # too slow: closed at the next frame (set by the hub, or by a test)
     # Positions whose audit entries its snapshot lacked (the worker's trail was behind): (floor, ceiling].
     audit_floor: int = 0
     audit_ceiling: int = 0
@@ -225,13 +226,14 @@ class Fanout:
 
     def _send(self, client: Client, wire: Wire, count: int, position: int, now: float) -> None:
         outlet = client.outlet
-        if client.backlog or not outlet.ready():
+        if client.backlog or client.overflowed or not outlet.ready():
             if outlet.gone():
                 self.leave(client)
                 return
             client.backlog.append((wire, count, position))
             client.behind += count
-            if client.behind > client.limit:
+            if client.behind > client.limit or client.overflowed:
+                client.overflowed = True
                 self.drop(client, SLOW_CLIENT, f"too slow; resume with after={client.position}")
                 CLIENTS_DROPPED.inc()
             else:
