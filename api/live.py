@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
 from api.auth import Actor, authenticate, bearer
-from api.live_fanout import REVOKED, SLOW_CLIENT, Client, outlet_for
+from api.live_fanout import REVOKED, SLOW_CLIENT, Client, TransportOutlet, outlet_for
 from api.live_hub import LiveHub, log
 from api.problems import PROBLEM, Problem, bounded, is_storage_failure
 from domain.failures import FAILURES
@@ -165,7 +165,11 @@ async def _start(websocket: WebSocket, hub: LiveHub, client: Client, after: int 
     if missed is None:
         snapshot, _ = await hub.snapshot(packed)
         current = snapshot.position >= hub.rt.projections.position and not hub.since(snapshot.position)
-        await websocket.send_text(snapshot.message("snapshot" if after is None else "resync", hub.now() if current else None))
+        kind, at = "snapshot" if after is None else "resync", hub.now() if current else None
+        if isinstance(client.outlet, TransportOutlet):  # the shared bytes, not a copy of its own per client
+            client.outlet.write_message(snapshot.head(kind, at), snapshot.body)
+        else:
+            await websocket.send_text(snapshot.message(kind, at))
         client.position = client.audit_ceiling = snapshot.position
         client.audit_floor = snapshot.audit_through
         FAILURES.recovered("live feed")

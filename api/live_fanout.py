@@ -49,15 +49,17 @@ class Wire:
     @property
     def frame(self) -> bytes:
         if self._frame is None:
-            size = len(self.payload)
-            if size < 126:
-                head = bytes((0x81, size))
-            elif size < 65536:
-                head = bytes((0x81, 126)) + size.to_bytes(2, "big")
-            else:
-                head = bytes((0x81, 127)) + size.to_bytes(8, "big")
-            self._frame = head + self.payload
+            self._frame = frame_header(len(self.payload)) + self.payload
         return self._frame
+
+
+def frame_header(size: int) -> bytes:
+    """A final, unmasked text frame's header for a payload of `size` bytes (RFC 6455, 5.2)."""
+    if size < 126:
+        return bytes((0x81, size))
+    if size < 65536:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big")
+    return bytes((0x81, 127)) + size.to_bytes(8, "big")
 
 
 class TransportOutlet:
@@ -76,6 +78,12 @@ class TransportOutlet:
 
     def write(self, wire: Wire) -> None:
         self.transport.write(wire.frame)
+
+    def write_message(self, head: bytes, body: bytes) -> None:
+        """One message of a small head of its own and a large shared body (a snapshot), the body not copied:
+        what the connection does not take at once stays in the transport's buffer as a view of it."""
+        self.transport.write(frame_header(len(head) + len(body)) + head)
+        self.transport.write(body)
 
 
 class AsgiOutlet:

@@ -61,10 +61,15 @@ class Snapshot:
     built_at: float  # loop time
     build_seconds: float
     audit_through: int = 0  # its activity holds the audit trail up to here (behind `position` if the trail was)
+    body: bytes = b""  # `rest`, encoded once for every client (the largest part of the feed's memory otherwise)
 
     def message(self, kind: str, at: str | None = None) -> str:
         """The whole message; `at` restamps a snapshot still at the head with the time it is sent."""
         return snapshot_message(kind, self.position, at or self.at, self.rest)
+
+    def head(self, kind: str, at: str | None = None) -> bytes:
+        """The message up to `body`: its type, position and time."""
+        return snapshot_message(kind, self.position, at or self.at, "").encode()
 
 
 class LiveHub(Fanout):
@@ -207,7 +212,7 @@ class LiveHub(Fanout):
             text = object_tail(rest)
             at = situation.now().isoformat()
             del situation, collection, rest  # freed by reference counting, before the collector is back
-        return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started, audit_through)
+        return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started, audit_through, text.encode())
 
     def activity(self, position: int) -> tuple[list[dict[str, Any]], int]:
         """The newest entries of the audit trail as it stood at `position`, the snapshot's own, and the
