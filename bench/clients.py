@@ -339,6 +339,8 @@ async def _viewers(url, count, stalled, connected, stop, tokens, first) -> dict[
         positions, times = frames[i]
         try:
             async with gate:
+                if stop.value:  # the run ended before this one's turn to connect (a server too slow to connect all)
+                    return
                 host, port, request = upgrade(url, tokens[(first + i) % len(tokens)])
                 _, feed = await loop.create_connection(lambda: Feed(request, positions, times, tally, stop), host, port)
                 feeds.append(feed)
