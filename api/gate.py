@@ -6,14 +6,12 @@ JSON. The actor found here is kept in the request's state, so the route does not
 """
 from __future__ import annotations
 
-import asyncio
-
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import Actor, authenticate, bearer
-from api.problems import PROBLEM, Problem
-from domain.access import token_hash
+from api.auth import Actor, bearer, check_token
+from api.problems import PROBLEM, Problem, is_storage_failure
+from domain.application.failures import FAILURES
 
 API = "/api/v1/"
 WITH_BODY = frozenset(("POST", "PUT", "PATCH", "DELETE"))
@@ -41,8 +39,15 @@ class AuthenticateFirst:
         except Problem as problem:
             await _refuse(send, path, problem)
             return
-        except Exception:  # noqa: BLE001  the token store cannot be read: the route answers as it does then (503)
-            await self.app(scope, receive, send)
+        except Exception as error:
+            if not is_storage_failure(error):
+                raise
+            # The token cannot be checked while the store is away: 503 now, not a second try in the route (each
+            # waits up to a second for a connection; a command then waited ~5 s for its 503).
+            FAILURES.failed("store access from requests", error, f"e.g. token check for {scope['method']} {path}: 503")
+            await _refuse(send, path, Problem(503, "Store unavailable", "the store could not be reached to check "
+                                              "this token (database unreachable); nothing was stored: retry with the "
+                                              "same Idempotency-Key", headers={"Retry-After": "2"}))
             return
         scope.setdefault("state", {})["actor"] = actor
         await self.app(scope, receive, send)
@@ -50,11 +55,7 @@ class AuthenticateFirst:
 
 async def _actor(scope: Scope, secret: str | None) -> Actor:
     rt = scope["app"].state.runtime
-    if secret and len(secret) <= 200:
-        known = rt.tokens.actor(token_hash(secret))  # checked a moment ago: no store read
-        if known is not None:
-            return known
-    return await asyncio.to_thread(authenticate, rt.app, secret, rt.tokens)
+    return await check_token(rt.app, secret, rt.tokens)
 
 
 async def _refuse(send: Send, path: str, problem: Problem) -> None:

@@ -21,7 +21,7 @@ from api.auth import Actor, authenticate, bearer
 from api.live_fanout import REVOKED, SLOW_CLIENT, Client, TransportOutlet, outlet_for
 from api.live_hub import LiveHub, log
 from api.problems import PROBLEM, Problem, bounded, is_storage_failure
-from domain.failures import FAILURES
+from domain.application.failures import FAILURES
 
 if TYPE_CHECKING:
     from api.runtime import Runtime

@@ -20,7 +20,7 @@ from api.json_guard import JsonGuard
 from api.limits import BodyLimit, Metrics
 from api.routes import alerts, base_layers, dispatches, enrolments, exercise, health, incidents, me, records, resources, tasks, units, views, zones
 from api.runtime import Runtime
-from domain.settings import PROJECT_ROOT, Settings
+from domain.application.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("lianfang.api")
 LIVE_MAP = PROJECT_ROOT / "live-map"

@@ -24,7 +24,7 @@ def current() -> UnitOfWork:
     try:
         return _current.get()
     except LookupError:
-        raise RuntimeError("commands run inside a unit of work: use domain.writer.execute or the Writer") from None
+        raise RuntimeError("commands run inside a unit of work: use domain.application.writer.execute or the Writer") from None
 
 
 class UnitOfWork:
