@@ -1,6 +1,7 @@
 """Bearer tokens: looked up by their hash (the secret is never stored), checked on every request."""
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import threading
@@ -46,6 +47,7 @@ class TokenCache:
         self._revoked: set[str] = set()  # so a check racing with a revocation cannot re-admit it
         self._trust = trust_seconds
         self._lock = threading.Lock()
+        self.checking: dict[str, asyncio.Future[Actor]] = {}  # store reads under way, by hash (event loop only)
 
     def actor(self, digest: str) -> Actor | None:
         known = self._actors.get(digest)
@@ -84,3 +86,21 @@ def authenticate(app: object, secret: str | None, cache: TokenCache | None = Non
     if cache is not None:
         cache.remember(digest, actor, checked_at)
     return actor
+
+
+async def check_token(app: object, secret: str | None, cache: TokenCache) -> Actor:
+    """The token's actor, from the cache or read from the store off the event loop, one read per token at a time:
+    requests that arrive with a token while it is being read wait for that read. (Reads of one token queue behind
+    each other in the store's repository; while the database is away each waited its second, and the last of three
+    senders sharing a token got its 503 after three.)"""
+    if not secret or len(secret) > 200:
+        return authenticate(app, secret, cache)  # refused at once, no store read
+    digest = token_hash(secret)
+    if (known := cache.actor(digest)) is not None:
+        return known
+    pending = cache.checking.get(digest)
+    if pending is None:
+        pending = asyncio.ensure_future(asyncio.to_thread(authenticate, app, secret, cache))
+        cache.checking[digest] = pending
+        pending.add_done_callback(lambda _done: cache.checking.pop(digest, None))
+    return await asyncio.shield(pending)

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from domain.eventstore import EVENTS_FILE
+from domain.application.eventstore import EVENTS_FILE
 
 FORMAT = 1
 MANIFEST = "manifest.json"

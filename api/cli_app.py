@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from domain.settings import Settings
+from domain.application.settings import Settings
 from wiring.layout import drill_store_settings
 from wiring.store_hosts import RemoteStoreRefused
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from api.enrolments import Enrolment, mint_enrolment
 from domain.base import Meta
 from domain.commands import Command
-from domain.writer import execute
+from domain.application.writer import execute
 
 if TYPE_CHECKING:
     from api.runtime import Runtime

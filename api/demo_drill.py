@@ -12,7 +12,7 @@ from api.drill_serving import Serve
 from api.enrolments import Enrolment, new_code, offer_args
 from domain.base import Meta
 from domain.commands import Command
-from domain.settings import PROJECT_ROOT
+from domain.application.settings import PROJECT_ROOT
 from scenarios.loader import load
 from scenarios.local import run_in_store
 from scenarios.store import write_json
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from api.runtime import Runtime
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
 log = logging.getLogger("lianfang.demo")
 SCENARIO = PROJECT_ROOT / "scenarios" / "kindergarten-fever-cluster.yaml"

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import Actor, authenticate, bearer
+from api.auth import Actor, bearer, check_token
 from api.problems import Problem
 from api.runtime import Runtime
 from api.unit_names import named_units
-from domain.access import token_hash
 from domain.base import Meta
 from domain.commands import Command
 from domain.text import checked_text
@@ -30,10 +29,7 @@ async def get_actor(request: Request, rt: RuntimeDep, authorization: Annotated[s
     known = getattr(request.state, "actor", None)
     if known is not None:
         return known
-    secret = bearer(authorization)
-    if secret and len(secret) <= 200 and (cached := rt.tokens.actor(token_hash(secret))) is not None:
-        return cached
-    return await asyncio.to_thread(authenticate, rt.app, secret, rt.tokens)
+    return await check_token(rt.app, bearer(authorization), rt.tokens)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -23,7 +23,7 @@ from scenarios.runner import Drill, DrillReport, Progress
 if TYPE_CHECKING:
     from domain.application import Coordination
     from domain.clock import SimulatedClock
-    from domain.settings import Settings
+    from domain.application.settings import Settings
     from projections.geography import Geography
     from scenarios.loader import Scenario
 

@@ -13,8 +13,8 @@ from domain.application import Coordination
 from domain.base import Meta
 from domain.commands import Command
 from domain.errors import DomainError
-from domain.settings import Settings
-from domain.writer import execute
+from domain.application.settings import Settings
+from domain.application.writer import execute
 
 CODE_PREFIX = "en_"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")

@@ -67,8 +67,9 @@ class Front:
                 except Problem as problem:
                     await gate.refuse(send, path, problem)
                     return
-                except Exception:  # noqa: BLE001  the token store cannot be read: the route answers as it does then (503)
-                    pass
+                except Exception as error:  # noqa: BLE001  the store is away: 503 (anything else is raised)
+                    await gate.refuse(send, path, gate.unavailable(scope, path, error))
+                    return
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await limits.refuse(send, self.max_bytes)
             return

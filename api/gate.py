@@ -7,14 +7,12 @@ it up again.
 """
 from __future__ import annotations
 
-import asyncio
-
 import orjson
 from starlette.types import Scope, Send
 
-from api.auth import Actor, authenticate
-from api.problems import PROBLEM, Problem
-from domain.access import token_hash
+from api.auth import Actor, check_token
+from api.problems import PROBLEM, Problem, is_storage_failure
+from domain.application.failures import FAILURES
 
 API = "/api/v1/"
 WITH_BODY = frozenset(("POST", "PUT", "PATCH", "DELETE"))
@@ -24,11 +22,17 @@ OPEN = frozenset(("/api/v1/enrolments/redeem",))
 
 async def actor(scope: Scope, secret: str | None) -> Actor:
     rt = scope["app"].state.runtime
-    if secret and len(secret) <= 200:
-        known = rt.tokens.actor(token_hash(secret))  # checked a moment ago: no store read
-        if known is not None:
-            return known
-    return await asyncio.to_thread(authenticate, rt.app, secret, rt.tokens)
+    return await check_token(rt.app, secret, rt.tokens)
+
+
+def unavailable(scope: Scope, path: str, error: Exception) -> Problem:
+    """The token cannot be checked while the store is away: 503 now, not a second try in the route (each waits
+    up to a second for a connection; a command then waited ~5 s for its 503). Any other error is raised."""
+    if not is_storage_failure(error):
+        raise error
+    FAILURES.failed("store access from requests", error, f"e.g. token check for {scope['method']} {path}: 503")
+    return Problem(503, "Store unavailable", "the store could not be reached to check this token (database "
+                   "unreachable); nothing was stored: retry with the same Idempotency-Key", headers={"Retry-After": "2"})
 
 
 async def refuse(send: Send, path: str, problem: Problem) -> None:

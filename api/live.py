@@ -22,7 +22,7 @@ from api.auth import Actor, authenticate, bearer
 from api.live_hub import TOKEN_CHECK_SECONDS, Client, Delta, LiveHub, frame, log
 from api.metrics import DELTAS_SENT
 from api.problems import PROBLEM, Problem, bounded, is_storage_failure
-from domain.failures import FAILURES
+from domain.application.failures import FAILURES
 
 if TYPE_CHECKING:
     from api.runtime import Runtime

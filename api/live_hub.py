@@ -29,7 +29,7 @@ from api.packing import no_collector, pack
 from api.page_config import public_drill
 from api.problems import Problem, bounded, is_storage_failure
 from api.wire import delta_frame, object_tail, snapshot_message
-from domain.failures import FAILURES
+from domain.application.failures import FAILURES
 
 if TYPE_CHECKING:
     from api.runtime import Runtime

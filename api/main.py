@@ -18,7 +18,7 @@ from api.front import Front
 from api.headers import serve_docs
 from api.routes import alerts, base_layers, dispatches, enrolments, exercise, health, incidents, me, records, resources, tasks, units, views, zones
 from api.runtime import Runtime
-from domain.settings import PROJECT_ROOT, Settings
+from domain.application.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("lianfang.api")
 LIVE_MAP = PROJECT_ROOT / "live-map"

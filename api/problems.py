@@ -104,7 +104,7 @@ def install(app: FastAPI) -> None:
                        headers=getattr(error, "headers", None))
 
     async def on_storage(request: Request, error: Exception) -> JSONResponse:
-        from domain.failures import FAILURES
+        from domain.application.failures import FAILURES
 
         # one line per interval while the store is away, not a traceback per request
         FAILURES.failed("store access from requests", error, f"e.g. {request.method} {request.url.path}: 503")

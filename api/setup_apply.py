@@ -26,9 +26,9 @@ from domain.errors import DomainError, InvalidInput
 from domain.geometry import area_of
 from domain.jurisdictions import JURISDICTIONS_ID
 from domain.resource import Resource
-from domain.settings import Settings
+from domain.application.settings import Settings
 from domain.unit import Unit
-from domain.writer import run_batch
+from domain.application.writer import run_batch
 
 SOURCE = "setup"
 

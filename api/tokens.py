@@ -12,10 +12,10 @@ from domain.application import Coordination
 from domain.base import Meta
 from domain.commands import Command
 from domain.errors import DomainError
-from domain.eventstore import store_env
-from domain.settings import Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
 from domain.unit import Unit
-from domain.writer import execute
+from domain.application.writer import execute
 
 CLI = Meta(actor="cli", role="commander", source="system", actor_name="lianfang CLI")
 

@@ -28,9 +28,9 @@ from domain.application import Coordination  # noqa: E402
 from domain.base import Meta  # noqa: E402
 from domain.clock import SeededIds, SimulatedClock  # noqa: E402
 from domain.commands import Command, Receipt  # noqa: E402
-from domain.eventstore import store_env  # noqa: E402
-from domain.settings import Settings  # noqa: E402
-from domain.writer import run_batch  # noqa: E402
+from domain.application.eventstore import store_env  # noqa: E402
+from domain.application.settings import Settings  # noqa: E402
+from domain.application.writer import run_batch  # noqa: E402
 from projections.geography import Geography  # noqa: E402
 from projections.runner import Projections  # noqa: E402
 

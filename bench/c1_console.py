@@ -57,7 +57,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
 
 def _tokens(directory) -> dict[str, str]:  # noqa: ANN001
     from api.tokens import create_token
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
     settings = Settings(data_dir=directory)
     return {role: create_token(settings, role=role, unit=None, name=f"bench-{role}") for role in ("commander", "observer")}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from domain.settings import DEMO_GEOGRAPHY
+from domain.application.settings import DEMO_GEOGRAPHY
 
 TOWNSHIPS = ("510199001", "510199002", "510199003", "510199004", "510199005", "510199006", "510199007", "510199008")
 KINDS = ("ambulance", "sampling_team", "epi_team", "disinfection_team", "drone_team")

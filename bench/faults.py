@@ -197,6 +197,8 @@ def figures(deployment: Deployment, load: Load, recover_seconds: float, **extra:
         "refused_503_but_stored": sum(1 for k in refused if k in keys),
         "status_500": statuses.get(500, 0), "other_5xx": sum(n for s, n in statuses.items() if s >= 500 and s not in (500, 503)),
         "no_answer": statuses.get(0, 0), "no_answer_errors": dict(load.errors), "slowest_answer_seconds": round(max((t for *_, t in load.answers), default=0), 2),
+        "slowest_answer_seconds_by_status": {str(status): round(max(t for _, s, t in load.answers if s == status), 2)
+                                             for status in sorted(statuses)},
         "seconds_to_recover": round(recover_seconds, 2), "processes_alive": deployment.alive(), **extra,
     }
 

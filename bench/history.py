@@ -3,7 +3,7 @@
 `commands(seed)` yields batches of commands that keep the story consistent (only open incidents get
 reports, only free resources get committed, tasks go assigned → claimed → progress → completed), on
 a simulated clock that moves 5 minutes per batch of 100. `build(directory, events, seed)` writes them through
-`domain.writer.run_batch` (the server's own write path, one durable commit per batch) until the log
+`domain.application.writer.run_batch` (the server's own write path, one durable commit per batch) until the log
 holds at least `events` events, and caches the store by (events, seed).
 """
 from __future__ import annotations
@@ -169,9 +169,9 @@ def build(directory: Path, events: int, seed: int = 9, batch: int = 100) -> dict
     from domain.access import token_hash
     from domain.application import Coordination
     from domain.clock import SeededIds, SimulatedClock
-    from domain.eventstore import store_env
-    from domain.settings import Settings
-    from domain.writer import run_batch
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
+    from domain.application.writer import run_batch
     from projections.geography import Geography
 
     settings = Settings(data_dir=directory)
@@ -208,9 +208,9 @@ def build_map(directory: Path, zones: int, points: int, seed: int = 11, batch: i
     from domain.access import token_hash
     from domain.application import Coordination
     from domain.clock import SeededIds, SimulatedClock
-    from domain.eventstore import store_env
-    from domain.settings import Settings
-    from domain.writer import run_batch
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
+    from domain.application.writer import run_batch
     from projections.geography import Geography
 
     settings = Settings(data_dir=directory)

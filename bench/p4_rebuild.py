@@ -29,8 +29,8 @@ def history_store(quick: bool) -> tuple[Path, dict]:
 def caught_up(directory: Path) -> None:
     """The live read models at the head, with their checkpoints saved (what a stopped server leaves)."""
     from domain.application import Coordination
-    from domain.eventstore import store_env
-    from domain.settings import Settings
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
     from projections.geography import Geography
     from projections.runner import Projections
 
@@ -44,8 +44,8 @@ def caught_up(directory: Path) -> None:
 
 def raw_rate(directory: Path, batch: int = 2000) -> tuple[int, float]:
     from domain.application import Coordination
-    from domain.eventstore import store_env
-    from domain.settings import Settings
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
     from projections.events import decode
 
     app = Coordination(store_env(Settings(data_dir=directory)))
@@ -59,7 +59,7 @@ def raw_rate(directory: Path, batch: int = 2000) -> tuple[int, float]:
 
 
 def rebuild_once(directory: Path) -> float:
-    from domain.settings import Settings
+    from domain.application.settings import Settings
     from projections.rebuild import rebuild
 
     for old in [*directory.glob("projections/*.v*.sqlite*"), directory / "projections" / "current.json"]:

@@ -37,8 +37,8 @@ def checkpoints(directory: Path) -> int:
 def in_process(directory: Path, when: list[datetime], budget: float) -> list[float]:
     """`Projections.as_of` alone on the same read models (no HTTP, no JSON), within a time budget."""
     from domain.application import Coordination
-    from domain.eventstore import store_env
-    from domain.settings import Settings
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
     from projections.geography import Geography
     from projections.runner import Projections
 

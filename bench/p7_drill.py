@@ -1,7 +1,7 @@
 """P7: a large generated drill scenario, run as fast as possible into a drill store of its own.
 
 Baseline in the same run: the very commands the drill sent (recorded on the way, with their simulated
-times and in the drill's own batches), called directly on a fresh Coordination with `domain.writer`'s
+times and in the drill's own batches), called directly on a fresh Coordination with `domain.application.writer`'s
 `execute` and `run_batch` in the same batches, on the same clock with the same seeded ids; both sides
 assert how many commands they recorded. Reading and checking the scenario file is timed apart.
 """
@@ -26,7 +26,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
         from scenarios.loader import load
     except ImportError as error:
         return not_run(NAME, TITLE, GOAL, f"drill runner not importable: {error}")
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
     injects = QUICK if quick else FULL
     base = fresh_dir("p7")
@@ -97,9 +97,9 @@ def direct(batches: list[list[tuple[Any, Any]]], scenario: Any, directory: Any, 
     from domain.application import Coordination
     from domain.clock import SeededIds, SimulatedClock
     from domain.commands import Receipt
-    from domain.eventstore import store_env
-    from domain.settings import Settings
-    from domain.writer import run_batch
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
+    from domain.application.writer import run_batch
 
     clock = SimulatedClock(scenario.start)
     app = Coordination(store_env(Settings(data_dir=directory), directory), clock=clock, ids=SeededIds(scenario.name))

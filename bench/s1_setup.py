@@ -20,8 +20,8 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
     from api.setup_file import read_county_file
     from api.setup_sheet import write_sheet
     from domain.application import Coordination
-    from domain.eventstore import store_env
-    from domain.settings import Settings
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
 
     units, resources, people = QUICK if quick else FULL
     base = fresh_dir("s1")

@@ -1,6 +1,6 @@
 """Stores to measure against: a small seeded one (units, incidents, tokens), and the scale-out cluster.
 
-Seeding runs through the same write path as the server (`domain.writer.execute`), before the server
+Seeding runs through the same write path as the server (`domain.application.writer.execute`), before the server
 starts, so the measured run starts from a known position.
 """
 from __future__ import annotations
@@ -26,15 +26,15 @@ class Seeded:
     viewers: list[str]  # observer tokens for the bench's live viewers, each holding at most live_per_token feeds
 
 
-def seed(settings, incidents: int = 20) -> Seeded:  # noqa: ANN001  (a domain.settings.Settings)
+def seed(settings, incidents: int = 20) -> Seeded:  # noqa: ANN001  (a domain.application.settings.Settings)
     """A commander and a field token (its unit covers the whole county), and open incidents."""
     from api.auth import new_secret
     from domain.access import token_hash
     from domain.application import Coordination
     from domain.base import Meta
     from domain.commands import Command
-    from domain.eventstore import store_env
-    from domain.writer import execute
+    from domain.application.eventstore import store_env
+    from domain.application.writer import execute
     from projections.geography import Geography
 
     app = Coordination(store_env(settings))
@@ -75,7 +75,7 @@ def scale_out(name: str) -> Iterator[tuple[Path, dict[str, str]]]:
 def lianfang(name: str, scaled: bool, incidents: int = 20) -> Iterator[tuple[Process, Seeded, dict]]:
     """A seeded Lianfang server: embedded (SQLite, in-process fan-out) or scale-out (PostgreSQL, Redis, a
     projection worker, and a second API process as `info["other"]`, for viewers on another process)."""
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
     if not scaled:
         base = fresh_dir(name)

@@ -6,7 +6,7 @@ less bent by other work on a shared machine than wall-clock rates):
 - the layer(s) in front of the routes: one POST with a field report's body through the ASGI stack that
   `api.main.create_app` puts there, to a route that answers at once (µs per request);
 - the writer: field reports with an Idempotency-Key each, committed in batches as group commit does
-  (`domain.writer.run_batch`, SQLite, synchronous=FULL), µs of CPU per command.
+  (`run_batch` of the writer, SQLite, synchronous=FULL), µs of CPU per command.
 """
 from __future__ import annotations
 
@@ -25,9 +25,20 @@ from typing import Any
 BODY = b'{"new":{"suspected":1,"close_contacts":3},"note":"\\u7b2c12\\u6b21","position":[104.05,30.68]}'
 
 
+def _application(name: str, before: str | None = None) -> Any:
+    """A module of the application around the model: domain/application/NAME, or domain/NAME in trees before it."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"domain.application.{name}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"domain.{before or name}")
+
+
 def front_us(requests: int) -> float:
     from api.main import create_app
-    from domain.settings import Settings
+
+    Settings = _application("settings").Settings  # noqa: N806
 
     app = create_app(Settings())
     stack: Any = None
@@ -70,12 +81,13 @@ def front_us(requests: int) -> float:
 
 
 def writer_us(commands: int, batch: int) -> float:
-    from domain.application import Coordination
     from domain.base import Meta
     from domain.commands import Command
-    from domain.eventstore import store_env
-    from domain.settings import Settings
-    from domain.writer import execute, run_batch
+
+    Coordination = _application("coordination", "application").Coordination  # noqa: N806
+    store_env = _application("eventstore").store_env
+    Settings = _application("settings").Settings  # noqa: N806
+    execute, run_batch = _application("writer").execute, _application("writer").run_batch
 
     directory = Path(tempfile.mkdtemp(prefix="write-path-cpu-"))
     app = Coordination(store_env(Settings(data_dir=directory), directory))

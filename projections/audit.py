@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from domain.eventstore import DurablePool
+from domain.application.eventstore import DurablePool
 from projections.events import Fact, data_of
 from projections.readstore import ReadStore, instant
 from projections.summaries import summarize

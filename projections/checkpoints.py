@@ -20,7 +20,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
-from domain.eventstore import DurablePool
+from domain.application.eventstore import DurablePool
 from projections.readstore import ReadStore, instant
 
 SOURCE = "Coordination"

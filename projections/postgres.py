@@ -17,7 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL
 from psycopg.rows import dict_row
 
-from domain.eventstore import POOL_FILL_SECONDS, within_deadline
+from domain.application.eventstore import POOL_FILL_SECONDS, within_deadline
 from projections.audit import COLUMNS, Trail
 from projections.checkpoints import Checkpoints
 

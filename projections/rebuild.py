@@ -18,8 +18,8 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from domain.application import Coordination
-from domain.eventstore import store_env
-from domain.settings import Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
 from projections.audit import AuditTrail
 from projections.checkpoints import CheckpointStore, kept_at
 from projections.events import Undecodable, decode_each

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from domain.clock import Clock
-from domain.failures import FAILURES
+from domain.application.failures import FAILURES
 from projections.audit import AuditTrail
 from projections.checkpoints import CheckpointStore, kept_at
 from projections.events import Undecodable, decode_each
@@ -28,8 +28,8 @@ from projections.situation_map import SituationMap
 
 if TYPE_CHECKING:
     from domain.application import Coordination
-    from domain.eventstore import CommitSignal
-    from domain.settings import Settings
+    from domain.application.eventstore import CommitSignal
+    from domain.application.settings import Settings
     from projections.broker import Broker
     from projections.geography import Geography
 

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from domain.command_catalogue import COMMANDS
-from domain.settings import Settings
+from domain.application.settings import Settings
 from projections.events import Fact, ForeignEvent
 from scenarios.store import EXPECTATIONS, GEOGRAPHY, StoreMissing, read_facts, read_json
 from scenarios.vocabulary import format_offset

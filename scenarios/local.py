@@ -16,9 +16,9 @@ from domain.base import Meta
 from domain.clock import SeededIds, SimulatedClock
 from domain.commands import Command, Receipt
 from domain.errors import DomainError
-from domain.eventstore import store_env
-from domain.settings import Settings
-from domain.writer import execute, run_batch
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
+from domain.application.writer import execute, run_batch
 from projections.geography import Geography
 from projections.runner import Projections
 from scenarios.loader import Actor, Scenario
@@ -39,7 +39,7 @@ class LocalTarget:
         self.projections, self.geography, self.send = projections, geography, send
         self.followed = followed  # a projection thread follows the log (--serve): wait for it, never race it
         self.last_position = 0
-        # `send_batch(commands, before)`: domain.writer.run_batch's contract, stopping at the first refusal
+        # `send_batch(commands, before)`: domain.application.writer.run_batch's contract, stopping at the first refusal
         self.send_batch = send_batch
         self.batches = send_batch is not None
         self._queued: list[tuple[datetime, Command]] = []

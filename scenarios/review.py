@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.persistence import PersistenceError
 
 from domain.errors import InvalidInput
-from domain.settings import Settings
+from domain.application.settings import Settings
 from domain.times import time_of
 from domain.values import Counts
 from projections.audit import AuditTrail

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from domain.application import Coordination
-from domain.eventstore import EVENTS_FILE, store_env
-from domain.settings import Settings
+from domain.application.eventstore import EVENTS_FILE, store_env
+from domain.application.settings import Settings
 from projections.events import Fact, decode
 from wiring.layout import DRILL_MARKER, drill_database_url, drill_info, is_drill_store
 from wiring.store_hosts import DRILL_DATABASE, RemoteStoreRefused, check_database_host, redacted
@@ -83,7 +83,7 @@ def _password(url: str) -> str | None:
 
 
 def database_identity(url: str) -> tuple[str, int, str]:
-    """(host, port, database name) as the store opens it (domain.eventstore.store_env); loopback names are one host."""
+    """(host, port, database name) as the store opens it (domain.application.eventstore.store_env); loopback names are one host."""
     parts = urlparse(url)
     host = (parts.hostname or "127.0.0.1").lower()
     return ("localhost" if host in LOOPBACK else host, parts.port or 5432, parts.path.lstrip("/") or "lianfang")

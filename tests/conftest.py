@@ -114,7 +114,7 @@ def scaleout_template(postgres_server: PostgresServer, redis_server: RedisServer
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
     dsn = postgres_server.create_database(TEMPLATE_DB)
     settings = Settings(data_dir=tmp_path_factory.mktemp("template"), database_url=dsn,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import psycopg
 
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 
 @contextlib.contextmanager

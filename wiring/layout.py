@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from domain.settings import Settings
+from domain.application.settings import Settings
 from wiring.store_hosts import DRILL_DATABASE, check_database_host
 
 DRILL_MARKER = "drill.json"

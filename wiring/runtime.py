@@ -10,9 +10,9 @@ from typing import Any, Self
 
 from domain.application import Coordination
 from domain.clock import Clock
-from domain.eventstore import CommitSignal, listen_for_commits, store_env
-from domain.settings import Settings
-from domain.writer import Writer
+from domain.application.eventstore import CommitSignal, listen_for_commits, store_env
+from domain.application.settings import Settings
+from domain.application.writer import Writer
 from projections.broker import Broker
 from projections.geography import Geography
 from projections.runner import FixedClock, Projections

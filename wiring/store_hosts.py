@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlparse
 
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 DRILL_DATABASE = "database.url"
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}

@@ -14,9 +14,9 @@ import psycopg
 
 from domain.application import Coordination
 from domain.clock import Clock
-from domain.eventstore import CommitSignal, listen_for_commits, store_env
-from domain.failures import FAILURES
-from domain.settings import Settings
+from domain.application.eventstore import CommitSignal, listen_for_commits, store_env
+from domain.application.failures import FAILURES
+from domain.application.settings import Settings
 from projections.geography import Geography
 from projections.postgres import LOCK_KEY
 from projections.runner import Projections

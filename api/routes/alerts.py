@@ -21,7 +21,7 @@ from api.problems import Problem
 from api.routes.common import ThingId, view
 from domain.alert import Alert, AlreadyImported
 from domain.base import Meta
-from domain.eventstore import position_of
+from domain.application.eventstore import position_of
 from domain.errors import InvalidInput
 from domain.policy import check_allowed
 

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ActorDep, RuntimeDep
 from api.metrics import LIVE_CLIENTS, PROJECTION_LAG, PROJECTION_POSITION, REGISTRY, STORE_HEAD
-from domain.failures import FAILURES
+from domain.application.failures import FAILURES
 from domain.policy import check_allowed
 from projections.postgres import LOCK_KEY, REBUILT, TRACKING
 

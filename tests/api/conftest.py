@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.tokens import create_token, issue_token, open_store
 from domain.access import token_hash, token_id
-from domain.settings import Settings
+from domain.application.settings import Settings
 from modes import projection_worker
 
 COUNTY, DONGSHAN, SHIQIAO = "510199", "510199003", "510199005"

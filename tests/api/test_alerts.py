@@ -19,8 +19,8 @@ from api.cap import CAP_NS, DEFAULT_MAX_BYTES, from_cap_xml, validate_cap
 from api.main import create_app
 from api.tokens import CLI, issue_token, open_store
 from domain.commands import Command
-from domain.settings import Settings
-from domain.writer import execute
+from domain.application.settings import Settings
+from domain.application.writer import execute
 from modes import projection_worker
 
 EXAMPLES = Path(__file__).parent / "cap_examples"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from api.demo import prepare_demo
 from api.runtime import Runtime
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 
 def test_the_demo_county_has_its_units_and_their_resources_once(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from conftest import World, assert_problem
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 
 def test_healthz_says_the_store_is_reachable_without_a_token(world: World) -> None:

@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain.application import Coordination
+from domain.application.coordination import Coordination
+from domain.application.eventstore import EVENTS_FILE, store_env
+from domain.application.settings import Settings
+from domain.application.writer import execute
 from domain.base import Meta
 from domain.commands import Command
 from domain.errors import IdempotencyKeyReused
-from domain.eventstore import EVENTS_FILE, store_env
 from domain.idempotency import IdempotencyRecord
-from domain.settings import Settings
-from domain.writer import execute
 
 COMMANDER = Meta(actor="cmd", role="commander")
 INCIDENT = {"kind": "cluster", "title": "幼儿园", "location": [104.06, 30.67]}

@@ -11,7 +11,7 @@ from api.main import create_app
 from api.tokens import create_token
 
 from domain.permissions import MAY
-from domain.settings import Settings
+from domain.application.settings import Settings
 from domain.values import INCIDENT_KINDS
 from domain.zone import ZONE_KINDS
 

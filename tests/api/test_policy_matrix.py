@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import COUNTY, DONGSHAN, IN_DONGSHAN, IN_SHIQIAO, SHIQIAO, World, assert_problem, due_in
 
-from domain.settings import Settings
+from domain.application.settings import Settings
 from scenarios.loader import load
 from scenarios.local import run_in_store
 from scenarios.runner import InjectRefused

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from websockets.sync.client import connect
 
 from conftest import LiveServer, World, assert_problem
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from api.tokens import create_token
-from domain.settings import Settings
+from domain.application.settings import Settings
 from map_support import LiveServer, WallPage, free_port
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

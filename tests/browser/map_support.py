@@ -18,7 +18,7 @@ import uvicorn
 from playwright.sync_api import ConsoleMessage, Page
 
 from api.main import create_app
-from domain.settings import PROJECT_ROOT, Settings
+from domain.application.settings import PROJECT_ROOT, Settings
 
 OUTPUT = Path(os.environ.get("LIANFANG_BROWSER_OUTPUT", PROJECT_ROOT / "test-output" / "browser"))
 # A small square around a point, as a zone's area.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from domain.settings import DEMO_GEOGRAPHY
+from domain.application.settings import DEMO_GEOGRAPHY
 from map_support import LiveServer, WallPage
 
 pytestmark = pytest.mark.browser

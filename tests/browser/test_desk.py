@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from api.tokens import create_token
 from console_support import ACTS, button, click_map, form, submitted
-from domain.settings import Settings
+from domain.application.settings import Settings
 from map_support import LiveServer, Seeded, WallPage, free_port, later, seed_county
 
 pytestmark = pytest.mark.browser

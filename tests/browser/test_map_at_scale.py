@@ -14,9 +14,9 @@ import pytest
 from domain.application import Coordination
 from domain.base import Meta
 from domain.commands import Command
-from domain.eventstore import store_env
-from domain.settings import Settings
-from domain.writer import run_batch
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
+from domain.application.writer import run_batch
 from map_support import LiveServer, WallPage
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import time
 from playwright.sync_api import Browser
 
 from api.tokens import list_tokens, revoke_token
-from domain.settings import Settings
+from domain.application.settings import Settings
 from map_support import LiveServer, later
 from phone_support import SHOTS, PHONE, field_reports, incident, open_phone
 

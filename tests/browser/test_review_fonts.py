@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from domain.settings import PROJECT_ROOT, Settings
+from domain.application.settings import PROJECT_ROOT, Settings
 from scenarios.loader import load
 from scenarios.local import run_in_store
 from scenarios.review import replay

@@ -14,12 +14,12 @@ from domain.application import Coordination
 from domain.base import Meta, Thing
 from domain.commands import Command, Receipt
 from domain.dispatch import Dispatch
-from domain.eventstore import store_env
+from domain.application.eventstore import store_env
 from domain.incident import Incident
 from domain.resource import Resource
-from domain.settings import Settings
+from domain.application.settings import Settings
 from domain.task import Task
-from domain.writer import execute
+from domain.application.writer import execute
 from domain.zone import Zone
 
 BEIJING = timezone(timedelta(hours=8))

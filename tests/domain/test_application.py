@@ -16,9 +16,9 @@ from domain.application import Coordination
 from domain.base import Meta
 from domain.clock import SeededIds, SimulatedClock
 from domain.errors import IdempotencyKeyReused, InvalidInput, NotFound, NotPermitted, StaleVersion
-from domain.eventstore import store_env
+from domain.application.eventstore import store_env
 from domain.incident import IncidentClosedError
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 SQUARE = {"type": "Polygon", "coordinates": [[[104.0, 30.6], [104.1, 30.6], [104.1, 30.7], [104.0, 30.6]]]}
@@ -28,8 +28,8 @@ READ_IN_NEW_PROCESS = """
 import json, sys
 from uuid import UUID
 from domain.application import Coordination
-from domain.eventstore import store_env
-from domain.settings import Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
 app = Coordination(store_env(Settings(data_dir=sys.argv[1])))
 notifications = app.recorder.select_notifications(1, 1_000_000)
 incident = app.repository.get(UUID(sys.argv[2]))
@@ -45,9 +45,9 @@ import json, os, sys
 from domain.application import Coordination
 from domain.base import Meta
 from domain.commands import Command
-from domain.eventstore import store_env
-from domain.settings import Settings
-from domain.writer import execute
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
+from domain.application.writer import execute
 app = Coordination(store_env(Settings(data_dir=sys.argv[1])))
 m = Meta(actor="cmd", role="commander")
 r = execute(app, Command("report_incident", m, {"kind": "cluster", "title": "t", "location": [104, 30]}))
@@ -210,7 +210,7 @@ def drill(data_dir: Path, start: datetime) -> tuple[list[UUID], list[tuple[str, 
     clock = SimulatedClock(start)
     app = Coordination(store_env(Settings(data_dir=data_dir)), clock=clock, ids=SeededIds("drill-42"))
     from domain.commands import Command
-    from domain.writer import execute
+    from domain.application.writer import execute
 
     meta = Meta(actor="director", role="commander", source="drill", drill_run="run-1")
     ids = [execute(app, Command("report_incident", meta, INCIDENT)).id]

@@ -83,9 +83,9 @@ def test_the_writer_asks_a_targeted_command_for_its_id(spec: Any, run: Any) -> N
 @pytest.fixture
 def run(tmp_path: Any) -> Any:
     from domain.commands import Command
-    from domain.eventstore import store_env
-    from domain.settings import Settings
-    from domain.writer import execute
+    from domain.application.eventstore import store_env
+    from domain.application.settings import Settings
+    from domain.application.writer import execute
 
     app = Coordination(store_env(Settings(data_dir=tmp_path)))
     from domain.permissions import MAY

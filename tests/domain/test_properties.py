@@ -16,13 +16,13 @@ from domain.base import Meta
 from domain.commands import Command
 from domain.dispatch import Dispatch
 from domain.errors import DomainError
-from domain.eventstore import store_env
+from domain.application.eventstore import store_env
 from domain.incident import Incident
 from domain.resource import Resource
-from domain.settings import Settings
+from domain.application.settings import Settings
 from domain.task import Task
 from domain.values import Counts, Level
-from domain.writer import execute
+from domain.application.writer import execute
 from domain.zone import Zone
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=8)))

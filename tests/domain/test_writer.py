@@ -13,10 +13,10 @@ from domain.base import Meta
 from domain.clock import SimulatedClock
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
-from domain.eventstore import CommitSignal, follow, store_env
+from domain.application.eventstore import CommitSignal, follow, store_env
 from domain.incident import IncidentClosedError
-from domain.settings import Settings
-from domain.writer import Writer, execute, run_batch
+from domain.application.settings import Settings
+from domain.application.writer import Writer, execute, run_batch
 
 COMMANDER = Meta(actor="cmd", role="commander")
 TEAM = Meta(actor="team-7", role="field", unit="unit-township")

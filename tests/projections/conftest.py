@@ -9,8 +9,8 @@ import pytest
 
 from domain.application import Coordination
 from domain.clock import SeededIds, SimulatedClock
-from domain.eventstore import store_env
-from domain.settings import DEMO_GEOGRAPHY, Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import DEMO_GEOGRAPHY, Settings
 from projections.geography import Geography
 from projections.runner import Projections
 from story import START, Story

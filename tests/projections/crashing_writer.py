@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from domain.application import Coordination
-from domain.eventstore import store_env
-from domain.settings import Settings
-from domain.writer import run_batch
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
+from domain.application.writer import run_batch
 from projections.geography import Geography
 from projections.runner import Projections
 

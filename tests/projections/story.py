@@ -11,8 +11,8 @@ from domain.application import Coordination
 from domain.base import Meta
 from domain.clock import SimulatedClock
 from domain.commands import Command, Receipt
-from domain.settings import Settings
-from domain.writer import execute
+from domain.application.settings import Settings
+from domain.application.writer import execute
 from projections.events import Fact, decode
 
 BEIJING = timezone(timedelta(hours=8))

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.base import Meta
-from domain.eventstore import EVENTS_FILE
-from domain.settings import Settings
+from domain.application.eventstore import EVENTS_FILE
+from domain.application.settings import Settings
 from projections.audit import GENESIS, link, verify
 from projections.runner import read_stores
 

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from domain.application import Coordination
 from domain.clock import SimulatedClock
-from domain.eventstore import CommitSignal, store_env
-from domain.settings import Settings
+from domain.application.eventstore import CommitSignal, store_env
+from domain.application.settings import Settings
 from domain.values import Counts
-from domain.writer import run_batch
+from domain.application.writer import run_batch
 from projections.audit import verify
 from projections.broker import Broker
 from projections.events import decode

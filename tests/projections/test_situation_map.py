@@ -10,8 +10,8 @@ import geojson
 import pytest
 
 from domain.commands import Command
-from domain.settings import Settings
-from domain.writer import run_batch
+from domain.application.settings import Settings
+from domain.application.writer import run_batch
 from projections.broker import Broker
 from projections.readmodel import AlreadyApplied
 from projections.situation_map import SituationMap

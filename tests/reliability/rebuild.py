@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from domain.application import Coordination
-from domain.eventstore import store_env
-from domain.settings import Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
 from projections.audit import AuditTrail
 from projections.events import decode
 from projections.geography import Geography

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from api.tokens import create_token
-from domain.settings import Settings
+from domain.application.settings import Settings
 from servers import find_free_port
 
 LIANFANG = str(Path(sys.executable).parent / "lianfang")

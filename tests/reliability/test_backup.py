@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.eventstore import EVENTS_FILE
+from domain.application.eventstore import EVENTS_FILE
 from reliability.rebuild import rebuild_from_zero
 from reliability.served import IN_DONGSHAN, LIANFANG, Process, Server, World, by_key, clean_env, key, read_log
 
@@ -126,7 +126,7 @@ def test_backup_under_load_restores_the_same_map_and_a_verified_audit_trail(fres
 
 
 def settings_for(data_dir: Path):  # noqa: ANN201, N802
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
     return Settings(_env_file=None, data_dir=data_dir)
 

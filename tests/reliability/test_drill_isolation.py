@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 
-from domain.settings import PROJECT_ROOT, Settings
+from domain.application.settings import PROJECT_ROOT, Settings
 from modes import projection_worker
 from reliability.served import LIANFANG, Server, World
 

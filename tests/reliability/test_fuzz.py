@@ -20,7 +20,7 @@ from schemathesis import checks as generic
 from schemathesis.specs.openapi import checks as openapi
 
 from api.main import create_app
-from domain.settings import Settings
+from domain.application.settings import Settings
 from reliability.served import IN_DONGSHAN, SQUARE_IN_DONGSHAN, Server, World, sizes
 
 pytestmark = pytest.mark.integration

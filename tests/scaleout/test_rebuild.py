@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from api.cli import cli
 from api.main import create_app
 from api.tokens import create_token
-from domain.settings import Settings
+from domain.application.settings import Settings
 from projections.readmodel import decoded, encoded
 from modes import projection_worker
 

@@ -10,8 +10,8 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from domain.eventstore import store_env
-from domain.settings import Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
 
 pytestmark = pytest.mark.integration
 

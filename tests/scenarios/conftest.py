@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from scenario_texts import SMALL, write
 
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 import scenarios.local as local
 from bench.drill_file import write
-from domain.settings import Settings
+from domain.application.settings import Settings
 from scenarios.loader import load
 
 

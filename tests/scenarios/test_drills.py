@@ -21,9 +21,9 @@ from scenario_texts import GEOGRAPHY, SCENARIO_FILES, SMALL, write
 from domain.application import Coordination
 from domain.base import Meta
 from domain.commands import Command
-from domain.eventstore import store_env
-from domain.settings import Settings
-from domain.writer import execute
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
+from domain.application.writer import execute
 from scenarios.export import export
 from scenarios.loader import ScenarioError, load
 from scenarios.local import run_in_store

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from domain.application import Coordination
-from domain.eventstore import store_env
-from domain.settings import Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import Settings
 from scenario_texts import SMALL, write
 from scenarios.export import export
 from scenarios.loader import ScenarioError, load
@@ -87,7 +87,7 @@ def test_a_declared_kind_is_known_to_a_store_reopened_later(tmp_path: Path) -> N
     from domain.base import Meta
     from domain.commands import Command
     from domain.errors import InvalidInput, Refused
-    from domain.writer import execute
+    from domain.application.writer import execute
 
     meta = Meta(actor="setup", role="commander", source="cli")
     settings = Settings(data_dir=tmp_path / "var")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import api.cli_drills  # noqa: F401  (registers the commands)
 from api.cli import cli
-from domain.settings import Settings
+from domain.application.settings import Settings
 from scenarios.loader import load
 from scenarios.local import run_in_store
 from scenarios.review import ReviewError, replay, summary
@@ -128,8 +128,8 @@ def test_a_live_store_is_reviewed_too(tmp_path: Path, live: Settings) -> None:
     from domain.application import Coordination
     from domain.base import Meta
     from domain.commands import Command
-    from domain.eventstore import store_env
-    from domain.writer import execute
+    from domain.application.eventstore import store_env
+    from domain.application.writer import execute
 
     live.data_dir.mkdir(parents=True, exist_ok=True)
     app = Coordination(store_env(live))
@@ -191,8 +191,8 @@ def test_a_live_stores_review_names_enrolments_and_kinds_in_chinese(live: Settin
     from domain.application import Coordination
     from domain.base import Meta
     from domain.commands import Command
-    from domain.eventstore import store_env
-    from domain.writer import execute
+    from domain.application.eventstore import store_env
+    from domain.application.writer import execute
 
     live.data_dir.mkdir(parents=True, exist_ok=True)
     app = Coordination(store_env(live))

@@ -14,8 +14,8 @@ from typer.testing import CliRunner, Result
 
 from api.cli import cli
 from domain.application import Coordination
-from domain.eventstore import store_env
-from domain.settings import DEMO_GEOGRAPHY, Settings
+from domain.application.eventstore import store_env
+from domain.application.settings import DEMO_GEOGRAPHY, Settings
 
 import api.cli_setup  # noqa: F401  (registers `setup`, as main() does)
 

@@ -12,8 +12,8 @@ from domain.access import token_hash
 from domain.base import Meta
 from domain.commands import Command
 from domain.enrolment import enrolment_id
-from domain.settings import DEMO_GEOGRAPHY, Settings
-from domain.writer import execute
+from domain.application.settings import DEMO_GEOGRAPHY, Settings
+from domain.application.writer import execute
 from projections.geography import Geography
 from projections.runner import Projections
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from domain.settings import DEMO_GEOGRAPHY, Settings
+from domain.application.settings import DEMO_GEOGRAPHY, Settings
 from projections.geography import Geography
 from projections.runner import Projections
 

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.tokens import issue_token, open_store
-from domain.settings import Settings
+from domain.application.settings import Settings
 from modes import projection_worker
 
 LIANFANG = str(Path(sys.executable).parent / "lianfang")

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.tokens import issue_token, open_store
-from domain.settings import Settings
+from domain.application.settings import Settings
 from modes import projection_worker
 
 ALERT = (Path(__file__).resolve().parents[2] / "api" / "cap_examples" / "a2_severe_thunderstorm_warning.xml").read_bytes()

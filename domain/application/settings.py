@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # domain/application/settings.py
 DEMO_GEOGRAPHY = PROJECT_ROOT / "scenarios" / "demo-county.geojson"
 
 

@@ -25,16 +25,16 @@ from eventsourcing.persistence import IntegrityError
 from domain.command_catalogue import BY_NAME, spec_of
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
-from domain.eventstore import CommitSignal, KeyRow, known_keys, position_of
-from domain.failures import FAILURES
+from domain.application.eventstore import CommitSignal, KeyRow, known_keys, position_of, store_deadline
+from domain.application.failures import FAILURES
 from domain.idempotency import record_id
 from domain.policy import Places
 from domain.policy import check as check_policy
 from domain.times import occurred_time
-from domain.unit_of_work import UnitOfWork
+from domain.application.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from domain.application import Coordination
+    from domain.application.coordination import Coordination
 
 log = logging.getLogger("lianfang.writer")
 
@@ -228,9 +228,12 @@ def _method(app: Coordination, command: Command, args: dict[str, Any]) -> Any:
 
 @functools.cache
 def _parameters(name: str) -> Any:
-    from domain.application import Coordination
+    from domain.application.coordination import Coordination
 
     return inspect.signature(getattr(Coordination, name)).parameters
+
+
+BATCH_STORE_SECONDS = 1.5  # how long after its first command arrived a batch may retry a lost store connection
 
 
 class Writer:
@@ -272,6 +275,7 @@ class Writer:
 
     def submit(self, command: Command) -> Future[Receipt]:
         future: Future[Receipt] = Future()
+        future.submitted = time.monotonic()  # type: ignore[attr-defined]  (its batch's store deadline counts from it)
         if self._stopped:
             future.set_exception(STOPPING())
             return future
@@ -310,8 +314,13 @@ class Writer:
         if not batch:
             return []
         self.batch_started = time.monotonic()
+        # While the store is away, the batch gives up when its longest-waiting caller should have its answer (one
+        # attempt at least): a command taken into a batch after waiting in the queue still gets its 503 in ~2 s.
+        waited_since = min(getattr(future, "submitted", self.batch_started) for _, future in batch)
+        give_up_at = max(waited_since + BATCH_STORE_SECONDS, self.batch_started + 0.2)
         try:
-            outcomes = run_batch(self.app, [command for command, _ in batch], self.signal, places=self.places())
+            with store_deadline(give_up_at):
+                outcomes = run_batch(self.app, [command for command, _ in batch], self.signal, places=self.places())
         except Exception as failure:  # the store itself failed: nobody is acknowledged
             self.last_failed = True
             FAILURES.failed("commit", failure, f"{len(batch)} commands, none acknowledged")

@@ -16,12 +16,12 @@ from domain.dispatch import Dispatch
 from domain.enrolment import CodeGone, Enrolment, enrolment_id
 from domain.errors import InvalidInput, NotFound, Refused
 from domain.incident import Incident
-from domain.recent import RecentThings
+from domain.application.recent import RecentThings
 from domain.resource import Resource
 from domain.skip import EventSkip, skip_id
 from domain.task import Task
 from domain.unit import Unit
-from domain.unit_of_work import UnitOfWork, current
+from domain.application.unit_of_work import UnitOfWork, current
 from domain.zone import Zone
 
 

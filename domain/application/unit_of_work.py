@@ -24,7 +24,7 @@ def current() -> UnitOfWork:
     try:
         return _current.get()
     except LookupError:
-        raise RuntimeError("commands run inside a unit of work: use domain.writer.execute or the Writer") from None
+        raise RuntimeError("commands run inside a unit of work: use domain.application.writer.execute or the Writer") from None
 
 
 class UnitOfWork:
@@ -32,8 +32,8 @@ class UnitOfWork:
         self.things: dict[UUID, Thing] = {} if things is None else things
         self.staged: dict[UUID, Thing] = {}  # insertion-ordered: the commit order
         self.keys: set[UUID] = set()  # the Idempotency-Keys this batch records
-        self.key_rows: dict[UUID, Any] = {}  # their rows (domain.eventstore.KeyRow), saved with the batch's events
-        self.known_keys: dict[UUID, Any] = {}  # the keys the store already has (domain.eventstore.known_keys)
+        self.key_rows: dict[UUID, Any] = {}  # their rows (domain.application.eventstore.KeyRow), saved with the batch's events
+        self.known_keys: dict[UUID, Any] = {}  # the keys the store already has (domain.application.eventstore.known_keys)
         self._expected: tuple[str | None, int | None] = (None, None)
         self._marks: dict[UUID, int] = {}
         self._main: Thing | None = None

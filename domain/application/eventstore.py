@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlparse
@@ -25,7 +26,7 @@ from psycopg.sql import SQL, Identifier
 if TYPE_CHECKING:
     from eventsourcing.application import Application
 
-    from domain.settings import Settings
+    from domain.application.settings import Settings
 
 EVENTS_FILE = "events.sqlite"
 
@@ -81,10 +82,24 @@ SCHEMA_LOCK = 0x1F_A9_5C_4E  # an advisory lock key: "lianfang schema"
 
 
 STORE_DEADLINE_SECONDS = 1.0  # retry a lost connection for this long, then fail (the library would take ~30 s)
+_bound = threading.local()  # the deadline of the work this thread does for its callers (`store_deadline`)
+
+
+@contextmanager
+def store_deadline(at: float) -> Iterator[None]:
+    """Within this block, a lost connection is retried only until `at` (time.monotonic()), however many store calls
+    the block makes: a writer's batch ends by the time its longest-waiting caller should have its answer."""
+    previous = getattr(_bound, "at", None)
+    _bound.at = at if previous is None else min(at, previous)
+    try:
+        yield
+    finally:
+        _bound.at = previous
 
 
 def within_deadline(method: Any) -> Any:
-    """The library's recorder method without its 10-attempt retry: retried only until STORE_DEADLINE_SECONDS.
+    """The library's recorder method without its 10-attempt retry: retried only until STORE_DEADLINE_SECONDS
+    (or the `store_deadline` of the block it runs in, if sooner).
 
     A blip (one broken pooled connection after a restart) is retried at once; an outage fails fast,
     so a request gets its 503 within about two seconds (pool timeout included) instead of half a minute."""
@@ -96,6 +111,9 @@ def within_deadline(method: Any) -> Any:
 
     def bounded(self: Any, *args: Any, **kwargs: Any) -> Any:
         deadline = time.monotonic() + STORE_DEADLINE_SECONDS
+        bound = getattr(_bound, "at", None)
+        if bound is not None:
+            deadline = min(deadline, bound)
         while True:
             try:
                 return bare(self, *args, **kwargs)
