@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from api.main import create_app
-from domain.settings import Settings
+from domain.application.settings import Settings
 
 
 def test_one_layer_stands_between_the_server_and_the_routes() -> None:
