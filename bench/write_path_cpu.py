@@ -53,7 +53,7 @@ def front_us(requests: int) -> float:
     for middleware in reversed(app.user_middleware):  # as Starlette builds it: the first added is outermost
         stack = middleware.cls(stack, *middleware.args, **middleware.kwargs)
     actor = SimpleNamespace(id="team", role="field")
-    runtime = SimpleNamespace(tokens=SimpleNamespace(actor=lambda _hash: actor))
+    runtime = SimpleNamespace(app=None, tokens=SimpleNamespace(actor=lambda _hash: actor))  # a token checked a moment ago
     owner = SimpleNamespace(state=SimpleNamespace(runtime=runtime))
     headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), (b"authorization", b"Bearer secret-token"),
                (b"idempotency-key", b"k-1"), (b"content-length", str(len(BODY)).encode())]
