@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DOCS = Path(__file__).parent / "docs"
 
@@ -29,28 +28,14 @@ def policy(tile_url: str | None) -> str:
             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp, tile_url: str | None) -> None:
-        self.app = app
-        self.headers = [
-            (b"content-security-policy", policy(tile_url).encode()),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate it
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in self.headers if h[0] not in present]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+def security_headers(tile_url: str | None) -> list[tuple[bytes, bytes]]:
+    """The headers every answer carries (api/front.py adds those a route did not set itself)."""
+    return [
+        (b"content-security-policy", policy(tile_url).encode()),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate it
+    ]
 
 
 def serve_docs(app: FastAPI) -> None:

@@ -3,18 +3,18 @@
 Python's parser accepts what RFC 8259 leaves undefined or forbids: duplicate keys (the last one
 silently wins), NaN and Infinity, numbers no other system can hold, unpaired surrogates that no
 UTF-8 store can keep, and nesting deep enough to exhaust the stack. Each of those is refused
-here with a detail that says what to fix; a body that does not parse at all is left to the
-route, which answers its own 422.
+here (called by api/front.py) with a detail that says what to fix; a body that does not parse at all is
+left to the route, which answers its own 422.
 """
 from __future__ import annotations
 
-import asyncio
 import email.message
+import functools
 import json
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from api.problems import bounded
 
@@ -104,58 +104,19 @@ def content_types(scope: Scope) -> list[bytes]:
     return [value for name, value in scope.get("headers") or [] if name.lower() == b"content-type"]
 
 
-def _is_json(scope: Scope) -> bool:
-    """JSON by its media type, read as FastAPI reads it (the first header, through `email.message`), or by
-    default when none is given (as FastAPI may parse it)."""
-    given = content_types(scope)
-    if not given or not given[0]:
+@functools.lru_cache(maxsize=64)  # a client sends the same Content-Type on every request
+def is_json(given: bytes | None) -> bool:
+    """JSON by its media type (the request's only Content-Type), read as FastAPI reads it (through
+    `email.message`), or by default when none is given (as FastAPI may parse it)."""
+    if not given:
         return True
     message = email.message.Message()
-    message["content-type"] = given[0].decode("latin-1")
+    message["content-type"] = given.decode("latin-1")
     subtype = message.get_content_subtype()
     return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
-class JsonGuard:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
-            return
-        if len(content_types(scope)) > 1:  # readers differ on which one counts: refuse rather than guess
-            await _refuse(send, scope, "the request has several Content-Type headers; send one (application/json)")
-            return
-        if not _is_json(scope):
-            await self.app(scope, receive, send)
-            return
-        received: list[Message] = []
-        body = b""
-        while True:
-            message = await receive()
-            received.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        try:
-            if len(body) > OFF_LOOP_BYTES:  # parsing and walking a large body takes long: never on the event loop
-                await asyncio.to_thread(check, body)
-            else:
-                check(body)
-        except Unmeant as error:
-            await _refuse(send, scope, str(error))
-            return
-
-        async def replay() -> Message:
-            return received.pop(0) if received else await receive()
-
-        await self.app(scope, replay, send)
-
-
-async def _refuse(send: Send, scope: Scope, detail: str) -> None:
+async def refuse(send: Send, scope: Scope, detail: str) -> None:
     body = orjson.dumps({"type": "about:blank", "title": "Invalid input", "status": 422, "detail": bounded(detail),
                          "instance": scope.get("path")})
     await send({"type": "http.response.start", "status": 422,

@@ -1,12 +1,11 @@
-"""The live feed's websocket: a snapshot, then every delta; one bounded queue per client.
+"""The live feed's websocket: a snapshot (or what was missed), then every delta; slow or revoked clients are closed.
 
-A client's sender task coalesces what is waiting into one frame, and sends at most one frame per
-`live_frame_ms` (20 ms): at a few hundred deltas a second a wall screen gets fifty frames, not
-hundreds, for a 20 ms wait at most (its queue still takes `live_queue` deltas meanwhile). A guard
-task per client closes it when its queue overflows (code 4008, with its last delivered position as
-a resume hint) or its token is revoked (4401), even while the sender is stuck writing to a client
-that stopped reading. Older than the ring, or ahead of the log: `resync`. The hub that feeds the
-clients, and the snapshots they start from, are in `api/live_hub.py`.
+A client's own side is short: sign-in, the snapshot (or the deltas after `after=N` from the ring; older than
+the ring, or ahead of the log: `resync`), then it joins the hub's fan-out (`api/live_fanout.py`), which
+writes every frame, heartbeat and close reason to it, and its handler only waits for the client to leave
+or to be closed: too slow (4008, with its last delivered position as a resume hint) or its token revoked
+(4401). No task, queue or sleep of its own. The hub that feeds the clients, and the snapshots they start
+from, are in `api/live_hub.py`.
 """
 from __future__ import annotations
 
@@ -19,23 +18,19 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
 from api.auth import Actor, authenticate, bearer
-from api.live_hub import TOKEN_CHECK_SECONDS, Client, Delta, LiveHub, frame, log
-from api.metrics import DELTAS_SENT
+from api.live_fanout import REVOKED, SLOW_CLIENT, Client, TransportOutlet, outlet_for
+from api.live_hub import LiveHub, log
 from api.problems import PROBLEM, Problem, bounded, is_storage_failure
 from domain.application.failures import FAILURES
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
 
-__all__ = ["LiveHub", "router"]
+__all__ = ["REVOKED", "SLOW_CLIENT", "LiveHub", "router"]
 
 router = APIRouter(tags=["live"])
 
-HEARTBEAT_SECONDS = 15.0
-IDLE_SECONDS = 1.0  # a client idle this long gets its first heartbeat
 CLOSE_WAIT_SECONDS = 10.0  # a client that reads nothing cannot take its close frame; stop waiting then
-SLOW_CLIENT = 4008
-REVOKED = 4401
 INTERNAL_ERROR = 1011  # RFC 6455: the server met a condition it did not expect
 TRY_AGAIN_LATER = 1013  # the store is unreachable for now
 MAX_POSITION = 2**63 - 1
@@ -94,18 +89,17 @@ async def live(
     except BaseException:
         _release(hub, actor)
         raise
-    client = Client(asyncio.Queue(), hub.queue_size)
-    hub.clients.add(client)  # before the first message, so nothing falls between them
+    client = Client(outlet_for(websocket), secret, hub.queue_size, asyncio.current_task())
+    hub.joining += 1  # (until it has joined the fan-out: `_serve`)
     try:
-        code, reason = await _serve(websocket, hub, client, position, secret, packed)
-        hub.clients.discard(client)
-        if code is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(websocket.close(code=code, reason=reason), CLOSE_WAIT_SECONDS)
+        code, reason = await _serve(websocket, hub, client, position, packed)
     finally:
-        hub.clients.discard(client)
+        hub.leave(client)
         _release(hub, actor)
         _left(actor, client)
+    if code is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(code=code, reason=reason), CLOSE_WAIT_SECONDS)
 
 
 def _position(after: str | None) -> int | None:
@@ -139,95 +133,55 @@ async def _refuse(websocket: WebSocket, problem: Problem) -> None:
         await websocket.close(code=REVOKED, reason=problem.detail[:120])
 
 
-async def _serve(
-    websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, secret: str | None, packed: bool = False,
-) -> tuple[int | None, str]:
-    """Run the sender, the reader and the guard until one ends; the close code the guard asks for, if any."""
-    sender = asyncio.create_task(_send(websocket, hub, client, after, packed))
-    reader = asyncio.create_task(_drain_incoming(websocket))
-    guard = asyncio.create_task(_guard(hub, client, secret))
-    tasks = (sender, reader, guard)
+async def _serve(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, packed: bool) -> tuple[int | None, str]:
+    """Its first messages, then the hub's ticks until it leaves or the hub closes it; the close code, if any."""
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await _start(websocket, hub, client, after, packed)
+    except (WebSocketDisconnect, OSError):
+        return None, ""
+    except Exception as error:
+        resume = f"reconnect with after={client.position}" if client.position else "reconnect"
+        if is_storage_failure(error):  # one line per interval while the store is away
+            FAILURES.failed("live feed", error, "viewers are closed with 1013 and come back with after=")
+            return TRY_AGAIN_LATER, f"the store is unreachable for now; {resume}"
+        log.error("live feed failed", exc_info=error)
+        return INTERNAL_ERROR, f"server error; {resume}"
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    if guard in done and not guard.cancelled() and guard.exception() is None:
-        return guard.result()
-    for task in (sender, guard):  # the token check reads the store too
-        error = task.exception() if task in done and not task.cancelled() else None
-        if error is not None and not isinstance(error, (WebSocketDisconnect, OSError)):
-            resume = f"reconnect with after={client.position}" if client.started else "reconnect"
-            if is_storage_failure(error):  # one line per interval while the store is away
-                FAILURES.failed("live feed", error, "viewers are closed with 1013 and come back with after=")
-                return TRY_AGAIN_LATER, f"the store is unreachable for now; {resume}"
-            log.error("live feed failed", exc_info=error)
-            return INTERNAL_ERROR, f"server error; {resume}"
-    return None, ""
+        hub.joining -= 1
+    try:
+        await _drain_incoming(websocket)
+    except asyncio.CancelledError:
+        if client.closing is None:
+            raise
+        asyncio.current_task().uncancel()  # the hub woke it: close it, with the code it chose
+    except (WebSocketDisconnect, OSError):
+        pass
+    return client.closing or (None, "")
 
 
-async def _send(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, packed: bool = False) -> None:
-    """The snapshot (or what was missed), then every delta, coalescing what waits; heartbeats when idle."""
+async def _start(websocket: WebSocket, hub: LiveHub, client: Client, after: int | None, packed: bool) -> None:
+    """The snapshot (or what was missed since `after`), then join the fan-out, with the ring's deltas since."""
     missed = hub.since(after) if after is not None else None
     if missed is None:
-        snapshot, missed = await hub.snapshot(packed)
-        current = snapshot.position >= hub.rt.projections.position and not missed
-        await websocket.send_text(snapshot.message("snapshot" if after is None else "resync", hub.now() if current else None))
+        snapshot, _ = await hub.snapshot(packed)
+        current = snapshot.position >= hub.rt.projections.position and not hub.since(snapshot.position)
+        kind, at = "snapshot" if after is None else "resync", hub.now() if current else None
+        if isinstance(client.outlet, TransportOutlet):  # the shared bytes, not a copy of its own per client
+            client.outlet.write_message(snapshot.head(kind, at), snapshot.body)
+        else:
+            await websocket.send_text(snapshot.message(kind, at))
         client.position = client.audit_ceiling = snapshot.position
         client.audit_floor = snapshot.audit_through
         FAILURES.recovered("live feed")
-        await _send_late_entries(websocket, client, list(hub.ring))
+        if client.audit_floor < client.audit_ceiling:
+            hub.late_entries(client, list(hub.ring))
     else:
         client.position = after or 0
-    if missed:
-        await websocket.send_text(hub.frame(missed))
-        client.position = max(client.position, missed[-1].position)
-    client.started = True
-    loop = asyncio.get_running_loop()
-    while True:
-        try:
-            async with asyncio.timeout(IDLE_SECONDS):  # (no task per wait, unlike wait_for)
-                first = await client.queue.get()
-        except TimeoutError:
-            if loop.time() - client.last_beat >= HEARTBEAT_SECONDS:
-                client.last_beat = loop.time()
-                await websocket.send_text(orjson.dumps({"type": "heartbeat", "position": client.position}).decode())
-            continue
-        waiting = [first]
-        while not client.queue.empty():
-            waiting.append(client.queue.get_nowait())
-        await _send_late_entries(websocket, client, waiting)
-        fresh = [d for d in waiting if d.position > client.position or d.cause == "time"]
-        if fresh:
-            await websocket.send_text(hub.frame(fresh))
-            DELTAS_SENT.inc()
-            client.position = max(client.position, fresh[-1].position)
-            if hub.frame_seconds:
-                await asyncio.sleep(hub.frame_seconds)  # what arrives meanwhile goes in the next frame
-
-
-async def _send_late_entries(websocket: WebSocket, client: Client, deltas: list[Delta]) -> None:
-    """The audit entries of positions the client's snapshot covered but whose entries it lacked, once each, in
-    the order of the log, as one frame at the client's own position (its map is already past them)."""
-    if client.audit_floor >= client.audit_ceiling:
-        return
-    late = [d for d in deltas if d.audit and client.audit_floor < d.position <= client.audit_ceiling]
-    if late:
-        carrier = [Delta(client.position, late[-1].at, "event", d.audit) for d in late]
-        await websocket.send_text(frame(carrier).decode())
-        client.audit_floor = late[-1].position
-
-
-async def _guard(hub: LiveHub, client: Client, secret: str | None) -> tuple[int, str]:
-    """Ends with a close code when the client must go: its queue overflowed, or its token was revoked."""
-    while True:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(client.trouble.wait(), TOKEN_CHECK_SECONDS)
-        if client.overflowed:
-            return SLOW_CLIENT, f"too slow; resume with after={client.position}"
-        if not await hub.still_valid(secret):
-            return REVOKED, "token revoked"
+    while (missed := hub.since(client.position)) is None:  # the ring overflowed while its snapshot was sent
+        snapshot, _ = await hub.snapshot(packed)
+        await websocket.send_text(snapshot.message("resync"))
+        client.position = snapshot.position
+    hub.join(client, missed)  # (no wait from `since` to here: nothing falls between them)
 
 
 async def _drain_incoming(websocket: WebSocket) -> None:

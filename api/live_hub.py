@@ -1,8 +1,8 @@
 """The live hub: one per process, fed by the broker; keeps the ring of recent deltas and the shared snapshots.
 
 The projection thread publishes each delta once; the hub keeps a ring of recent deltas (to
-serve `after=N`) and offers each to every client's queue (see `api/live.py` for the clients' side).
-Clients in step get the same frames: each is encoded once and shared.
+serve `after=N`) and writes them to the clients in step at each frame tick, encoded once for all of them
+(`api/live_fanout.py`; `api/live.py` is a client's own side: its snapshot and catch-up).
 
 A snapshot is built once per read-model position and its encoded text is shared by every client
 that connects at that position. While snapshots are expensive (a county's map takes a second),
@@ -18,16 +18,16 @@ import asyncio
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from api.auth import authenticate
-from api.metrics import CLIENTS_DROPPED
+from api.live_fanout import Client, Fanout, Wire
 from api.packing import no_collector, pack
 from api.page_config import public_drill
-from api.problems import Problem, bounded, is_storage_failure
+from api.problems import Problem, is_storage_failure
 from api.wire import delta_frame, object_tail, snapshot_message
 from domain.application.failures import FAILURES
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lianfang.live")
 
-TOKEN_CHECK_SECONDS = 0.5  # a revoked token's feed closes within about this, plus the store read
 REBUILD_EVERY = 4  # an out-of-date snapshot is reused until it is this many of its build times old
 ACTIVITY_WAIT_SECONDS = 2.0  # how long a snapshot waits for the audit trail to reach its position (scale-out)
 
@@ -49,20 +48,7 @@ class Delta:
     cause: str
     changes: bytes  # the serialised changes array, shared by every client
     audit: bytes = b""  # only its audit-trail entries, serialised the same way (b"" if it has none)
-
-
-@dataclass(eq=False)
-class Client:
-    queue: asyncio.Queue[Delta]
-    limit: int  # deltas it may fall behind, once it has its first message
-    position: int = 0
-    overflowed: bool = False
-    started: bool = False  # until the snapshot is sent, deltas wait without limit (building it takes a while)
-    last_beat: float = 0.0
-    trouble: asyncio.Event = field(default_factory=asyncio.Event)
-    # Positions whose audit entries its snapshot lacked (the worker's trail was behind): (floor, ceiling].
-    audit_floor: int = 0
-    audit_ceiling: int = 0
+    seq: int = 0  # this hub's count of deltas, up to this one (positions repeat: time deltas)
 
 
 @dataclass(frozen=True)
@@ -75,24 +61,25 @@ class Snapshot:
     built_at: float  # loop time
     build_seconds: float
     audit_through: int = 0  # its activity holds the audit trail up to here (behind `position` if the trail was)
+    body: bytes = b""  # `rest`, encoded once for every client (the largest part of the feed's memory otherwise)
 
     def message(self, kind: str, at: str | None = None) -> str:
         """The whole message; `at` restamps a snapshot still at the head with the time it is sent."""
         return snapshot_message(kind, self.position, at or self.at, self.rest)
 
+    def head(self, kind: str, at: str | None = None) -> bytes:
+        """The message up to `body`: its type, position and time."""
+        return snapshot_message(kind, self.position, at or self.at, "").encode()
 
-class LiveHub:
+
+class LiveHub(Fanout):
     def __init__(self, runtime: Runtime, loop: asyncio.AbstractEventLoop, queue_size: int, ring_size: int = 20_000,
                  frame_seconds: float = 0.0) -> None:
+        super().__init__(loop, queue_size, frame_seconds)
         self.rt = runtime
-        self.loop = loop
-        self.queue_size = queue_size
-        self.frame_seconds = frame_seconds
-        self._frames: dict[tuple[int, ...], tuple[list[Delta], str]] = {}  # recent frames, by what they hold
+        self._frames: dict[tuple[int, ...], tuple[list[Delta], Wire]] = {}  # recent frames, by what they hold
         self.ring: deque[Delta] = deque(maxlen=ring_size)
-        self.clients: set[Client] = set()
         self.per_token: dict[str, int] = {}  # live connections each token holds (bounded: live_per_token)
-        self._checked: dict[str, tuple[float, bool]] = {}
         self._snapshots: dict[bool, Snapshot] = {}  # by packed, the latest built
         self._building: dict[bool, asyncio.Future[Snapshot]] = {}
         self.closed = False
@@ -107,11 +94,9 @@ class LiveHub:
         except Exception:  # the feed still works: a client then waits for a build of its own
             log.exception("could not build the first snapshot")
 
-    def __len__(self) -> int:
-        return len(self.clients)
-
     def close(self) -> None:
         self.closed = True
+        self.stop_fanout()
         self.rt.broker.unsubscribe(self._from_broker)
 
     def _from_broker(self, position: int, payload: bytes) -> None:
@@ -127,30 +112,33 @@ class LiveHub:
             evicted = self.ring[0]
             # After an evicted event delta the ring is complete; after an evicted time delta, only beyond it.
             self.covered = max(self.covered, evicted.position + (evicted.cause == "time"))
+        self.counted += 1
+        delta = replace(delta, seq=self.counted)
         self.ring.append(delta)
-        for client in list(self.clients):
-            if client.overflowed:
-                continue
-            if not client.started or client.queue.qsize() < client.limit:
-                client.queue.put_nowait(delta)
-            else:
-                client.overflowed = True
-                client.trouble.set()
-                CLIENTS_DROPPED.inc()
+        self.arrived(delta)
 
-    def frame(self, deltas: list[Delta]) -> str:
+    def wire(self, deltas: list[Delta]) -> Wire:
         """The frame for these deltas, encoded once for every client in step. Keyed by the identity of each
-        delta; the entry keeps them alive, so no identity can be reused while it is cached. Long catch-up
-        frames (a resume) are not kept."""
+        delta; the entry keeps them alive, so no identity can be reused while it is cached. Long frames (a
+        resume, a busy tick) are not kept."""
         if len(deltas) > 64:
-            return frame(deltas).decode()
+            return Wire(frame(deltas))
         key = tuple(map(id, deltas))
         cached = self._frames.get(key)
         if cached is None:
             if len(self._frames) >= 256:
                 self._frames.clear()
-            cached = self._frames[key] = (deltas, frame(deltas).decode())
+            cached = self._frames[key] = (deltas, Wire(frame(deltas)))
         return cached[1]
+
+    def late_entries(self, client: Client, deltas: list[Delta]) -> None:
+        """The audit entries of positions the client's snapshot covered but whose entries it lacked, once each, in
+        the order of the log, as one frame at the client's own position (its map is already past them)."""
+        late = [d for d in deltas if d.audit and client.audit_floor < d.position <= client.audit_ceiling]
+        if late:
+            carrier = [Delta(client.position, late[-1].at, "event", d.audit) for d in late]
+            client.outlet.write(Wire(frame(carrier)))
+            client.audit_floor = late[-1].position
 
     def since(self, after: int) -> list[Delta] | None:
         """Deltas after `after` from the ring, or None if the ring cannot serve them all (then: resync)."""
@@ -224,7 +212,7 @@ class LiveHub:
             text = object_tail(rest)
             at = situation.now().isoformat()
             del situation, collection, rest  # freed by reference counting, before the collector is back
-        return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started, audit_through)
+        return Snapshot(position, at, text, self.loop.time(), time.perf_counter() - started, audit_through, text.encode())
 
     def activity(self, position: int) -> tuple[list[dict[str, Any]], int]:
         """The newest entries of the audit trail as it stood at `position`, the snapshot's own, and the
@@ -246,28 +234,30 @@ class LiveHub:
     def now(self) -> str:
         return self.rt.projections.map.now().isoformat()
 
-    async def still_valid(self, secret: str | None) -> bool:
-        """Is the token still good? Asked by every client twice a second; one store read per token per quarter second."""
-        now = self.loop.time()
-        checked = self._checked.get(secret or "")
-        if checked is not None and now - checked[0] < TOKEN_CHECK_SECONDS / 2:
-            return checked[1]
+    async def still_valid_all(self, secrets: set[str | None]) -> set[str | None]:
+        """Which of these tokens are still good: one pass off the loop for every token open on the feed."""
+        if not secrets:
+            return set()
         try:
-            await asyncio.to_thread(authenticate, self.rt.app, secret, self.rt.tokens)
-            valid = True
+            valid = await asyncio.to_thread(self._valid, secrets)
             FAILURES.recovered("live token check")
-        except Problem:
-            valid = False
+            return valid
         except Exception as error:
             if not is_storage_failure(error):
                 raise
-            # The store is away for now: the token was good when last asked (at the latest when it connected),
+            # The store is away for now: each token was good when last asked (at the latest when it connected),
             # and a wall of viewers is not dropped for it; the check is asked again when the store is back.
             FAILURES.failed("live token check", error, "viewers stay connected until the store is back")
-            return True
-        if len(self._checked) > 4 * len(self.clients) + 100:
-            self._checked = {s: c for s, c in self._checked.items() if now - c[0] < TOKEN_CHECK_SECONDS}
-        self._checked[secret or ""] = (now, valid)
+            return secrets
+
+    def _valid(self, secrets: set[str | None]) -> set[str | None]:
+        valid = set()
+        for secret in secrets:
+            try:
+                authenticate(self.rt.app, secret, self.rt.tokens)
+                valid.add(secret)
+            except Problem:
+                pass
         return valid
 
 

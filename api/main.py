@@ -14,10 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import live, page_config as pages, problems
 from api.deps import RuntimeDep
-from api.gate import AuthenticateFirst
-from api.headers import SecurityHeaders, serve_docs
-from api.json_guard import JsonGuard
-from api.limits import BodyLimit, Metrics
+from api.front import Front
+from api.headers import serve_docs
 from api.routes import alerts, base_layers, dispatches, enrolments, exercise, health, incidents, me, records, resources, tasks, units, views, zones
 from api.runtime import Runtime
 from domain.application.settings import PROJECT_ROOT, Settings
@@ -65,11 +63,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     _serve_page(app)
     serve_docs(app)
-    app.add_middleware(JsonGuard)  # inside BodyLimit: it only ever reads bodies within the limit
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AuthenticateFirst, max_bytes=settings.max_body_bytes)  # outside BodyLimit: no byte of a body is read before its token is checked
-    app.add_middleware(Metrics)
-    app.add_middleware(SecurityHeaders, tile_url=settings.tile_url)
+    # One layer: security headers and metrics, then the token before any byte of a body, the body limit, the JSON guard
+    app.add_middleware(Front, max_bytes=settings.max_body_bytes, tile_url=settings.tile_url)
     return app
 
 

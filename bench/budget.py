@@ -4,6 +4,7 @@
 meanwhile sample the server with py-spy (every thread on a CPU, 100 Hz, idle threads left out). The server's
 CPU time per acknowledgement (from /proc, its whole process tree) is then split over the stages in the
 proportion of the samples that fall in each. With `--raw`, only classify py-spy raw files already recorded.
+It needs py-spy (`pip install -e '.[bench]'`).
 
 The stages, by where a sample's stack is:
 - the writer thread: policy (domain/policy.py and the geography it reads), the store (eventsourcing's mapper,

@@ -2,7 +2,7 @@
 
 `post_load`: keep-alive HTTP/1.1 connections posting as fast as the server answers (closed loop).
 `paced_posts`: one command every 1/rate seconds (open loop), recording each ack's position and time.
-`viewers`: websocket viewers recording (position, time) of every frame; a share of them may stall.
+`viewers`: websocket viewers (a minimal client) recording (position, time) of every delta; a share may stall.
 Times are `time.monotonic()`, which is one clock for every process on Linux.
 """
 from __future__ import annotations
@@ -113,6 +113,7 @@ def paced_posts(port: int, token: str, paths: list[str], rate: float, start_at: 
 
 async def _paced(port, token, paths, rate, start_at, count, connections) -> dict[str, Any]:  # noqa: ANN001
     idle: asyncio.Queue = asyncio.Queue()
+    cpu = time.process_time()
     for _ in range(connections):
         idle.put_nowait(await asyncio.open_connection("127.0.0.1", port))
     acks, sent = array("d"), array("d")  # per acknowledged command: when its 2xx arrived, when it was sent
@@ -138,7 +139,8 @@ async def _paced(port, token, paths, rate, start_at, count, connections) -> dict
         tasks.append(asyncio.create_task(send(n)))
     # bounded in time too: what is not acknowledged within a minute after the last send is left out
     await asyncio.wait(tasks, timeout=60)
-    return {"positions": positions.tobytes(), "acks": acks.tobytes(), "sent": sent.tobytes(), "late_sends": late}
+    return {"positions": positions.tobytes(), "acks": acks.tobytes(), "sent": sent.tobytes(), "late_sends": late,
+            "cpu_s": time.process_time() - cpu, "wall_s": time.monotonic() - start_at}
 
 
 # -- the Redis Stream, watched from the bench ----------------------------------------------------
@@ -180,7 +182,11 @@ class StreamProbe:
 # -- websocket viewers ----------------------------------------------------------------------------
 
 class Viewers:
-    """Viewer processes; `connected` counts open feeds, `finish()` closes them and returns their frames."""
+    """Viewer processes; `connected` counts open feeds, `finish()` closes them and returns their frames.
+
+    `cpu()` is each viewer process's CPU seconds so far (read from /proc, like the server's): a process that
+    used most of a core during the measured window was saturated, and its arrival times say more about it
+    than about the server."""
 
     def __init__(self, url: str, counts: list[int], stalled: list[int], tokens: list[str]) -> None:
         """`url` without a token: viewer number n (over all processes) uses tokens[n % len(tokens)]."""
@@ -197,6 +203,11 @@ class Viewers:
     @property
     def connected(self) -> int:
         return sum(c.value for c in self.counters)
+
+    def cpu(self) -> list[float]:
+        from bench.common import cpu_seconds
+
+        return [cpu_seconds(p.pid) for p in self.processes]
 
     def wait_connected(self, expected: int, timeout: float) -> int:
         deadline = time.monotonic() + timeout
@@ -217,43 +228,138 @@ def viewers(url: str, count: int, stalled: int, connected: Any, stop: Any, resul
     results.put(asyncio.run(_viewers(url, count, stalled, connected, stop, tokens, first)))
 
 
-async def _viewers(url, count, stalled, connected, stop, tokens, first) -> dict[str, Any]:  # noqa: ANN001
-    import websockets
+class Feed(asyncio.Protocol):
+    """One viewer: a minimal websocket client (RFC 6455) that notes (position, time) of every delta frame.
 
+    A wall screen is one browser on a machine of its own; here a few processes hold thousands of feeds, so the
+    client does the least a client can: it splits frames, reads the type and position from the first bytes of
+    each message, answers pings, and notices the close. (With the `websockets` client's per-message work,
+    four such processes used both cores of this machine at 1,000 viewers and the figures measured them.)"""
+
+    def __init__(self, request: bytes, positions: array, times: array, tally: dict[str, int], stop: Any) -> None:
+        self.request, self.positions, self.times, self.tally, self.stop = request, positions, times, tally, stop
+        self.buffer = bytearray()
+        self.open: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.first: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.parts: list[bytes] = []  # a fragmented message's frames so far
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        transport.write(self.request)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.open.done():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end])
+            del self.buffer[:end + 4]
+            if not head.startswith(b"HTTP/1.1 101"):
+                self.open.set_exception(ConnectionError(head.split(b"\r\n", 1)[0].decode(errors="replace")))
+                self.transport.close()
+                return
+            self.open.set_result(None)
+        self._frames(time.monotonic())
+
+    def _frames(self, now: float) -> None:
+        buffer = self.buffer
+        at = 0
+        while len(buffer) - at >= 2:
+            opcode, size = buffer[at] & 0x0F, buffer[at + 1] & 0x7F
+            head = 2
+            if size == 126:
+                if len(buffer) - at < 4:
+                    break
+                size, head = int.from_bytes(buffer[at + 2:at + 4], "big"), 4
+            elif size == 127:
+                if len(buffer) - at < 10:
+                    break
+                size, head = int.from_bytes(buffer[at + 2:at + 10], "big"), 10
+            if len(buffer) - at < head + size:
+                break
+            fin = buffer[at] & 0x80
+            payload = bytes(buffer[at + head:at + head + size])
+            at += head + size
+            if opcode == 0x8:  # close
+                if not self.stop.value:
+                    self.tally["closed_by_server"] += 1
+                self.transport.close()
+                break
+            if opcode == 0x9:  # ping: a masked pong (the server closes a feed that never answers)
+                self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+                continue
+            if opcode in (0x1, 0x0):
+                self.parts.append(payload)
+                if fin:
+                    self._message(b"".join(self.parts) if len(self.parts) > 1 else payload, now)
+                    self.parts = []
+        del buffer[:at]
+
+    def _message(self, message: bytes, now: float) -> None:
+        if not self.first.done():
+            self.first.set_result(len(message))
+            return
+        found = POSITION.search(message[:80].decode(errors="replace"))
+        if found and found[1] == "delta":
+            self.positions.append(int(found[2]))
+            self.times.append(now)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for future in (self.open, self.first):
+            if not future.done():
+                future.set_exception(ConnectionError("closed before the snapshot"))
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+
+def upgrade(url: str, token: str) -> tuple[str, int, bytes]:
+    """The host, port and the handshake request for `url`, with the token in the query."""
+    import base64
+    import os
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    key = base64.b64encode(os.urandom(16)).decode()
+    path = f"{parts.path}?{parts.query + '&' if parts.query else ''}access_token={token}"
+    request = (f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    return parts.hostname or "127.0.0.1", parts.port or 80, request.encode()
+
+
+async def _viewers(url, count, stalled, connected, stop, tokens, first) -> dict[str, Any]:  # noqa: ANN001
+    loop = asyncio.get_running_loop()
     frames: list[tuple[array, array]] = [(array("q"), array("d")) for _ in range(count)]
-    gate, sockets = asyncio.Semaphore(50), []
+    gate, feeds = asyncio.Semaphore(50), []
     tally = {"closed_by_server": 0, "snapshot_bytes": 0, "failed": 0}
 
     async def one(i: int) -> None:
         positions, times = frames[i]
         try:
             async with gate:
-                token = tokens[(first + i) % len(tokens)]
-                ws = await websockets.connect(f"{url}?access_token={token}", max_size=None, open_timeout=300, ping_interval=None, close_timeout=1)
-                sockets.append(ws)
-                tally["snapshot_bytes"] = max(tally["snapshot_bytes"], len(await ws.recv()))
+                if stop.value:  # the run ended before this one's turn to connect (a server too slow to connect all)
+                    return
+                host, port, request = upgrade(url, tokens[(first + i) % len(tokens)])
+                _, feed = await loop.create_connection(lambda: Feed(request, positions, times, tally, stop), host, port)
+                feeds.append(feed)
+                await asyncio.wait_for(feed.open, 300)
+                tally["snapshot_bytes"] = max(tally["snapshot_bytes"], await asyncio.wait_for(feed.first, 300))
                 connected.value += 1
             if i < stalled:
-                ws.transport.pause_reading()  # stop reading: kernel buffers fill, then the server's queue
+                feed.transport.pause_reading()  # stop reading: kernel buffers fill, then the server's backlog
                 return
-            while True:
-                message = await ws.recv()
-                now = time.monotonic()
-                found = POSITION.search(message[:80])
-                if found and found[1] == "delta":
-                    positions.append(int(found[2]))
-                    times.append(now)
-        except websockets.ConnectionClosed:
-            if not stop.value:
-                tally["closed_by_server"] += 1
+            await feed.ended
         except Exception:  # noqa: BLE001
             tally["failed"] += 1
 
     async def watch() -> None:
         while not stop.value:
             await asyncio.sleep(0.2)
-        for ws in sockets:
-            ws.transport.abort()
+        for feed in feeds:
+            if feed.transport is not None:
+                feed.transport.abort()
 
     watcher = asyncio.create_task(watch())
     await asyncio.gather(*(one(i) for i in range(count)))

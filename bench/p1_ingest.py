@@ -2,8 +2,8 @@
 
 Baselines in the same run: a bare FastAPI POST endpoint (same body model, same uvicorn), measured
 before and after Lianfang; and raw commits to the same kind of store, one per transaction and batched.
-Every acknowledged report must be in the store afterwards (the head advances by two per report: the
-report and its idempotency record).
+Every acknowledged report must be in the store afterwards (the head advances by one per report: its
+Idempotency-Key is kept beside it in the same commit, not as an event).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def run(quick: bool = False, scaled: bool = False) -> Result:
         bare_runs.append(_with_cpu(bare.pid, hammer, bare.port, "x", bare_paths, processes, connections, seconds))
     bare_rate = sum(r["per_second"] for r in bare_runs) / len(bare_runs)
     ratio = load["per_second"] / bare_rate
-    durable = written >= 2 * load["acknowledged"]
+    durable = written >= load["acknowledged"]
     met = ratio >= 0.6 and load["per_second"] >= 2000 and durable
     figures: dict[str, Any] = {
         "acknowledged_per_s": load["per_second"], "bare_per_s": [r["per_second"] for r in bare_runs],

@@ -15,7 +15,7 @@ from bench.common import Process, fresh_dir, projection_worker, serve
 TITLES = ("城关街道幼儿园发热聚集", "金马镇小学腹泻聚集", "河西村不明原因发热", "东街社区流感样病例聚集")
 
 
-VIEWER_TOKENS = 64  # 1,000 viewers: 16 feeds a token, within the default live_per_token (32)
+VIEWER_TOKENS = 200  # 5,000 viewers (P3): 25 feeds a token, within the default live_per_token (32)
 
 
 @dataclass

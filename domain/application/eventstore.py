@@ -2,6 +2,9 @@
 
 - `store_env` builds the eventsourcing `env` from our Settings (SQLite file, or PostgreSQL).
 - `DurableSQLiteFactory` makes every SQLite connection fsync on commit (WAL, synchronous=FULL).
+- Idempotency-Keys live in a table of their own beside the events (`idempotency_keys`), written in the same
+  transaction as the command's events (`app.save(..., idempotency=[KeyRow, ...])`); `known_keys` reads
+  them, and the `IdempotencyRecord` aggregates that stores written before the table hold.
 - `CommitSignal` and `follow` let readers follow the log live: woken at once by commits in this
   process, and polling every few tens of ms for commits made by other processes.
 """
@@ -11,13 +14,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
-from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
+from psycopg.sql import SQL, Identifier
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -25,6 +29,35 @@ if TYPE_CHECKING:
     from domain.application.settings import Settings
 
 EVENTS_FILE = "events.sqlite"
+
+
+KEYS_TABLE = "idempotency_keys"
+
+
+class KeyRow(NamedTuple):
+    """The first answer to one Idempotency-Key: saved with the command's events, in the same transaction."""
+
+    id: UUID  # domain.idempotency.record_id(key scope, key)
+    request_hash: str
+    command: str
+    thing: str
+    thing_version: int
+
+
+class KeyedSQLiteRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite application recorder, plus the table of Idempotency-Keys."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                f"CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (id TEXT PRIMARY KEY, request_hash TEXT NOT NULL, "
+                "command TEXT NOT NULL, thing TEXT NOT NULL, thing_version INTEGER NOT NULL) WITHOUT ROWID"]
+
+    def _insert_events(self, c: Any, stored_events: Any, *, idempotency: Any = (), **kwargs: Any) -> Any:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if idempotency:  # a key used twice fails the whole transaction (IntegrityError): the writer retries one by one
+            c.executemany(f"INSERT INTO {KEYS_TABLE} VALUES (?,?,?,?,?)",  # noqa: S608
+                          [(k.id.hex, k.request_hash, k.command, k.thing, k.thing_version) for k in idempotency])
+        return positions
 
 
 class DurablePool(SQLiteConnectionPool):
@@ -36,6 +69,8 @@ class DurablePool(SQLiteConnectionPool):
 
 class DurableSQLiteFactory(SQLiteFactory):
     """SQLite, with every commit on disk before it returns."""
+
+    application_recorder_class = KeyedSQLiteRecorder
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
@@ -94,12 +129,29 @@ class SerialSchemaRecorder(PostgresApplicationRecorder):
     """Creates the tables under an advisory lock: many processes starting at once would otherwise
     race on CREATE OR REPLACE FUNCTION, and one would fail with "tuple concurrently updated".
 
-    Its calls fail within about two seconds while the database is away (see `within_deadline`)."""
+    Its calls fail within about two seconds while the database is away (see `within_deadline`). It keeps the
+    table of Idempotency-Keys, written after the events (so after the table lock every insert takes first)."""
 
     insert_events = within_deadline(PostgresApplicationRecorder.insert_events)
     select_notifications = within_deadline(PostgresApplicationRecorder.select_notifications)
     max_notification_id = within_deadline(PostgresApplicationRecorder.max_notification_id)
     select_events = within_deadline(PostgresApplicationRecorder.select_events)
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.keys_table = SQL("{schema}.{table}").format(schema=Identifier(datastore.schema or "public"),
+                                                         table=Identifier(KEYS_TABLE))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {keys} (id uuid PRIMARY KEY, request_hash text NOT NULL, command text NOT NULL, "
+            "thing text NOT NULL, thing_version bigint NOT NULL)").format(keys=self.keys_table))
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Any, *, idempotency: Any = (),
+                                       **kwargs: Any) -> Any:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if idempotency:  # in the events' transaction, after their insert
+            curs.executemany(SQL("INSERT INTO {keys} VALUES (%s, %s, %s, %s, %s)").format(keys=self.keys_table),
+                             [(k.id, k.request_hash, k.command, k.thing, k.thing_version) for k in idempotency])
+        return positions
 
     def create_table(self) -> None:
         with self.datastore.transaction(commit=False) as curs:
@@ -176,24 +228,38 @@ def position_of(app: Application, originator_id: UUID | str, version: int) -> in
         return row["notification_id"] if row else None
 
 
-def existing_ids(app: Application, ids: list[UUID]) -> set[UUID]:
-    """Which of these aggregates exist (have a first event): one query for a whole batch."""
+def known_keys(app: Application, ids: list[UUID]) -> dict[UUID, KeyRow | None]:
+    """Which of these Idempotency-Keys the store already has (one query for a whole batch): each one's row,
+    or None for a key an older store recorded as an `IdempotencyRecord` aggregate (read it from the repository)."""
     if not ids:
-        return set()
+        return {}
     recorder: Any = app.recorder
     table = recorder.events_table_name
     if isinstance(recorder.datastore, SQLiteDatastore):
         marks = ",".join("?" * len(ids))
+        hexes = [i.hex for i in ids]
         with recorder.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT originator_id FROM {table} WHERE originator_version=1 AND originator_id IN ({marks})",  # noqa: S608
-                      [i.hex for i in ids])
-            return {UUID(row[0]) for row in c.fetchall()}
-    with recorder.datastore.transaction(commit=False) as curs:
-        curs.execute(
-            f"SELECT originator_id FROM {recorder.datastore.schema or 'public'}.{table} "  # noqa: S608
-            "WHERE originator_version=1 AND originator_id = ANY(%s::uuid[])", ([str(i) for i in ids],),
-        )
-        return {UUID(str(row["originator_id"])) for row in curs.fetchall()}
+            c.execute(f"SELECT id, request_hash, command, thing, thing_version FROM {KEYS_TABLE} WHERE id IN ({marks}) "  # noqa: S608
+                      f"UNION ALL SELECT originator_id, NULL, NULL, NULL, NULL FROM {table} "
+                      f"WHERE originator_version=1 AND originator_id IN ({marks})", hexes + hexes)
+            rows = [(UUID(r[0]), r[1:]) for r in c.fetchall()]
+    else:
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL(
+                "SELECT id, request_hash, command, thing, thing_version FROM {keys} WHERE id = ANY(%s::uuid[]) "
+                "UNION ALL SELECT originator_id, NULL, NULL, NULL, NULL FROM {schema}.{table} "
+                "WHERE originator_version=1 AND originator_id = ANY(%s::uuid[])").format(
+                    keys=recorder.keys_table, schema=Identifier(recorder.datastore.schema or "public"), table=Identifier(table)),
+                ([str(i) for i in ids],) * 2)
+            rows = [(UUID(str(r["id"])), (r["request_hash"], r["command"], r["thing"], r["thing_version"]))
+                    for r in curs.fetchall()]
+    found: dict[UUID, KeyRow | None] = {}
+    for rid, row in rows:
+        if row[0] is not None:
+            found[rid] = KeyRow(rid, *row)
+        else:
+            found.setdefault(rid, None)
+    return found
 
 
 class CommitSignal:

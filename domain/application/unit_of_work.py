@@ -31,8 +31,9 @@ class UnitOfWork:
     def __init__(self, things: dict[UUID, Thing] | None = None) -> None:
         self.things: dict[UUID, Thing] = {} if things is None else things
         self.staged: dict[UUID, Thing] = {}  # insertion-ordered: the commit order
-        self.keys: set[UUID] = set()
-        self.known_keys: set[UUID] = set()  # idempotency records the store already has
+        self.keys: set[UUID] = set()  # the Idempotency-Keys this batch records
+        self.key_rows: dict[UUID, Any] = {}  # their rows (domain.application.eventstore.KeyRow), saved with the batch's events
+        self.known_keys: dict[UUID, Any] = {}  # the keys the store already has (domain.application.eventstore.known_keys)
         self._expected: tuple[str | None, int | None] = (None, None)
         self._marks: dict[UUID, int] = {}
         self._main: Thing | None = None

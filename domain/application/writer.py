@@ -25,9 +25,9 @@ from eventsourcing.persistence import IntegrityError
 from domain.command_catalogue import BY_NAME, spec_of
 from domain.commands import Command, Receipt
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput
-from domain.application.eventstore import CommitSignal, existing_ids, position_of, store_deadline
+from domain.application.eventstore import CommitSignal, KeyRow, known_keys, position_of, store_deadline
 from domain.application.failures import FAILURES
-from domain.idempotency import IdempotencyRecord, record_id
+from domain.idempotency import record_id
 from domain.policy import Places
 from domain.policy import check as check_policy
 from domain.times import occurred_time
@@ -120,7 +120,7 @@ def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | N
     outcomes: list[Any] = []
     positions: dict[tuple[Any, int], int] = {}
     with UnitOfWork(cache) as uow:
-        uow.known_keys = existing_ids(app, [record_id(c.meta.key_scope, c.idempotency_key) for c in commands if c.idempotency_key])
+        uow.known_keys = known_keys(app, [record_id(c.meta.key_scope, c.idempotency_key) for c in commands if c.idempotency_key])
         for command in commands:
             if outcomes and until_refused and _refused(outcomes[-1]):
                 break
@@ -141,7 +141,7 @@ def _commit(app: Coordination, commands: list[Command], signal: CommitSignal | N
                 outcomes.append(bug)
         staged = list(uow.staged.values())
         if staged:
-            recordings = app.save(*staged)
+            recordings = app.save(*staged, idempotency=list(uow.key_rows.values()))  # the keys: same transaction
             positions = {(r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id
                          for r in recordings}
             for receipt in outcomes:
@@ -179,13 +179,10 @@ def _run_one(app: Coordination, uow: UnitOfWork, command: Command, places: Place
     positional = (command.target,) if BY_NAME[command.name].targeted else ()  # a known name: _method checked it
     thing_id = method(meta, *positional, **args)
     receipt = Receipt(thing_id, uow.main.version)
-    if key:
-        record = IdempotencyRecord.record(
-            meta, key=key, request_hash=request_hash, command=command.name, thing=str(thing_id), version=receipt.version,
-        )
-        uow.staged[record.id] = record
-        uow.things[record.id] = record
-        uow.keys.add(record.id)
+    if key:  # the first answer to this key, committed with the command's events (no aggregate of its own)
+        rid = record_id(meta.key_scope, key)
+        uow.key_rows[rid] = KeyRow(rid, request_hash, command.name, str(thing_id), receipt.version)
+        uow.keys.add(rid)
     return receipt
 
 
@@ -193,10 +190,10 @@ def _replay(app: Coordination, uow: UnitOfWork, actor: str, key: str, request_ha
     rid = record_id(actor, key)
     if rid in uow.keys:
         raise _Deferred()
-    record = uow.things.get(rid)
-    if record is None:
-        if rid not in uow.known_keys:  # looked up for the whole batch in one query
-            return None
+    if rid not in uow.known_keys:  # looked up for the whole batch in one query
+        return None
+    record: Any = uow.known_keys[rid]
+    if record is None:  # recorded by an older store as an aggregate of its own (IdempotencyRecord)
         try:
             record = app.repository.get(rid)
         except AggregateNotFoundError:

@@ -237,5 +237,5 @@ def by_key(events: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str,
 
 
 def shape_of(group: list[dict[str, Any]]) -> list[str]:
-    """The event types one command wrote, sorted: e.g. ['FieldReportFiled', 'KeyRecorded']."""
+    """The event types one command wrote, sorted: e.g. ['FieldReportFiled']."""
     return sorted(e["type"] for e in group)

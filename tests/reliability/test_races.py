@@ -79,7 +79,7 @@ def check_losers_recorded_nothing(world: World, token: str, writers: list[Writer
     groups = by_key(read_log(world.client, world.commander.token, after=head))
     for w in writers:
         written = Counter(e["type"] for e in groups.get((actor, w.key), []))
-        assert written == (Counter({event_type: 1, "KeyRecorded": 1}) if w.acked else Counter()), (w, written)
+        assert written == (Counter({event_type: 1}) if w.acked else Counter()), (w, written)
 
 
 @pytest.mark.parametrize("writers", sizes(100, 1000))
