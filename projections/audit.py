@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from abc import ABC
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from eventsourcing.application import Application
 
 GENESIS = b"\x00" * 32
+UUIDS = ("thing", "unit")  # stored as 16 bytes by SQLite trails
 PAGE = 500  # rows read at a time: "the newest 50" of a long trail reads 500 rows, not all of them
 COLUMNS = ("position", "recorded_at", "occurred_at", "thing", "thing_kind", "type", "version", "actor",
            "actor_name", "unit", "role", "source", "summary_zh", "summary_en", "reason", "drill_run", "hash")
@@ -84,7 +86,7 @@ class Trail(ReadStore, ABC):
         """Re-read the position and head (another process may be writing the trail)."""
         rows = self._rows(f"SELECT position, hash FROM {self.table} ORDER BY position DESC LIMIT 1")  # noqa: S608
         with self._lock:
-            self.position, self._head = (rows[0]["position"], bytes.fromhex(rows[0]["hash"])) if rows else (0, GENESIS)
+            self.position, self._head = (rows[0]["position"], hash_bytes(rows[0]["hash"])) if rows else (0, GENESIS)
 
     def entry(self, fact: Fact, chained: bytes) -> dict[str, Any]:
         return entry_of(fact, chained, self.skipped.get(fact.position))
@@ -109,12 +111,20 @@ class Trail(ReadStore, ABC):
             with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
                 self._insert_tracking(c, Tracking(self.name, entries[-1]["position"]))  # type: ignore[attr-defined]
                 c.executemany(f"INSERT INTO {self.table} VALUES ({placeholders})",  # noqa: S608
-                              [tuple(e[col] for col in COLUMNS) for e in entries])
+                              [self.stored(e) for e in entries])
         except IntegrityError as error:
             raise ValueError(f"{self.name} is already past {entries[0]['position'] - 1}; another worker is writing") from error
         with self._lock:
             self.position, self._head = entries[-1]["position"], head
         return entries
+
+    def stored(self, entry: dict[str, Any]) -> tuple[Any, ...]:
+        """The entry as a row of the table."""
+        return tuple(entry[col] for col in COLUMNS)
+
+    def key(self, value: str) -> Any:
+        """A thing's, an actor's or a unit's id as the table stores it."""
+        return value
 
     def query(self, *, thing: str | None = None, actor: str | None = None, unit: str | None = None,
               since: datetime | None = None, until: datetime | None = None, after: int = 0, limit: int = 100,
@@ -125,13 +135,17 @@ class Trail(ReadStore, ABC):
         where: list[tuple[str, Any]] = [(f"position > {self.P}", after)]
         if through is not None:
             where.append((f"position <= {self.P}", through))
-        where += [(f"{column} = {self.P}", value) for column, value in (("thing", thing), ("actor", actor), ("unit", unit)) if value]
+        for column, value in (("thing", thing), ("actor", actor), ("unit", unit)):
+            if value and self.key(value) != value:  # stored as bytes now, as text by a trail written before
+                where.append((f"{column} IN ({self.P}, {self.P})", (self.key(value), value)))
+            elif value:
+                where.append((f"{column} = {self.P}", value))
         result: list[dict[str, Any]] = []
         for row in self._pages(where, newest_first):
             recorded = instant(row["recorded_at"])
             if (since and recorded < since) or (until and recorded > until):
                 continue
-            result.append(dict(row))
+            result.append(as_entry(row))
             if len(result) >= limit:
                 break
         return result
@@ -139,14 +153,14 @@ class Trail(ReadStore, ABC):
     def recorded_hashes(self) -> Iterator[dict[str, Any]]:
         """(position, hash) of every entry, in log order, a page at a time."""
         for row in self._pages([], newest_first=False, columns="position, hash"):
-            yield dict(row)
+            yield as_entry(row)
 
     def _pages(self, where: list[tuple[str, Any]], newest_first: bool, columns: str = "*") -> Iterator[Any]:
         """The matching rows in log order (or newest first), read a page at a time from where the last page ended."""
         beyond: int | None = None
         while True:
             clauses = [c for c, _ in where] + ([f"position {'<' if newest_first else '>'} {self.P}"] if beyond is not None else [])
-            params = tuple(v for _, v in where) + ((beyond,) if beyond is not None else ())
+            params = tuple(p for _, v in where for p in (v if isinstance(v, tuple) else (v,))) + ((beyond,) if beyond is not None else ())
             sql = (f"SELECT {columns} FROM {self.table} {'WHERE ' + ' AND '.join(clauses) if clauses else ''} "  # noqa: S608
                    f"ORDER BY position {'DESC' if newest_first else 'ASC'} LIMIT {PAGE}")
             rows = self._rows(sql, params)
@@ -163,6 +177,23 @@ class AuditTrail(Trail, SQLiteTrackingRecorder):
     table = "entries"
     P = "?"
 
+    def stored(self, entry: dict[str, Any]) -> tuple[Any, ...]:
+        """Its hash as its 32 bytes, not their 64 hex digits; a thing's and a unit's UUID as its 16 bytes, not 36
+        characters (in the row and in the index on it). A trail written before keeps text: both are read."""
+        return tuple(bytes.fromhex(entry[col]) if col == "hash" else self.key(entry[col]) if col in UUIDS else entry[col]
+                     for col in COLUMNS)
+
+    def key(self, value: Any) -> Any:
+        """A UUID in its canonical text as its 16 bytes; anything else as it is."""
+        if isinstance(value, str) and len(value) == 36:
+            try:
+                parsed = uuid.UUID(value)
+            except ValueError:
+                return value
+            if str(parsed) == value:
+                return parsed.bytes
+        return value
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -175,13 +206,31 @@ class AuditTrail(Trail, SQLiteTrackingRecorder):
             c.execute("SELECT 1 FROM pragma_table_info('tracking') WHERE name = 'head'")
             if c.fetchone():
                 c.execute("DROP TABLE tracking")
+            c.execute("DROP INDEX IF EXISTS entries_recorded_at")  # written before: never used (times are compared in Python)
         self.create_table()
         self.opened()
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(),
-                f"CREATE TABLE IF NOT EXISTS entries ({', '.join(COLUMNS)}, PRIMARY KEY (position))",
-                *(f"CREATE INDEX IF NOT EXISTS entries_{c} ON entries ({c})" for c in ("thing", "actor", "unit", "recorded_at"))]
+                # The position is the row's key itself (INTEGER PRIMARY KEY), not a column with an index of its own beside it.
+                f"CREATE TABLE IF NOT EXISTS entries (position INTEGER PRIMARY KEY, {', '.join(COLUMNS[1:])})",
+                *(f"CREATE INDEX IF NOT EXISTS entries_{c} ON entries ({c})" for c in ("thing", "actor", "unit"))]
+
+
+def hash_bytes(stored: str | bytes) -> bytes:
+    """A stored link in the chain as bytes: 32 raw bytes (SQLite now), or hex text (PostgreSQL, older trails)."""
+    return bytes(stored) if isinstance(stored, (bytes, memoryview)) else bytes.fromhex(stored)
+
+
+def as_entry(row: Any) -> dict[str, Any]:
+    """A stored row as the entry it is (its hash as hex, however it is stored)."""
+    entry = dict(row)
+    if isinstance(entry.get("hash"), (bytes, memoryview)):
+        entry["hash"] = bytes(entry["hash"]).hex()
+    for column in UUIDS:
+        if isinstance(entry.get(column), (bytes, memoryview)):
+            entry[column] = str(uuid.UUID(bytes=bytes(entry[column])))
+    return entry
 
 
 def _escaped(value: Any) -> Any:

@@ -20,8 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from domain.application import Coordination
 from domain.application.eventstore import store_env
 from domain.application.settings import Settings
-from projections.audit import AuditTrail
-from projections.checkpoints import CheckpointStore, kept_at
+from projections.audit import AuditTrail, as_entry
+from projections.checkpoints import CheckpointStore
 from projections.events import Undecodable, decode_each
 from projections.files import model_file, next_version, switch_to
 from projections.geography import Geography
@@ -95,14 +95,14 @@ def _rebuild(app: Coordination, live: Projections, stores: dict[str, Any], audit
                 for fact in facts:
                     _take(app, n, model, fact)
                 # History checkpoints keep as-of fast: only those still kept when the rebuild reaches the head.
-                if model.position // every > stores[n].position() // every and kept_at(model.position, head, every):
-                    stores[n].save(model.position, model.at, model.dump())
+                if model.position // every > stores[n].position() // every and stores[n].keeps(model.position, head):
+                    stores[n].save_model(model)
             position = facts[-1].position
             bar.update(job, completed=position)
     results = {}
     for n, model in models.items():
         if model.position > stores[n].position():
-            stores[n].save(model.position, model.at, model.dump())
+            stores[n].save_model(model)
         results[n] = model.state == live.models[n].state
     if audit:
         results["audit"] = same_entries(audit, live.audit)
@@ -114,7 +114,7 @@ def same_entries(trail: Any, other: Any, page: int = 5000) -> bool:
     last check: the trail's `query` parses each row's time and copies it, a sixth of a rebuild at 100,000 events)."""
     after = -1
     while True:
-        pages = [[tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in t._rows(  # noqa: SLF001
+        pages = [[tuple(as_entry(r).values()) for r in t._rows(  # noqa: SLF001
             f"SELECT * FROM {t.table} WHERE position > {t.P} ORDER BY position LIMIT {page}", (after,))]  # noqa: S608
             for t in (trail, other)]
         if pages[0] != pages[1]:
@@ -141,6 +141,7 @@ def _take(app: Coordination, name: str, model: Any, fact: Any) -> None:
         _refusal(app, name, fact, error)
         # It may have half-applied: replay from the start up to it, passing over it (rare: one skipped event).
         model.state, model.position, model.at = _before(app, model, fact.position).state, fact.position, fact.at
+        model.forget_touched(None)  # what changed is not known now: its next checkpoint is a whole one
         model.loaded()
 
 

@@ -17,14 +17,14 @@ import orjson
 
 from domain.clock import Clock
 from domain.application.failures import FAILURES
-from projections.audit import AuditTrail
-from projections.checkpoints import CheckpointStore, kept_at
 from projections.events import Undecodable, decode_each
-from projections.files import model_file
 from projections.ledger import Ledger
 from projections.poison import Halt, describe, halt, publish, skip_of
 from projections.readmodel import ReadModel
 from projections.situation_map import SituationMap
+from projections.stores import MODELS, FixedClock, read_stores, skip_actor
+
+__all__ = ["MODELS", "FixedClock", "Projections", "read_stores"]
 
 if TYPE_CHECKING:
     from domain.application import Coordination
@@ -34,16 +34,7 @@ if TYPE_CHECKING:
     from projections.geography import Geography
 
 log = logging.getLogger("lianfang.projections")
-MODELS = ("situation_map", "ledger")
 CATCH_UP_BATCH = 2000
-
-
-class FixedClock(Clock):
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 class Projections:
@@ -64,9 +55,7 @@ class Projections:
         self.models: dict[str, ReadModel] = {}
         for name in MODELS:
             model = self.fresh(name, clock)
-            blob = self.stores[name].latest()
-            if blob:
-                model.restore(blob)
+            self.stores[name].restore_latest(model)
             self.models[name] = model
         self.halts: dict[str, Halt] = {}  # read models stopped before an event they cannot take
         self._skip_before: dict[str, int] = {}  # a model rewound to its checkpoint passes over this position
@@ -164,9 +153,7 @@ class Projections:
         with self._running, self.lock:
             for name in MODELS:
                 model = self.fresh(name, self.clock)
-                blob = self.stores[name].latest()
-                if blob:
-                    model.restore(blob)
+                self.stores[name].restore_latest(model)
                 self.models[name] = model
             self.audit.refresh()
 
@@ -201,8 +188,8 @@ class Projections:
                         changes += self._apply(name, model, fact)
                         # Every N events, also under sustained load (the idle loop's timed checkpoint may never come).
                         if (name in saved and name not in self.halts and model.position // every > saved[name] // every
-                                and (head is None or kept_at(model.position, head, every))):
-                            self.stores[name].save(model.position, model.at, model.dump())
+                                and self.stores[name].keeps(model.position, head)):
+                            self.stores[name].save_model(model)
                             saved[name] = model.position
                 if not quiet:
                     if fact.position in entries:
@@ -294,9 +281,7 @@ class Projections:
                 else:  # the event may have half-applied: start again from the last checkpoint; the replay skips it
                     self._skip_before[name] = stopped.position
                     model = self.fresh(name, self.clock)
-                    blob = self.stores[name].latest()
-                    if blob:
-                        model.restore(blob)
+                    self.stores[name].restore_latest(model)
                     self.models[name] = model
                 del self.halts[name]
                 log.warning("read model %s resumes past position %d, skipped by %s: %s", name, stopped.position,
@@ -348,7 +333,7 @@ class Projections:
             for name, model in self.models.items():
                 store = self.stores[name]
                 if name not in self.halts and model.position > store.position():  # a halted model may be half-applied
-                    store.save(model.position, model.at, model.dump())
+                    store.save_model(model)
         self._saved_at = time.monotonic()
 
     def wait_for(self, position: int, timeout: float) -> bool:
@@ -369,9 +354,7 @@ class Projections:
         for name in MODELS:
             model = self.fresh(name, FixedClock(at))
             model.quiet = True  # replayed for its state only
-            blob = self.stores[name].latest_at_or_before(at)
-            if blob:
-                model.restore(blob)
+            self.stores[name].restore_at_or_before(model, at)
             models[name] = model
         position = min(m.position for m in models.values())
         done = False
@@ -396,20 +379,3 @@ class Projections:
                 position = fact.position
         last = max(m.position for m in models.values())
         return last, models["situation_map"], models["ledger"]  # type: ignore[return-value]
-
-
-
-def skip_actor(skip: Any) -> str:
-    meta = getattr(skip, "meta", None) or {}
-    return str(meta.get("actor_name") or meta.get("actor") or "an operator")
-
-
-def read_stores(settings: Settings, directory: Path) -> tuple[dict[str, Any], Any]:
-    """Checkpoint stores and the audit trail: SQLite files under `directory`, or PostgreSQL tables."""
-    if settings.database_url:
-        from projections.postgres import PgAuditTrail, PgCheckpointStore
-
-        stores = {name: PgCheckpointStore(settings.database_url, name, settings.checkpoint_every) for name in MODELS}
-        return stores, PgAuditTrail(settings.database_url)
-    stores = {name: CheckpointStore(model_file(directory, name), settings.checkpoint_every) for name in MODELS}
-    return stores, AuditTrail(model_file(directory, "audit"))

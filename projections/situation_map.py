@@ -75,11 +75,13 @@ class SituationMap(ReadModel):
 
     @process.register(Jurisdictions.JurisdictionDrawn)
     def _(self, e: Jurisdictions.JurisdictionDrawn, fact: Fact) -> list[dict[str, Any]]:
+        self.touch("drawn", e.code)
         self.state["drawn"][e.code] = {"code": e.code, "name": e.name, "level": e.level, "parent": e.parent, "area": e.area}
         return self._redrawn()
 
     @process.register(Jurisdictions.JurisdictionErased)
     def _(self, e: Jurisdictions.JurisdictionErased, fact: Fact) -> list[dict[str, Any]]:
+        self.touch("drawn", e.code, removes=True)
         self.state["drawn"].pop(e.code, None)
         return self._redrawn()
 
@@ -94,6 +96,7 @@ class SituationMap(ReadModel):
 
     @process.register(Catalogue.KindDeclared)
     def _(self, e: Catalogue.KindDeclared, fact: Fact) -> list[dict[str, Any]]:
+        self.touch("kinds", f"{e.group}:{e.code}")
         self.state["kinds"][f"{e.group}:{e.code}"] = {"group": e.group, "code": e.code, "zh": e.zh, "en": e.en}
         return []
 
@@ -276,6 +279,7 @@ class SituationMap(ReadModel):
             return []
         changes, at = [], fact.at.isoformat()
         for zone_id in self._zones.containing(location):
+            self.touch("zones", zone_id)
             z = self.state["zones"][zone_id]
             z["last_case_at"] = at
             self._schedule_zone(z)

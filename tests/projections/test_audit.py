@@ -154,3 +154,41 @@ def test_tampering_with_the_event_store_is_named_at_its_position(story, told, ho
     result = CliRunner().invoke(cli, ["audit", "verify"], env=in_the_shell(settings))
     assert result.exit_code == 1
     assert f"BROKEN at position {position}" in result.output
+
+
+def test_a_trail_keeps_each_link_in_32_bytes_and_one_written_with_hex_links_still_verifies_and_goes_on(story, told, tmp_path):
+    """Leaner rows, the same tamper evidence: a link is stored as its 32 bytes, and read back as the same hex."""
+    trail = told["trail"]
+    if story.settings.database_url:
+        return  # PostgreSQL keeps hex text
+    entries = trail.query(limit=1000)
+    with sqlite3.connect(trail.path) as db:
+        stored = db.execute("SELECT position, typeof(hash), length(hash) FROM entries ORDER BY position").fetchall()
+        indexes = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'")]
+    assert stored == [(e["position"], "blob", 32) for e in entries]
+    with sqlite3.connect(trail.path) as db:  # a thing's UUID in 16 bytes too
+        assert {r[0] for r in db.execute("SELECT typeof(thing) || length(thing) FROM entries")} == {"blob16"}
+    by_thing = trail.query(thing=told["incident"])
+    assert by_thing == [e for e in entries if e["thing"] == told["incident"]] and len(by_thing) >= 4
+    assert all(len(e["hash"]) == 64 for e in entries) and verify(story.app, trail).ok
+    assert "entries_recorded_at" not in indexes and not any(i.startswith("sqlite_autoindex") for i in indexes)
+    # A trail an older version wrote: the position an indexed column beside the row id, links as hex text.
+    told["projections"].stop()
+    with sqlite3.connect(trail.path) as db:
+        db.execute("ALTER TABLE entries RENAME TO newer")
+        columns = [r[1] for r in db.execute("PRAGMA table_info(newer)")]
+        db.execute(f"CREATE TABLE entries ({', '.join(columns)}, PRIMARY KEY (position))")
+        db.execute(f"INSERT INTO entries SELECT {', '.join('hex(hash)' if c == 'hash' else c for c in columns)} FROM newer")
+        db.execute("UPDATE entries SET hash = lower(hash)")
+        db.execute("DROP TABLE newer")
+        db.execute("CREATE INDEX entries_recorded_at ON entries (recorded_at)")
+    older = read_stores(story.settings, trail.path.parent)[1]
+    assert older.query(limit=1000) == entries and verify(story.app, older).ok
+    story.incident({"suspected": 2})
+    facts = story.facts()
+    older.append(facts)
+    assert verify(story.app, older).ok and older.position == facts[-1].position
+    assert older.query(limit=1000)[:-1] == entries
+    assert older.query(thing=told["incident"]) == by_thing  # stored as text before, asked as text
+    assert older.query(thing=str(facts[-1].thing))[0]["position"] == facts[-1].position  # stored as bytes now
+    older.close()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.checkpoints import SPREAD, CheckpointStore, to_forget
+from projections.checkpoints import SPREAD, to_forget
 
 T0 = datetime(2026, 4, 1, tzinfo=timezone(timedelta(hours=8)))
 
@@ -55,14 +55,9 @@ def test_a_long_log_keeps_a_few_dozen_checkpoints_not_one_per_interval() -> None
     assert sum(kept) < 0.35 * sum(range(2000, head + 1, 2000)), "and most of the bytes go"
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
+@pytest.fixture
 def checkpoint_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """A model's checkpoint store, every 10 events, in either kind."""
-    if request.param == "sqlite":
-        store = CheckpointStore(tmp_path / "model.sqlite", every=10)
-        yield store
-        store.close()
-        return
+    """A model's checkpoint store in PostgreSQL, every 10 events (SQLite stores keep deltas instead: test_delta_checkpoints)."""
     from projections.postgres import PgCheckpointStore
 
     server = request.getfixturevalue("postgres_server")
@@ -73,7 +68,7 @@ def checkpoint_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     server.drop_database(database.rsplit("/", 1)[1])
 
 
-def test_a_store_thins_its_history_as_it_saves(checkpoint_store: Any) -> None:
+def test_a_postgresql_store_thins_its_history_as_it_saves(checkpoint_store: Any) -> None:
     store = checkpoint_store
     for position in range(1, 2001):
         store.save(position, T0 + timedelta(minutes=position), f"state at {position}".encode())
