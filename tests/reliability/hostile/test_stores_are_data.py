@@ -103,9 +103,11 @@ def test_a_store_naming_a_foreign_database_is_refused_unless_allowed(drill_store
     (store / "database.url").write_text(url + "\n")
     commands = ("review", "drill export", "serve --port 9 --data-dir") if "secret" in url else ("review",)
     for command in commands:
-        ran = lianfang(*command.split(), str(store), timeout=30)
+        ran = lianfang(*command.split(), str(store), timeout=300)  # a hang guard only (the CLI starts slowly on a busy machine)
         assert ran.status == 2 and "--allow-remote-store" in ran.out and "secret" not in ran.out, ran.out[-2000:]
-        assert ran.seconds < 15  # refused before any connection is tried
+        # refused before any connection is tried: no word of a connection attempt (203.0.113.9 answers nothing, so one
+        # would end in a timeout, not in this refusal); it was a wall-clock bound, which a loaded machine broke
+        assert not any(word in ran.out.lower() for word in ("timeout", "timed out", "could not connect", "connection")), ran.out[-2000:]
 
 
 def test_the_live_databases_host_and_allow_remote_store_are_taken(drill_store: Path, tmp_path: Path) -> None:
