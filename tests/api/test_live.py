@@ -233,7 +233,8 @@ def test_a_busy_feed_sends_at_most_one_frame_per_frame_interval_and_misses_nothi
     frames = [t for t, m in feed.messages if m["type"] == "delta"]
     assert len(frames) < 20, "twenty reports in about a second come in fewer, fuller frames"
     # (the twenty may all come in one frame, when they were quicker than the interval)
-    assert min((b - a for a, b in zip(frames, frames[1:])), default=1.0) > 0.15, "frames to one client are spaced by the interval"
+    # (the spacing of frames is the hub's: tests/api/test_live_fanout.py; the times this client reads them at are not,
+    # since on a loaded machine it reads several frames that waited in its socket at once)
     assert feed.positions() == list(range(1, head + 1))
     feed.close()
 
