@@ -137,6 +137,15 @@ def report(world: World, incident: str, n: int = 1) -> dict[str, Any]:
     return world.commander.ok(f"/incidents/{incident}/reports", {"new": {"confirmed": n}})
 
 
+def report_at_once(world: World, incident: str, senders: int = 4, each: int = 5) -> None:
+    """`senders` threads filing `each` reports on the incident, all at once; returns when every one is answered."""
+    posters = [threading.Thread(target=lambda: [report(world, incident) for _ in range(each)]) for _ in range(senders)]
+    for poster in posters:
+        poster.start()
+    for poster in posters:
+        poster.join()
+
+
 def test_a_new_client_gets_the_snapshot_at_its_position(live_server: LiveServer, live_world: World) -> None:
     live_world.incident()
     head = live_world.head()
@@ -223,11 +232,7 @@ def test_a_busy_feed_sends_at_most_one_frame_per_frame_interval_and_misses_nothi
     incident = live_world.incident()
     feed = Feed(live_server, live_world.observer.token).start()
     feed.first()
-    posters = [threading.Thread(target=lambda: [report(live_world, incident) for _ in range(5)]) for _ in range(4)]
-    for poster in posters:
-        poster.start()
-    for poster in posters:
-        poster.join()
+    report_at_once(live_world, incident)
     head = live_world.head()
     feed.reached(head)
     frames = [t for t, m in feed.messages if m["type"] == "delta"]

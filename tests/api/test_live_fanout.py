@@ -10,7 +10,7 @@ import pytest
 
 from api.live_fanout import MAX_FRAME_SECONDS, Client, Fanout, Wire
 from conftest import LiveServer, World
-from test_live import Feed, report
+from test_live import Feed, report, report_at_once
 
 
 @pytest.mark.settings(live_frame_ms=300, live_queue=5)
@@ -20,11 +20,7 @@ def test_a_healthy_viewer_is_not_dropped_while_deltas_wait_for_the_next_frame(li
     incident = live_world.incident()
     feed = Feed(live_server, live_world.observer.token).start()
     feed.first()
-    posters = [threading.Thread(target=lambda: [report(live_world, incident) for _ in range(5)]) for _ in range(4)]
-    for poster in posters:
-        poster.start()
-    for poster in posters:
-        poster.join()
+    report_at_once(live_world, incident)
     head = live_world.head()
     feed.reached(head, timeout=10)
     assert feed.closed is None, f"dropped: {feed.closed}"
