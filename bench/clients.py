@@ -316,16 +316,18 @@ class Feed(asyncio.Protocol):
 
 
 def upgrade(url: str, token: str) -> tuple[str, int, bytes]:
-    """The host, port and the handshake request for `url`, with the token in the query."""
+    """The host, port and the handshake request for `url`, with the token as the websocket subprotocol after
+    `lianfang.bearer`, as the pages send it (never in the query, where logs and proxies would keep it)."""
     import base64
     import os
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     key = base64.b64encode(os.urandom(16)).decode()
-    path = f"{parts.path}?{parts.query + '&' if parts.query else ''}access_token={token}"
+    path = f"{parts.path}?{parts.query}" if parts.query else parts.path
     request = (f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+               f"Sec-WebSocket-Protocol: lianfang.bearer, {token}\r\n\r\n")
     return parts.hostname or "127.0.0.1", parts.port or 80, request.encode()
 
 
