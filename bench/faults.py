@@ -145,7 +145,7 @@ class Viewer:
     """A live viewer that resumes with after= whenever the server drops it; the audit positions it saw."""
 
     def __init__(self, url: str, token: str) -> None:
-        self.base = url.replace("http", "ws") + f"/api/v1/live?access_token={token}"
+        self.base, self.token = url.replace("http", "ws") + "/api/v1/live?", token
         self.seen: set[int] = set()
         self.position = 0
         self.first: int | None = None  # the position of the first snapshot: every audit entry after it must arrive
@@ -157,8 +157,9 @@ class Viewer:
         after: int | None = None
         while not self.stop.is_set():
             try:
-                query = f"&after={after}" if after is not None else ""
-                async with websockets.connect(self.base + query, max_size=None, open_timeout=5) as ws:
+                query = f"after={after}" if after is not None else ""
+                async with websockets.connect(self.base + query, max_size=None, open_timeout=5,
+                                              subprotocols=["lianfang.bearer", self.token]) as ws:  # not in the query
                     while not self.stop.is_set():
                         try:
                             message = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
